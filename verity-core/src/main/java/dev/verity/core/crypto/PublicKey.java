@@ -1,0 +1,111 @@
+package dev.verity.core.crypto;
+
+import dev.verity.core.Base32;
+import dev.verity.core.DecodingException;
+import dev.verity.core.VerificationException;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/** An Ed25519 public key (RFC 8032): 32 bytes. Verifies signatures; derives an {@link Address}. */
+public final class PublicKey {
+  public static final int LENGTH = 32;
+  /** DER prefix of an X.509 SubjectPublicKeyInfo for Ed25519 (OID 1.3.101.112). */
+  private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
+
+  private final byte[] raw;
+  private final java.security.PublicKey jdkKey;
+
+  private PublicKey(byte[] raw, java.security.PublicKey jdkKey) {
+    this.raw = raw;
+    this.jdkKey = jdkKey;
+  }
+
+  /** Creates a key from its 32 raw bytes; rejects byte strings that are not a valid point encoding. */
+  public static PublicKey fromBytes(byte[] raw) {
+    if (raw == null || raw.length != LENGTH) {
+      throw new DecodingException(
+          "an Ed25519 public key has 32 bytes, got " + (raw == null ? "none" : raw.length));
+    }
+    byte[] der = new byte[X509_PREFIX.length + LENGTH];
+    System.arraycopy(X509_PREFIX, 0, der, 0, X509_PREFIX.length);
+    System.arraycopy(raw, 0, der, X509_PREFIX.length, LENGTH);
+    try {
+      java.security.PublicKey key =
+          KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+      return new PublicKey(raw.clone(), key);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new DecodingException("not a valid Ed25519 public key", e);
+    }
+  }
+
+  /** Parses the text form written by {@link #toString()}. */
+  public static PublicKey parse(String text) {
+    if (text == null || !text.startsWith("ed25519:")) {
+      throw new DecodingException("public key text must start with 'ed25519:'");
+    }
+    return fromBytes(Base32.decode(text.substring("ed25519:".length())));
+  }
+
+  static PublicKey fromJdk(java.security.PublicKey key) {
+    byte[] der = key.getEncoded();
+    byte[] raw = Arrays.copyOfRange(der, der.length - LENGTH, der.length);
+    return new PublicKey(raw, key);
+  }
+
+  /**
+   * Checks an Ed25519 signature over {@code message}. Returns normally only if it is valid.
+   *
+   * @throws VerificationException if the signature is malformed or does not verify
+   */
+  public void verify(byte[] message, byte[] signature) throws VerificationException {
+    if (signature == null || signature.length != Signer.SIGNATURE_LENGTH) {
+      throw new VerificationException(
+          "an Ed25519 signature has 64 bytes, got "
+              + (signature == null ? "none" : signature.length));
+    }
+    boolean ok;
+    try {
+      Signature s = Signature.getInstance("Ed25519");
+      s.initVerify(jdkKey);
+      s.update(message);
+      ok = s.verify(signature);
+    } catch (InvalidKeyException e) {
+      throw new VerificationException("public key rejected by the Ed25519 provider", e);
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException("malformed Ed25519 signature", e);
+    }
+    if (!ok) {
+      throw new VerificationException("Ed25519 signature does not verify for key " + this);
+    }
+  }
+
+  public byte[] toBytes() {
+    return raw.clone();
+  }
+
+  public Address address() {
+    return Address.of(this);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PublicKey p && MessageDigest.isEqual(raw, p.raw);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(raw);
+  }
+
+  /** "ed25519:" followed by the 32 raw bytes in lower-case base32. */
+  @Override
+  public String toString() {
+    return "ed25519:" + Base32.encode(raw);
+  }
+}
