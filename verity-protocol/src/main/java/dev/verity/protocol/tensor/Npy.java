@@ -1,0 +1,235 @@
+package dev.verity.protocol.tensor;
+
+import dev.verity.core.DecodingException;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * NumPy's binary formats for large tensors: {@code .npy} (one array) and {@code .npz} (a zip of
+ * {@code name.npy} entries, for several named arrays). Only little-endian, C-order arrays of the
+ * numeric and boolean {@link ElementType}s are accepted. Readers enforce {@link TensorLimits} before
+ * allocating, and the .npz reader counts inflated bytes so a zip bomb is refused.
+ */
+public final class Npy {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final int MAX_HEADER = 64 * 1024;
+  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']{1,16})'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([0-9,\\s]*)\\)");
+
+  private Npy() {}
+
+  /** Reads one .npy array; {@code name} is used in error messages and limit checks. */
+  public static Tensor read(InputStream in, String name, TensorLimits limits) throws IOException {
+    DataInputStream d = new DataInputStream(in);
+    try {
+      byte[] magic = new byte[6];
+      d.readFully(magic);
+      if (!java.util.Arrays.equals(magic, MAGIC)) {
+        throw new DecodingException("'" + name + "' is not a .npy array (bad magic)");
+      }
+      int major = d.readUnsignedByte();
+      d.readUnsignedByte();
+      long headerLen;
+      if (major == 1) {
+        headerLen = d.readUnsignedByte() | (d.readUnsignedByte() << 8);
+      } else if (major == 2 || major == 3) {
+        headerLen = (d.readUnsignedByte() | (d.readUnsignedByte() << 8) | (d.readUnsignedByte() << 16))
+            | ((long) d.readUnsignedByte() << 24);
+      } else {
+        throw new DecodingException("'" + name + "': unsupported .npy version " + major);
+      }
+      if (headerLen > MAX_HEADER) {
+        throw new DecodingException("'" + name + "': .npy header too long");
+      }
+      byte[] header = new byte[(int) headerLen];
+      d.readFully(header);
+      String h = new String(header, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+      ElementType type = ElementType.fromNpyDescr(group(DESCR, h, "descr", name));
+      if (group(FORTRAN, h, "fortran_order", name).equals("True")) {
+        throw new DecodingException("'" + name + "': Fortran-order arrays are not supported; save with C order");
+      }
+      String dims = group(SHAPE, h, "shape", name).trim();
+      long[] shape = parseShape(dims, name);
+      long count = Tensor.elementCount(shape);
+      limits.checkElements(name, count);
+      long bytes = count * type.byteSize();
+      limits.checkTotal(bytes);
+      byte[] data = new byte[(int) bytes];
+      d.readFully(data);
+      return Tensor.adoptBytes(type, shape, data);
+    } catch (EOFException e) {
+      throw new DecodingException("'" + name + "': .npy data is truncated", e);
+    }
+  }
+
+  private static long[] parseShape(String dims, String name) {
+    if (dims.isEmpty()) {
+      return new long[0];
+    }
+    String[] parts = dims.split(",");
+    int n = parts.length;
+    if (parts[n - 1].isBlank()) {
+      n--;
+    }
+    if (n > TensorSpec.MAX_RANK) {
+      throw new DecodingException("'" + name + "' has more than " + TensorSpec.MAX_RANK + " axes");
+    }
+    long[] shape = new long[n];
+    for (int i = 0; i < n; i++) {
+      String p = parts[i].trim();
+      if (p.isEmpty() || p.length() > 18) {
+        throw new DecodingException("'" + name + "': malformed shape (" + dims + ")");
+      }
+      shape[i] = Long.parseLong(p);
+    }
+    return shape;
+  }
+
+  private static String group(Pattern p, String header, String key, String name) {
+    Matcher m = p.matcher(header);
+    if (!m.find()) {
+      throw new DecodingException("'" + name + "': .npy header lacks a valid '" + key + "'");
+    }
+    return m.group(1);
+  }
+
+  public static void write(Tensor t, OutputStream out) throws IOException {
+    String descr = t.type().npyDescr();
+    if (descr == null) {
+      throw new IllegalArgumentException(t.type().wireName() + " tensors cannot be written as .npy; use JSON");
+    }
+    long[] dims = t.shape();
+    String shape =
+        dims.length == 1
+            ? "(" + dims[0] + ",)"
+            : java.util.Arrays.stream(dims)
+                .mapToObj(Long::toString)
+                .collect(java.util.stream.Collectors.joining(", ", "(", ")"));
+    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+    int pad = (64 - unpadded % 64) % 64;
+    String header = dict + " ".repeat(pad) + "\n";
+    out.write(MAGIC);
+    out.write(1);
+    out.write(0);
+    out.write(header.length() & 0xff);
+    out.write(header.length() >>> 8);
+    out.write(header.getBytes(StandardCharsets.ISO_8859_1));
+    out.write(t.bytes());
+  }
+
+  public static byte[] toBytes(Tensor t) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      write(t, out);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Reads a .npz archive: each {@code name.npy} entry becomes the tensor {@code name}. */
+  public static NamedTensors readNpz(InputStream in, TensorLimits limits) throws IOException {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    long total = 0;
+    try (ZipInputStream zip = new ZipInputStream(in)) {
+      for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+        String entry = e.getName();
+        if (e.isDirectory() || !entry.endsWith(".npy") || entry.contains("/")) {
+          throw new DecodingException(".npz entry '" + entry + "' is not a top-level name.npy");
+        }
+        String name = entry.substring(0, entry.length() - 4);
+        if (out.containsKey(name)) {
+          throw new DecodingException(".npz holds '" + name + "' twice");
+        }
+        limits.checkCount(out.size() + 1);
+        long remaining = limits.maxTotalBytes() - total + MAX_HEADER;
+        Tensor t = read(new BoundedStream(zip, remaining, name), name, limits);
+        total += t.byteSize();
+        limits.checkTotal(total);
+        out.put(name, t);
+      }
+    } catch (java.util.zip.ZipException e) {
+      throw new DecodingException("not a valid .npz archive: " + e.getMessage(), e);
+    }
+    if (out.isEmpty()) {
+      throw new DecodingException(".npz archive holds no arrays");
+    }
+    return NamedTensors.of(out);
+  }
+
+  public static void writeNpz(NamedTensors tensors, OutputStream out) throws IOException {
+    ZipOutputStream zip = new ZipOutputStream(out);
+    zip.setLevel(java.util.zip.Deflater.NO_COMPRESSION);
+    for (var e : tensors.asMap().entrySet()) {
+      zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
+      write(e.getValue(), zip);
+      zip.closeEntry();
+    }
+    zip.finish();
+  }
+
+  public static byte[] toNpz(NamedTensors tensors) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      writeNpz(tensors, out);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Refuses to inflate more than a bound, so a tiny zip cannot expand without limit. */
+  private static final class BoundedStream extends java.io.FilterInputStream {
+    private long left;
+    private final String name;
+
+    BoundedStream(InputStream in, long limit, String name) {
+      super(in);
+      this.left = limit;
+      this.name = name;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        throw new DecodingException("'" + name + "' inflates beyond the request limit");
+      }
+      int b = super.read();
+      if (b >= 0) {
+        left--;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left <= 0) {
+        throw new DecodingException("'" + name + "' inflates beyond the request limit");
+      }
+      int n = super.read(b, off, (int) Math.min(len, left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
+    }
+
+    @Override
+    public void close() {
+      // the zip stream is closed by its owner
+    }
+  }
+}
