@@ -1,0 +1,69 @@
+package dev.verity.cli;
+
+import dev.verity.protocol.VerificationMode;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.TensorJson;
+import dev.verity.sdk.InferenceResult;
+import dev.verity.sdk.ModelRef;
+import dev.verity.sdk.VerityClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** verity infer MODEL --input FILE: run a model and verify the receipt before showing anything. */
+@Command(name = "infer", description = "Run a model; the receipt is verified before the output is shown.")
+final class InferCommand implements Callable<Integer> {
+  @Mixin CliContext ctx;
+
+  @Parameters(index = "0", description = "OWNER/REPO[@VERSION] or a manifest CID")
+  String model;
+
+  @Option(names = {"-i", "--input"}, required = true, description = "inputs: .json, .npz, or .npy for a one-input model")
+  Path input;
+
+  @Option(names = "--mode", defaultValue = "receipt", description = "verification mode (default: ${DEFAULT-VALUE})")
+  String mode;
+
+  @Option(names = {"-o", "--output"}, description = "write the outputs to this .json or .npz file")
+  Path output;
+
+  @Option(names = "--save", description = "save receipt.cbor, manifest.cbor, inputs.json and outputs.json here, for 'verity verify'")
+  Path save;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelRef ref = ModelRef.parse(model);
+    try (VerityClient client = ctx.client()) {
+      var version = client.model(ref);
+      if (version.yanked()) {
+        throw new IllegalStateException(ref + " was yanked by its owner: " + version.yankReason().orElse(""));
+      }
+      NamedTensors inputs = TensorFiles.read(input, Optional.of(version.manifest()));
+      InferenceResult r = client.infer(ref, inputs, VerificationMode.fromWireName(mode), UUID.randomUUID().toString());
+      if (output != null) {
+        TensorFiles.write(output, r.outputs());
+        System.err.println("outputs written to " + output);
+      } else {
+        System.out.println(new String(TensorJson.toBytes(r.outputs()), java.nio.charset.StandardCharsets.UTF_8));
+      }
+      if (save != null) {
+        Files.createDirectories(save);
+        Files.write(save.resolve("receipt.cbor"), r.receipt().encode());
+        Files.write(save.resolve("manifest.cbor"), r.manifest().encode());
+        TensorFiles.write(save.resolve("inputs.json"), inputs);
+        TensorFiles.write(save.resolve("outputs.json"), r.outputs());
+        System.err.println("receipt, manifest, inputs and outputs saved in " + save);
+      }
+      System.err.println("receipt verified: " + r.receipt().cid());
+      System.err.println("  model " + r.manifest().repositoryId() + "@" + r.manifest().version()
+          + ", mode " + r.receipt().mode().wireName() + ", signed by node " + r.receipt().node());
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,92 @@
+package dev.verity.cli;
+
+import dev.verity.core.crypto.PublicKey;
+import dev.verity.protocol.InferenceReceipt;
+import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.ReceiptVerifier;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.sdk.VerityClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * verity verify RECEIPT: checks a saved receipt offline. Exit code 0 when every check passes, 3 when
+ * one fails.
+ */
+@Command(name = "verify", description = "Check a receipt offline: signatures, model, inputs, outputs, evidence.")
+final class VerifyCommand implements Callable<Integer> {
+  @Mixin CliContext ctx;
+
+  @Parameters(index = "0", description = "receipt file (canonical CBOR, as saved by 'verity infer --save')")
+  Path receiptFile;
+
+  @Option(names = "--manifest", description = "manifest file (default: manifest.cbor beside the receipt, else fetched from --node)")
+  Path manifestFile;
+
+  @Option(names = "--inputs", description = "the inputs (.json/.npz) to check against the receipt")
+  Path inputsFile;
+
+  @Option(names = "--outputs", description = "the outputs (.json/.npz) to check against the receipt")
+  Path outputsFile;
+
+  @Option(names = "--node-key", description = "accept only receipts signed by this node key (ed25519:...)")
+  String nodeKey;
+
+  @Override
+  public Integer call() throws Exception {
+    InferenceReceipt receipt = InferenceReceipt.decode(Files.readAllBytes(receiptFile));
+    ModelManifest manifest = loadManifest(receipt);
+    ReceiptVerifier verifier = ReceiptVerifier.create();
+    if (nodeKey != null) {
+      verifier = verifier.trustingOnly(Set.of(PublicKey.parse(nodeKey)));
+    }
+    verifier.verifySignatureAndModel(receipt, manifest);
+    System.out.println("ok  receipt " + receipt.cid() + " is signed by node " + receipt.node()
+        + (nodeKey != null ? " (the key you trust)" : " (pass --node-key to require a specific node)"));
+    System.out.println("ok  manifest " + manifest.cid() + " (" + manifest.repositoryId() + "@" + manifest.version()
+        + ") is signed by its " + (manifest.publisher().equals(manifest.owner()) ? "owner" : "owner's delegate")
+        + "; the receipt is for its model " + receipt.model());
+    Optional<NamedTensors> inputs = Optional.empty();
+    if (inputsFile != null) {
+      inputs = Optional.of(TensorFiles.read(inputsFile, Optional.of(manifest)));
+    }
+    if (outputsFile != null) {
+      NamedTensors outputs = TensorFiles.read(outputsFile, Optional.empty());
+      verifier.verify(receipt, manifest, inputs, outputs);
+      inputs.ifPresent(i -> System.out.println("ok  inputs match the receipt (" + receipt.inputs() + ")"));
+      System.out.println("ok  outputs match the receipt (" + receipt.outputs() + ")");
+      System.out.println("ok  evidence for mode '" + receipt.mode().wireName() + "' verifies");
+    } else {
+      if (inputs.isPresent() && !inputs.get().cid().equals(receipt.inputs())) {
+        throw new dev.verity.core.VerificationException("the inputs do not match the receipt");
+      }
+      inputs.ifPresent(i -> System.out.println("ok  inputs match the receipt (" + receipt.inputs() + ")"));
+      System.out.println("--  outputs not checked: pass --outputs FILE to check them too");
+    }
+    System.out.println("VERIFIED");
+    return 0;
+  }
+
+  private ModelManifest loadManifest(InferenceReceipt receipt) throws Exception {
+    Path file = manifestFile;
+    if (file == null) {
+      Path beside = receiptFile.toAbsolutePath().resolveSibling("manifest.cbor");
+      file = Files.exists(beside) ? beside : null;
+    }
+    if (file != null) {
+      byte[] bytes = Files.readAllBytes(file);
+      receipt.manifest().verify(bytes);
+      return ModelManifest.decode(bytes);
+    }
+    try (VerityClient client = ctx.client()) {
+      return client.manifest(receipt.manifest());
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.verity.node;
+
+import dev.verity.core.Cid;
+import dev.verity.core.DecodingException;
+import dev.verity.core.cbor.CborValue;
+import dev.verity.core.crypto.Address;
+import dev.verity.core.crypto.Signer;
+import dev.verity.hub.ModelRegistry;
+import dev.verity.node.http.ApiException;
+import dev.verity.protocol.InferenceReceipt;
+import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.Provenance;
+import dev.verity.protocol.VerificationMode;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.TensorSpec;
+import dev.verity.runtime.EngineInfo;
+import dev.verity.runtime.InvalidInputException;
+import dev.verity.runtime.ModelSource;
+import dev.verity.runtime.SessionCache;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Runs one inference for a caller and signs its receipt: finds the version, refuses yanked ones,
+ * enforces visibility and the modes the owner allows, checks the inputs against the manifest, runs
+ * the engine, and signs a receipt over model, manifest, inputs, outputs and provenance. Thread-safe.
+ */
+public final class InferenceService {
+  /** Modes this node can produce evidence for. */
+  public static final Set<VerificationMode> SUPPORTED_MODES = EnumSet.of(VerificationMode.RECEIPT);
+
+  private final ModelRegistry registry;
+  private final ModelFiles files;
+  private final SessionCache sessions;
+  private final Signer nodeKey;
+  private final Clock clock;
+
+  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock) {
+    this.registry = registry;
+    this.files = files;
+    this.sessions = sessions;
+    this.nodeKey = nodeKey;
+    this.clock = clock;
+  }
+
+  /** What one inference produced: outputs and the signed receipt. */
+  public record Result(NamedTensors outputs, InferenceReceipt receipt) {}
+
+  /** Resolves owner/repo/version ("latest" for the newest version not yanked) to its manifest. */
+  public ModelRegistry.VersionEntry resolve(Address owner, String repo, String version) {
+    Optional<ModelRegistry.VersionEntry> e = version.equals("latest")
+        ? registry.latest(owner, repo)
+        : registry.version(owner, repo, version);
+    return e.orElseThrow(() -> ApiException.notFound("no version '" + version + "' of " + owner + "/" + repo));
+  }
+
+  public ModelRegistry.VersionEntry resolve(Cid manifest) {
+    return registry.entry(manifest).orElseThrow(() -> ApiException.notFound("no manifest " + manifest + " on this node"));
+  }
+
+  /**
+   * Runs the model of {@code entry} on {@code inputs}.
+   *
+   * @param caller the authenticated caller, if the request was signed
+   * @throws ApiException 410 for a yanked version, 401/403 for a private model the caller may not
+   *     use, 400 for a mode the owner does not allow or inputs that do not fit, 501 for a mode this
+   *     node cannot serve
+   */
+  public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
+      Optional<Address> caller) {
+    ModelManifest m = entry.manifest();
+    if (entry.yanked()) {
+      throw new ApiException(410, "yanked", "Version yanked",
+          m.repositoryId() + "@" + m.version() + " was yanked by its owner: " + entry.yank().get().reason());
+    }
+    checkAccess(m, caller);
+    if (!m.modes().contains(mode)) {
+      throw ApiException.badRequest("the owner of " + m.repositoryId() + " does not allow mode '" + mode.wireName()
+          + "'; allowed: " + m.modes().stream().map(VerificationMode::wireName).toList());
+    }
+    if (!SUPPORTED_MODES.contains(mode)) {
+      throw new ApiException(501, "mode-unavailable", "Mode not available",
+          "this node cannot produce '" + mode.wireName() + "' evidence yet; use 'receipt'");
+    }
+    checkInputs(m, inputs);
+    long started = clock.millis();
+    NamedTensors outputs;
+    EngineInfo info;
+    try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> source(m.model()))) {
+      outputs = lease.model().run(inputs);
+      info = lease.model().info();
+    } catch (InvalidInputException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    long finished = clock.millis();
+    Provenance provenance = Provenance.ofThisPlatform(info.engine(), info.version(),
+        info.executionProvider().wireName(), VerityNode.VERSION);
+    InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputs.cid(), outputs.cid(), mode,
+        CborValue.Map.builder().build(), provenance, started, finished);
+    return new Result(outputs, receipt);
+  }
+
+  static void checkAccess(ModelManifest m, Optional<Address> caller) {
+    if (m.visibility() == ModelManifest.Visibility.PUBLIC) {
+      return;
+    }
+    if (caller.isEmpty()) {
+      throw ApiException.unauthorized(m.repositoryId() + " is private; sign the request with an allowed key");
+    }
+    if (!caller.get().equals(m.ownerAddress()) && !m.allows(caller)) {
+      throw ApiException.forbidden(caller.get() + " is not on the allow-list of " + m.repositoryId());
+    }
+  }
+
+  private static void checkInputs(ModelManifest m, NamedTensors inputs) {
+    for (TensorSpec s : m.inputs()) {
+      if (!inputs.names().contains(s.name())) {
+        throw ApiException.badRequest("input '" + s.name() + "' is missing; the model expects "
+            + m.inputs().stream().map(i -> i.name() + " " + i.type().wireName() + i.shapeText()).toList());
+      }
+      try {
+        s.check(inputs.get(s.name()));
+      } catch (DecodingException e) {
+        throw ApiException.badRequest(e.getMessage());
+      }
+    }
+    for (String name : inputs.names()) {
+      if (m.inputs().stream().noneMatch(s -> s.name().equals(name))) {
+        throw ApiException.badRequest("the model has no input named '" + name + "'; it expects "
+            + m.inputs().stream().map(TensorSpec::name).toList());
+      }
+    }
+  }
+
+  private ModelSource source(Cid model) {
+    try {
+      return ModelSource.file(files.materialize(model));
+    } catch (IOException e) {
+      throw new UncheckedIOException("model " + model + " could not be read from the blob store", e);
+    }
+  }
+}

@@ -1,0 +1,390 @@
+package dev.verity.node;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.verity.core.Cid;
+import dev.verity.core.DecodingException;
+import dev.verity.core.Hash;
+import dev.verity.core.VerificationException;
+import dev.verity.core.crypto.Address;
+import dev.verity.hub.BlobStore;
+import dev.verity.hub.ModelRegistry;
+import dev.verity.node.http.ApiException;
+import dev.verity.node.http.Exchange;
+import dev.verity.node.http.Metrics;
+import dev.verity.node.http.Router;
+import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.RequestSignature;
+import dev.verity.protocol.VerificationMode;
+import dev.verity.protocol.YankNotice;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.Npy;
+import dev.verity.protocol.tensor.TensorJson;
+import dev.verity.protocol.tensor.TensorLimits;
+import dev.verity.protocol.tensor.TensorSpec;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The node's HTTP endpoints (described in docs/openapi.yaml): each handler parses and bounds its
+ * input, authenticates where needed, calls a service, and writes JSON or a stream. Domain rules live
+ * in {@link InferenceService}, {@link PublishService} and the hub; this class only maps HTTP.
+ */
+final class NodeApi {
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private final NodeConfig config;
+  private final BlobStore blobs;
+  private final ModelRegistry registry;
+  private final InferenceService inference;
+  private final PublishService publishing;
+  private final NodeIdentity identity;
+  private final Metrics metrics;
+  private final Clock clock;
+  private final TensorLimits limits;
+
+  NodeApi(NodeConfig config, BlobStore blobs, ModelRegistry registry, InferenceService inference,
+      PublishService publishing, NodeIdentity identity, Metrics metrics, Clock clock) {
+    this.config = config;
+    this.blobs = blobs;
+    this.registry = registry;
+    this.inference = inference;
+    this.publishing = publishing;
+    this.identity = identity;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.limits = new TensorLimits(TensorLimits.DEFAULT.maxTensors(), config.maxTensorElements(), config.maxRequestBytes());
+  }
+
+  /** What the node says about itself. */
+  record NodeIdentity(String publicKey, String address, String engine, String engineVersion, String provider) {}
+
+  Router routes() {
+    return new Router()
+        .add("GET", "/health", ex -> ex.sendJson(200, java.util.Map.of("status", "ok")))
+        .add("GET", "/metrics", ex -> ex.send(200, "text/plain; version=0.0.4", metrics.render().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .add("GET", "/v1/node", this::node)
+        .add("POST", "/v1/blobs", this::uploadBlob)
+        .add("GET", "/v1/blobs/{cid}", this::downloadBlob)
+        .add("GET", "/v1/manifests/{cid}", this::manifest)
+        .add("POST", "/v1/manifests/{cid}/infer", ex -> infer(ex, inference.resolve(cid(ex.param("cid")))))
+        .add("GET", "/v1/models", this::listModels)
+        .add("GET", "/v1/models/{owner}/{repo}", this::repository)
+        .add("POST", "/v1/models/{owner}/{repo}/versions", this::publish)
+        .add("GET", "/v1/models/{owner}/{repo}/{version}", this::version)
+        .add("POST", "/v1/models/{owner}/{repo}/{version}/yank", this::yank)
+        .add("POST", "/v1/models/{owner}/{repo}/{version}/infer",
+            ex -> infer(ex, inference.resolve(owner(ex), ex.param("repo"), ex.param("version"))));
+  }
+
+  private void node(Exchange ex) throws IOException {
+    ex.sendJson(200, g -> {
+      g.writeStartObject();
+      g.writeStringField("public_key", identity.publicKey());
+      g.writeStringField("address", identity.address());
+      g.writeStringField("version", VerityNode.VERSION);
+      g.writeStringField("engine", identity.engine());
+      g.writeStringField("engine_version", identity.engineVersion());
+      g.writeStringField("execution_provider", identity.provider());
+      g.writeArrayFieldStart("modes");
+      for (VerificationMode m : InferenceService.SUPPORTED_MODES) {
+        g.writeString(m.wireName());
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    });
+  }
+
+  // ---- authentication ---------------------------------------------------------------------
+
+  /** The verified caller of a signed request, or empty for an unsigned one; 401 for a bad signature. */
+  private Optional<Address> caller(Exchange ex, Hash bodyHash) {
+    Optional<String> header = ex.header("Authorization");
+    if (header.isEmpty()) {
+      return Optional.empty();
+    }
+    RequestSignature sig;
+    try {
+      sig = RequestSignature.parse(header.get());
+    } catch (DecodingException e) {
+      throw ApiException.unauthorized(e.getMessage());
+    }
+    try {
+      sig.verify(ex.method(), ex.pathAndQuery(), bodyHash, clock.millis());
+    } catch (VerificationException e) {
+      throw ApiException.unauthorized("request signature does not verify: " + e.getMessage());
+    }
+    return Optional.of(sig.key().address());
+  }
+
+  private Address requireCaller(Exchange ex, Hash bodyHash, String what) {
+    return caller(ex, bodyHash).orElseThrow(() -> ApiException.unauthorized(what + " needs a signed request (Authorization: Verity-Ed25519 ...)"));
+  }
+
+  // ---- blobs ------------------------------------------------------------------------------
+
+  private void uploadBlob(Exchange ex) throws IOException {
+    if (ex.header("Authorization").isEmpty()) {
+      throw ApiException.unauthorized("uploading needs a signed request (Authorization: Verity-Ed25519 ...)");
+    }
+    Exchange.HashingStream body = new Exchange.HashingStream(ex.bodyStream(config.maxModelBytes()));
+    Cid cid;
+    try {
+      cid = blobs.put(body, config.maxModelBytes());
+    } catch (dev.verity.hub.BlobTooLargeException e) {
+      throw ApiException.tooLarge(e.getMessage());
+    }
+    try {
+      requireCaller(ex, body.hash(), "uploading");
+    } catch (ApiException e) {
+      if (!registry.modelBlobs().contains(cid)) {
+        blobs.delete(cid);
+      }
+      throw e;
+    }
+    metrics.increment("blobs_uploaded");
+    long size = blobs.size(cid);
+    ex.sendJson(201, g -> {
+      g.writeStartObject();
+      g.writeStringField("cid", cid.toString());
+      g.writeNumberField("size", size);
+      g.writeEndObject();
+    });
+  }
+
+  private void downloadBlob(Exchange ex) throws IOException {
+    Cid cid = cid(ex.param("cid"));
+    Optional<Address> caller = caller(ex, Hash.of(new byte[0]));
+    boolean referenced = false;
+    for (ModelRegistry.Repository r : registry.repositories()) {
+      for (ModelRegistry.VersionEntry v : r.versions()) {
+        if (v.manifest().model().equals(cid)) {
+          referenced = true;
+          InferenceService.checkAccess(v.manifest(), caller);
+        }
+      }
+    }
+    if (!referenced || !blobs.contains(cid)) {
+      throw ApiException.notFound("no model blob " + cid + " on this node");
+    }
+    long size = blobs.size(cid);
+    try (InputStream in = blobs.open(cid)) {
+      // Read the first chunk before committing to a 200, so a corrupt blob becomes a clean error.
+      byte[] first = in.readNBytes(64 * 1024);
+      try (OutputStream out = ex.sendStream(200, "application/octet-stream", size)) {
+        out.write(first);
+        in.transferTo(out);
+      }
+    }
+  }
+
+  // ---- models -----------------------------------------------------------------------------
+
+  private void manifest(Exchange ex) throws IOException {
+    ModelManifest m = inference.resolve(cid(ex.param("cid"))).manifest();
+    ex.send(200, "application/cbor", m.encode());
+  }
+
+  private void listModels(Exchange ex) throws IOException {
+    ex.sendJson(200, g -> {
+      g.writeStartObject();
+      g.writeArrayFieldStart("repositories");
+      for (ModelRegistry.Repository r : registry.repositories()) {
+        writeRepository(g, r);
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    });
+  }
+
+  private void repository(Exchange ex) throws IOException {
+    ModelRegistry.Repository r = registry.repository(owner(ex), ex.param("repo"))
+        .orElseThrow(() -> ApiException.notFound("no repository " + ex.param("owner") + "/" + ex.param("repo")));
+    ex.sendJson(200, g -> writeRepository(g, r));
+  }
+
+  private static void writeRepository(JsonGenerator g, ModelRegistry.Repository r) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("owner", r.owner().toString());
+    g.writeStringField("name", r.name());
+    g.writeArrayFieldStart("versions");
+    for (ModelRegistry.VersionEntry v : r.versions()) {
+      g.writeStartObject();
+      g.writeStringField("version", v.manifest().version());
+      g.writeStringField("manifest_cid", v.manifest().cid().toString());
+      g.writeStringField("task", v.manifest().task());
+      g.writeStringField("visibility", v.manifest().visibility().name().toLowerCase(java.util.Locale.ROOT));
+      g.writeNumberField("price", v.manifest().price());
+      g.writeBooleanField("yanked", v.yanked());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
+  private void version(Exchange ex) throws IOException {
+    ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
+    ModelManifest m = v.manifest();
+    ex.sendJson(200, g -> {
+      g.writeStartObject();
+      g.writeStringField("manifest_cid", m.cid().toString());
+      g.writeStringField("manifest", Base64.getEncoder().encodeToString(m.encode()));
+      g.writeBooleanField("yanked", v.yanked());
+      if (v.yanked()) {
+        g.writeStringField("yank_reason", v.yank().get().reason());
+      } else {
+        g.writeNullField("yank_reason");
+      }
+      g.writeObjectFieldStart("view");
+      ManifestView.write(g, m);
+      g.writeEndObject();
+      g.writeEndObject();
+    });
+  }
+
+  private void publish(Exchange ex) throws IOException {
+    byte[] body = ex.body(1 << 20);
+    Address caller = requireCaller(ex, Hash.of(body), "publishing");
+    ModelManifest m = publishing.publish(owner(ex), ex.param("repo"), body, caller);
+    metrics.increment("versions_published");
+    ex.sendJson(201, g -> {
+      g.writeStartObject();
+      g.writeStringField("manifest_cid", m.cid().toString());
+      g.writeStringField("repository", m.repositoryId());
+      g.writeStringField("version", m.version());
+      g.writeEndObject();
+    });
+  }
+
+  private void yank(Exchange ex) throws IOException {
+    byte[] body = ex.body(64 * 1024);
+    Address caller = requireCaller(ex, Hash.of(body), "yanking");
+    ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
+    YankNotice notice = YankNotice.decode(body);
+    if (!notice.signer().address().equals(caller)) {
+      throw ApiException.forbidden("the yank notice must be signed by the caller");
+    }
+    try {
+      if (!notice.manifest().equals(v.manifest().cid())) {
+        throw ApiException.badRequest("the yank notice is for another version");
+      }
+      notice.verify(v.manifest());
+      registry.yank(notice);
+    } catch (VerificationException e) {
+      throw ApiException.forbidden(e.getMessage());
+    }
+    ex.sendJson(200, java.util.Map.of("yanked", true, "manifest_cid", v.manifest().cid().toString()));
+  }
+
+  // ---- inference --------------------------------------------------------------------------
+
+  private void infer(Exchange ex, ModelRegistry.VersionEntry entry) throws IOException {
+    byte[] body = ex.body(config.maxRequestBytes());
+    Optional<Address> caller = caller(ex, Hash.of(body));
+    String requestId;
+    VerificationMode mode;
+    NamedTensors inputs;
+    String type = ex.contentType();
+    if (type.equals("application/x-npz")) {
+      inputs = Npy.readNpz(new ByteArrayInputStream(body), limits);
+      mode = VerificationMode.fromWireName(ex.query("mode").orElse("receipt"));
+      requestId = ex.query("request_id").orElse(ex.requestId());
+    } else if (type.equals("application/json")) {
+      ParsedRequest p = parseJson(body, ex.requestId());
+      inputs = p.inputs;
+      mode = p.mode;
+      requestId = p.requestId;
+    } else {
+      throw new ApiException(415, "unsupported-media-type", "Unsupported media type",
+          "send inputs as application/json or application/x-npz, not " + type);
+    }
+    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller);
+    metrics.increment("inferences");
+    String receipt = Base64.getEncoder().encodeToString(r.receipt().encode());
+    if (ex.acceptsNpz()) {
+      ex.setHeader("Verity-Receipt", receipt);
+      ex.send(200, "application/x-npz", Npy.toNpz(r.outputs()));
+      return;
+    }
+    ex.sendJson(200, g -> {
+      g.writeStartObject();
+      g.writeStringField("request_id", requestId);
+      g.writeStringField("mode", mode.wireName());
+      g.writeFieldName("outputs");
+      TensorJson.writeObject(g, r.outputs());
+      g.writeStringField("receipt", receipt);
+      g.writeStringField("receipt_cid", r.receipt().cid().toString());
+      g.writeStringField("manifest_cid", r.receipt().manifest().toString());
+      g.writeEndObject();
+    });
+  }
+
+  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId) {}
+
+  private ParsedRequest parseJson(byte[] body, String fallbackId) throws IOException {
+    try (JsonParser p = JSON.createParser(body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw ApiException.badRequest("the body must be a JSON object with 'inputs'");
+      }
+      NamedTensors inputs = null;
+      VerificationMode mode = VerificationMode.RECEIPT;
+      String requestId = fallbackId;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String f = p.currentName();
+        JsonToken t = p.nextToken();
+        switch (f) {
+          case "inputs" -> inputs = TensorJson.readObject(p, limits);
+          case "mode" -> mode = VerificationMode.fromWireName(text(p, t, f));
+          case "request_id" -> requestId = text(p, t, f);
+          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id");
+        }
+      }
+      if (p.nextToken() != null) {
+        throw ApiException.badRequest("unexpected content after the JSON object");
+      }
+      if (inputs == null) {
+        throw ApiException.badRequest("the body has no 'inputs'");
+      }
+      return new ParsedRequest(inputs, mode, requestId);
+    }
+  }
+
+  private static String text(JsonParser p, JsonToken t, String field) throws IOException {
+    if (t != JsonToken.VALUE_STRING) {
+      throw ApiException.badRequest("'" + field + "' must be a string");
+    }
+    return p.getText();
+  }
+
+  private static Address owner(Exchange ex) {
+    try {
+      return Address.parse(ex.param("owner"));
+    } catch (DecodingException e) {
+      throw ApiException.notFound("'" + ex.param("owner") + "' is not an owner address (vt...)");
+    }
+  }
+
+  private static Cid cid(String text) {
+    try {
+      return Cid.parse(text);
+    } catch (DecodingException e) {
+      throw ApiException.badRequest("'" + text + "' is not a CID: " + e.getMessage());
+    }
+  }
+
+  static String newRequestId() {
+    return UUID.randomUUID().toString();
+  }
+
+  static String specText(TensorSpec s) {
+    return s.name() + " " + s.type().wireName() + s.shapeText();
+  }
+}

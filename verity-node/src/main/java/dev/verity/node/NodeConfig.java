@@ -1,0 +1,151 @@
+package dev.verity.node;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Function;
+
+/**
+ * Every setting of a node, with a documented default. Read from an optional properties file, then
+ * overridden by environment variables ({@code VERITY_} + the key upper-cased with '.' as '_', e.g.
+ * {@code VERITY_PORT}, {@code VERITY_ENGINE_INTRA_OP_THREADS}). Unknown keys and malformed values
+ * are rejected with a message naming the key, so a typo never silently falls back to a default.
+ *
+ * @param dataDir where the node keeps its key, blobs, manifests and model cache
+ * @param host address to bind; loopback by default so a node is never exposed by accident
+ * @param port TCP port; 0 picks a free one
+ * @param maxRequestBytes largest inference or metadata request body
+ * @param maxModelBytes largest model file accepted for upload
+ * @param maxTensorElements most elements in one input tensor
+ * @param intraOpThreads threads ONNX Runtime uses inside one operator (0 = number of cores)
+ * @param interOpThreads threads ONNX Runtime uses across operators
+ * @param executionProvider "cpu", or "cuda" where a GPU and the CUDA build of ONNX Runtime are present
+ * @param sessionCacheBytes memory budget for loaded models; the least recently used are unloaded
+ */
+public record NodeConfig(
+    Path dataDir,
+    String host,
+    int port,
+    long maxRequestBytes,
+    long maxModelBytes,
+    long maxTensorElements,
+    int intraOpThreads,
+    int interOpThreads,
+    String executionProvider,
+    long sessionCacheBytes) {
+
+  /** Default port of a Verity node. */
+  public static final int DEFAULT_PORT = 8420;
+
+  /** The settings, their defaults and their meaning, in the order docs/CONFIG.md lists them. */
+  public static final Map<String, String[]> KEYS = keys();
+
+  private static Map<String, String[]> keys() {
+    Map<String, String[]> k = new LinkedHashMap<>();
+    k.put("data_dir", new String[] {"~/.verity/node", "directory for the node key, blobs, manifests and model cache"});
+    k.put("host", new String[] {"127.0.0.1", "address to bind"});
+    k.put("port", new String[] {Integer.toString(DEFAULT_PORT), "TCP port (0 = any free port)"});
+    k.put("max_request_bytes", new String[] {Long.toString(64L << 20), "largest inference or metadata request body"});
+    k.put("max_model_bytes", new String[] {Long.toString(4L << 30), "largest model file accepted"});
+    k.put("max_tensor_elements", new String[] {Long.toString(16L << 20), "most elements in one input tensor"});
+    k.put("engine.intra_op_threads", new String[] {"0", "ONNX Runtime threads within an operator (0 = all cores)"});
+    k.put("engine.inter_op_threads", new String[] {"1", "ONNX Runtime threads across operators"});
+    k.put("engine.execution_provider", new String[] {"cpu", "cpu or cuda"});
+    k.put("engine.session_cache_bytes", new String[] {Long.toString(2L << 30), "memory budget for loaded models"});
+    return java.util.Collections.unmodifiableMap(k);
+  }
+
+  public NodeConfig {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0..65535, got " + port);
+    }
+    if (maxRequestBytes < 1024 || maxModelBytes < 1024 || maxTensorElements < 1 || sessionCacheBytes < 0) {
+      throw new IllegalArgumentException("size limits must be positive (request and model limits at least 1024 bytes)");
+    }
+    if (intraOpThreads < 0 || interOpThreads < 0) {
+      throw new IllegalArgumentException("thread counts must be >= 0");
+    }
+    if (!executionProvider.equals("cpu") && !executionProvider.equals("cuda")) {
+      throw new IllegalArgumentException("engine.execution_provider must be cpu or cuda, got '" + executionProvider + "'");
+    }
+  }
+
+  /** All defaults. */
+  public static NodeConfig defaults() {
+    return fromValues(Map.of());
+  }
+
+  /** Defaults, then the file (if given), then the environment. */
+  public static NodeConfig load(Optional<Path> file, Map<String, String> env) throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (file.isPresent()) {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(file.get())) {
+        p.load(r);
+      }
+      for (String key : p.stringPropertyNames()) {
+        if (!KEYS.containsKey(key)) {
+          throw new IllegalArgumentException("unknown setting '" + key + "' in " + file.get() + "; known: " + KEYS.keySet());
+        }
+        values.put(key, p.getProperty(key).trim());
+      }
+    }
+    for (String key : KEYS.keySet()) {
+      String v = env.get(envName(key));
+      if (v != null) {
+        values.put(key, v.trim());
+      }
+    }
+    return fromValues(values);
+  }
+
+  public static String envName(String key) {
+    return "VERITY_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_');
+  }
+
+  private static NodeConfig fromValues(Map<String, String> v) {
+    Function<String, String> get = k -> v.getOrDefault(k, KEYS.get(k)[0]);
+    return new NodeConfig(
+        expandHome(get.apply("data_dir")),
+        get.apply("host"),
+        (int) number(get, "port"),
+        number(get, "max_request_bytes"),
+        number(get, "max_model_bytes"),
+        number(get, "max_tensor_elements"),
+        (int) number(get, "engine.intra_op_threads"),
+        (int) number(get, "engine.inter_op_threads"),
+        get.apply("engine.execution_provider"),
+        number(get, "engine.session_cache_bytes"));
+  }
+
+  private static long number(Function<String, String> get, String key) {
+    String s = get.apply(key);
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("setting '" + key + "' must be a whole number, got '" + s + "'");
+    }
+  }
+
+  static Path expandHome(String p) {
+    if (p.equals("~") || p.startsWith("~/")) {
+      return Path.of(System.getProperty("user.home")).resolve(p.length() <= 2 ? "" : p.substring(2));
+    }
+    return Path.of(p);
+  }
+
+  public NodeConfig withDataDir(Path dir) {
+    return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes);
+  }
+
+  public NodeConfig withPort(int p) {
+    return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes);
+  }
+}

@@ -1,0 +1,139 @@
+package dev.verity.node;
+
+import dev.verity.core.crypto.KeyFile;
+import dev.verity.core.crypto.Signer;
+import dev.verity.hub.BlobStore;
+import dev.verity.hub.FileBlobStore;
+import dev.verity.hub.ModelRegistry;
+import dev.verity.node.http.HttpApiServer;
+import dev.verity.node.http.Metrics;
+import dev.verity.runtime.ExecutionProvider;
+import dev.verity.runtime.OnnxRuntimeEngine;
+import dev.verity.runtime.SessionCache;
+import dev.verity.runtime.SessionConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+
+/**
+ * A running Verity node: its key, blob store, model registry, inference engine and HTTP API, all
+ * under one data directory that no other node may use at the same time. {@link #start} brings
+ * everything up; {@link #close} stops serving and releases every resource.
+ *
+ * <p>Layout of the data directory: {@code node.key} (the node's Ed25519 key, owner-only),
+ * {@code blobs/} (content-addressed chunks), {@code hub/} (manifests and versions), {@code
+ * models/} (model files assembled for the engine), {@code .lock}.
+ */
+public final class VerityNode implements AutoCloseable {
+  /** The node software version written into every receipt's provenance. */
+  public static final String VERSION = "0.1.0";
+
+  private final NodeConfig config;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final Signer key;
+  private final BlobStore blobs;
+  private final ModelRegistry registry;
+  private final OnnxRuntimeEngine engine;
+  private final SessionCache sessions;
+  private final InferenceService inference;
+  private final HttpApiServer server;
+
+  private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
+      ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
+      HttpApiServer server) {
+    this.config = config;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.key = key;
+    this.blobs = blobs;
+    this.registry = registry;
+    this.engine = engine;
+    this.sessions = sessions;
+    this.inference = inference;
+    this.server = server;
+  }
+
+  /** Opens the data directory (creating it and the node key on first start) and starts serving. */
+  public static VerityNode start(NodeConfig config) throws IOException {
+    Path dir = config.dataDir();
+    Files.createDirectories(dir);
+    FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock = lockChannel.tryLock();
+    if (lock == null) {
+      lockChannel.close();
+      throw new IOException("another Verity node is using " + dir + "; stop it or choose another data_dir");
+    }
+    try {
+      Path keyFile = dir.resolve("node.key");
+      if (!Files.exists(keyFile)) {
+        KeyFile.write(keyFile, Signer.generate());
+      }
+      Signer key = KeyFile.read(keyFile);
+      BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
+      ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
+      ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
+      OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
+      SessionConfig sessionConfig = SessionConfig.builder()
+          .intraOpThreads(config.intraOpThreads())
+          .interOpThreads(config.interOpThreads())
+          .executionProvider(ExecutionProvider.fromWireName(config.executionProvider()))
+          .build();
+      SessionCache sessions = new SessionCache(engine, sessionConfig, config.sessionCacheBytes());
+      Clock clock = Clock.systemUTC();
+      InferenceService inference = new InferenceService(registry, files, sessions, key, clock);
+      PublishService publishing = new PublishService(blobs, registry, files, sessions);
+      Metrics metrics = new Metrics();
+      NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
+          engine.name(), engine.version(), config.executionProvider());
+      NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
+      HttpApiServer server = HttpApiServer.start(config.host(), config.port(), api.routes(), metrics);
+      return new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference, server);
+    } catch (IOException | RuntimeException e) {
+      lock.release();
+      lockChannel.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public URI uri() {
+    String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+    return URI.create("http://" + host + ":" + port());
+  }
+
+  public dev.verity.core.crypto.PublicKey publicKey() {
+    return key.publicKey();
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /** The in-process inference path (what the HTTP API calls), for embedding and benchmarks. */
+  public InferenceService inference() {
+    return inference;
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    sessions.close();
+    engine.close();
+    blobs.close();
+    lock.release();
+    lockChannel.close();
+  }
+}

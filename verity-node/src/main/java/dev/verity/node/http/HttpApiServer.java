@@ -1,0 +1,120 @@
+package dev.verity.node.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.verity.core.DecodingException;
+import dev.verity.core.VerificationException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP server: the JDK's server with one virtual thread per request. It assigns request ids,
+ * routes, turns exceptions into problem documents (input errors are 4xx and logged without their
+ * content; anything else is a 500 that is logged with its stack trace), and records metrics.
+ */
+public final class HttpApiServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("dev.verity.node.http");
+  private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final Router router;
+  private final Metrics metrics;
+
+  private HttpApiServer(HttpServer server, ExecutorService executor, Router router, Metrics metrics) {
+    this.server = server;
+    this.executor = executor;
+    this.router = router;
+    this.metrics = metrics;
+  }
+
+  /** Binds {@code host:port} (port 0 picks a free one) and starts serving. */
+  public static HttpApiServer start(String host, int port, Router router, Metrics metrics) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 1024);
+    ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    server.setExecutor(executor);
+    HttpApiServer api = new HttpApiServer(server, executor, router, metrics);
+    server.createContext("/", api::serve);
+    server.start();
+    return api;
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void serve(HttpExchange http) {
+    long start = System.nanoTime();
+    metrics.started();
+    String requestId = http.getRequestHeaders().getFirst("X-Request-Id");
+    if (requestId == null || !CLIENT_REQUEST_ID.matcher(requestId).matches()) {
+      requestId = UUID.randomUUID().toString();
+    }
+    String route = "unmatched";
+    Exchange ex = null;
+    try {
+      Router.Match match;
+      try {
+        match = router.match(http.getRequestMethod(), http.getRequestURI().getRawPath());
+      } catch (ApiException e) {
+        ex = new Exchange(http, requestId, java.util.Map.of());
+        throw e;
+      }
+      route = match.route().method() + " " + match.route().pattern();
+      ex = new Exchange(http, requestId, match.params());
+      match.route().handler().handle(ex);
+    } catch (Throwable t) {
+      fail(ex, http, requestId, route, t);
+    } finally {
+      metrics.finished(route, ex == null ? 500 : ex.status(), System.nanoTime() - start);
+      // Drain what the client sent but the handler did not read, so the connection can be reused.
+      try {
+        http.getRequestBody().skip(Long.MAX_VALUE);
+      } catch (IOException | RuntimeException ignored) {
+        // the client went away; nothing to keep alive
+      }
+      http.close();
+    }
+  }
+
+  private void fail(Exchange ex, HttpExchange http, String requestId, String route, Throwable t) {
+    ApiException api = toApiException(t);
+    if (api.status() >= 500) {
+      LOG.log(Level.ERROR, "request " + requestId + " on " + route + " failed", t);
+    } else {
+      LOG.log(Level.DEBUG, () -> "request " + requestId + " on " + route + ": " + api.status() + " " + api.type());
+    }
+    Exchange target = ex != null ? ex : new Exchange(http, requestId, java.util.Map.of());
+    if (target.responded()) {
+      return; // headers are gone; closing the exchange cuts the response short, which the client sees
+    }
+    try {
+      target.sendProblem(api);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, () -> "could not send problem for " + requestId + ": " + e);
+    }
+  }
+
+  static ApiException toApiException(Throwable t) {
+    return switch (t) {
+      case ApiException a -> a;
+      case DecodingException d -> ApiException.badRequest(d.getMessage());
+      case VerificationException v -> new ApiException(400, "verification-failed", "Verification failed", v.getMessage());
+      case com.fasterxml.jackson.core.JsonProcessingException j ->
+          ApiException.badRequest("invalid JSON: " + j.getOriginalMessage());
+      default -> new ApiException(500, "internal", "Internal error",
+          "the node failed to serve this request; it has been logged with the request id");
+    };
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

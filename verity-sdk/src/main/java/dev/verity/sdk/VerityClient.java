@@ -1,0 +1,521 @@
+package dev.verity.sdk;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.verity.core.Cid;
+import dev.verity.core.DecodingException;
+import dev.verity.core.Hash;
+import dev.verity.core.VerificationException;
+import dev.verity.core.crypto.PublicKey;
+import dev.verity.core.crypto.Signer;
+import dev.verity.onnx.ModelSignatures;
+import dev.verity.onnx.OnnxModelInfo;
+import dev.verity.onnx.OnnxReader;
+import dev.verity.protocol.InferenceReceipt;
+import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.ReceiptVerifier;
+import dev.verity.protocol.RequestSignature;
+import dev.verity.protocol.VerificationMode;
+import dev.verity.protocol.YankNotice;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.Npy;
+import dev.verity.protocol.tensor.TensorJson;
+import dev.verity.protocol.tensor.TensorLimits;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The Java client of a Verity node. Every result it returns has been checked: manifests against
+ * their signatures, CIDs and the reference asked for; inference outputs against their receipts (see
+ * {@link ReceiptVerifier}); downloads against their CIDs. A check that fails throws {@link
+ * VerificationException} and the unverified data is not returned.
+ *
+ * <p>Node keys: with {@link Builder#trustNodes} the client accepts receipts only from those keys.
+ * Otherwise it pins the key the node reports at first contact and accepts receipts signed by that
+ * key only. Thread-safe; one instance per node is meant to be shared.
+ */
+public final class VerityClient implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFactory JSON_FACTORY = JSON.getFactory();
+  /** Inputs larger than this travel as .npz instead of JSON. */
+  private static final long JSON_INPUT_LIMIT = 256 * 1024;
+
+  private final URI endpoint;
+  private final HttpClient http;
+  private final Optional<Signer> signer;
+  private final Duration timeout;
+  private final Set<PublicKey> pinnedNodes;
+  private final TensorLimits limits;
+  private final Map<Cid, ModelManifest> manifests = new ConcurrentHashMap<>();
+  private final ReceiptVerifier baseVerifier;
+  private volatile ReceiptVerifier verifier;
+
+  private VerityClient(Builder b) {
+    this.endpoint = b.endpoint;
+    this.signer = Optional.ofNullable(b.signer);
+    this.timeout = b.timeout;
+    this.pinnedNodes = Set.copyOf(b.trustedNodes);
+    this.limits = b.limits;
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).build();
+    this.verifier = pinnedNodes.isEmpty() ? null : b.verifier.trustingOnly(pinnedNodes);
+    this.baseVerifier = b.verifier;
+  }
+
+  public static Builder builder(URI endpoint) {
+    return new Builder(endpoint);
+  }
+
+  public URI endpoint() {
+    return endpoint;
+  }
+
+  // ---- node -------------------------------------------------------------------------------
+
+  public NodeInfo nodeInfo() throws IOException {
+    JsonNode n = getJson("/v1/node");
+    List<String> modes = new ArrayList<>();
+    n.path("modes").forEach(m -> modes.add(m.asText()));
+    return new NodeInfo(PublicKey.parse(n.path("public_key").asText()), n.path("version").asText(),
+        n.path("engine").asText(), n.path("engine_version").asText(), n.path("execution_provider").asText(), modes);
+  }
+
+  private ReceiptVerifier verifier() throws IOException {
+    ReceiptVerifier v = verifier;
+    if (v == null) {
+      synchronized (this) {
+        if (verifier == null) {
+          verifier = baseVerifier.trustingOnly(Set.of(nodeInfo().publicKey()));
+        }
+        v = verifier;
+      }
+    }
+    return v;
+  }
+
+  // ---- blobs and models -------------------------------------------------------------------
+
+  /** Streams a file to the node's blob store and checks the CID the node reports. */
+  public Cid uploadBlob(Path file, ProgressListener progress) throws IOException, VerificationException {
+    Signer s = requireSigner("upload a blob");
+    long size = Files.size(file);
+    Hash bodyHash;
+    try (InputStream in = Files.newInputStream(file)) {
+      bodyHash = Hash.of(in);
+    }
+    String path = "/v1/blobs";
+    HttpRequest req = request(path)
+        .header("Content-Type", "application/octet-stream")
+        .header("Authorization", RequestSignature.sign(s, "POST", path, System.currentTimeMillis(), bodyHash).toHeader())
+        .POST(HttpRequest.BodyPublishers.fromPublisher(
+            HttpRequest.BodyPublishers.ofInputStream(() -> progressStream(file, size, progress)), size))
+        .build();
+    JsonNode n = JSON.readTree(send(req, HttpResponse.BodyHandlers.ofByteArray()));
+    Cid cid = Cid.parse(n.path("cid").asText());
+    if (n.path("size").asLong() != size) {
+      throw new VerificationException("node stored " + n.path("size").asLong() + " bytes, sent " + size);
+    }
+    return cid;
+  }
+
+  /**
+   * Publishes a new version from an ONNX file: reads its inputs, outputs and opsets from the file,
+   * uploads it (streamed, with progress), signs the manifest with this client's key as owner, and
+   * publishes it.
+   */
+  public ModelManifest publish(Path onnxFile, Publication p, ProgressListener progress)
+      throws IOException, VerificationException {
+    Signer s = requireSigner("publish a model");
+    OnnxModelInfo info = OnnxReader.readInfo(onnxFile);
+    ModelManifest.Builder b = ModelManifest.builder()
+        .owner(s.publicKey())
+        .repository(p.repository())
+        .version(p.version())
+        .opsets(ModelSignatures.opsets(info))
+        .inputs(ModelSignatures.inputs(info))
+        .outputs(ModelSignatures.outputs(info))
+        .task(p.task())
+        .license(p.license())
+        .description(p.description())
+        .tags(p.tags())
+        .price(p.price())
+        .modes(p.modes())
+        .visibility(p.visibility(), p.allowList());
+    Cid cid = uploadBlob(onnxFile, progress);
+    Cid expected = dev.verity.core.BlobCid.of(onnxFile);
+    if (!cid.equals(expected)) {
+      throw new VerificationException("node named the upload " + cid + ", the file's CID is " + expected);
+    }
+    return publishManifest(b.model(cid, Files.size(onnxFile)).sign(s));
+  }
+
+  /** Publishes a signed manifest whose model blob is already uploaded. */
+  public ModelManifest publishManifest(ModelManifest manifest) throws IOException, VerificationException {
+    manifest.verify();
+    String path = "/v1/models/" + manifest.ownerAddress() + "/" + manifest.repository() + "/versions";
+    byte[] body = manifest.encode();
+    JsonNode n = JSON.readTree(send(signedPost(path, "application/cbor", body, "publish a model version"),
+        HttpResponse.BodyHandlers.ofByteArray()));
+    if (!Cid.parse(n.path("manifest_cid").asText()).equals(manifest.cid())) {
+      throw new VerificationException("node stored another manifest than the one sent");
+    }
+    manifests.put(manifest.cid(), manifest);
+    return manifest;
+  }
+
+  /** The manifest with this CID, checked against the CID and its signature. */
+  public ModelManifest manifest(Cid cid) throws IOException, VerificationException {
+    ModelManifest cached = manifests.get(cid);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] bytes = send(request("/v1/manifests/" + cid).header("Accept", "application/cbor").GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    cid.verify(bytes);
+    ModelManifest m = decodeManifest(bytes);
+    m.verify();
+    manifests.put(cid, m);
+    return m;
+  }
+
+  /** A model version with its yank state; the manifest is verified and checked against {@code ref}. */
+  public ModelVersion model(ModelRef ref) throws IOException, VerificationException {
+    if (ref.manifest().isPresent()) {
+      ModelManifest m = manifest(ref.manifest().get());
+      JsonNode n = getJson("/v1/models/" + m.ownerAddress() + "/" + m.repository() + "/" + m.version());
+      return new ModelVersion(m, n.path("yanked").asBoolean(), optionalText(n, "yank_reason"));
+    }
+    JsonNode n = getJson(ref.path());
+    Cid cid = Cid.parse(n.path("manifest_cid").asText());
+    byte[] bytes = Base64.getDecoder().decode(n.path("manifest").asText());
+    cid.verify(bytes);
+    ModelManifest m = decodeManifest(bytes);
+    m.verify();
+    if (!ref.matches(m)) {
+      throw new VerificationException("node returned " + m + " for " + ref);
+    }
+    manifests.put(cid, m);
+    return new ModelVersion(m, n.path("yanked").asBoolean(), optionalText(n, "yank_reason"));
+  }
+
+  /** A model version and whether its owner has yanked it. */
+  public record ModelVersion(ModelManifest manifest, boolean yanked, Optional<String> yankReason) {}
+
+  /** A repository as listed by the node: owner address, name and version labels. */
+  public record RepositoryListing(String owner, String name, List<String> versions) {
+    public String id() {
+      return owner + "/" + name;
+    }
+  }
+
+  public List<RepositoryListing> listModels() throws IOException {
+    JsonNode n = getJson("/v1/models");
+    List<RepositoryListing> out = new ArrayList<>();
+    for (JsonNode r : n.path("repositories")) {
+      List<String> versions = new ArrayList<>();
+      r.path("versions").forEach(v -> versions.add(v.path("version").asText()));
+      out.add(new RepositoryListing(r.path("owner").asText(), r.path("name").asText(), versions));
+    }
+    return out;
+  }
+
+  public void yank(ModelRef ref, String reason) throws IOException, VerificationException {
+    Signer s = requireSigner("yank a version");
+    ModelManifest m = model(ref).manifest();
+    YankNotice notice = YankNotice.create(s, m, reason, System.currentTimeMillis());
+    notice.verify(m);
+    String path = "/v1/models/" + m.ownerAddress() + "/" + m.repository() + "/" + m.version() + "/yank";
+    send(signedPost(path, "application/cbor", notice.encode(), "yank a version"), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** Downloads a version's model file to {@code out}, checking it against the model CID. */
+  public ModelManifest download(ModelRef ref, Path out, ProgressListener progress) throws IOException, VerificationException {
+    ModelManifest m = model(ref).manifest();
+    String path = "/v1/blobs/" + m.model();
+    HttpRequest.Builder rb = request(path).GET();
+    signer.ifPresent(s -> rb.header("Authorization",
+        RequestSignature.sign(s, "GET", path, System.currentTimeMillis(), Hash.of(new byte[0])).toHeader()));
+    HttpResponse<InputStream> resp;
+    try {
+      resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while downloading " + m.model(), e);
+    }
+    checkStatus(resp.statusCode(), () -> resp.body().readAllBytes(), resp);
+    Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".download", ".tmp");
+    try {
+      long done = 0;
+      try (InputStream in = resp.body(); OutputStream o = Files.newOutputStream(tmp)) {
+        byte[] buf = new byte[256 * 1024];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          o.write(buf, 0, n);
+          done += n;
+          progress.progress(done, m.modelSize());
+        }
+      }
+      if (done != m.modelSize()) {
+        throw new VerificationException("downloaded " + done + " bytes, the manifest says " + m.modelSize());
+      }
+      Cid actual = dev.verity.core.BlobCid.of(tmp);
+      if (!actual.equals(m.model())) {
+        throw new VerificationException("downloaded model hashes to " + actual + ", the manifest names " + m.model());
+      }
+      Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    return m;
+  }
+
+  // ---- inference --------------------------------------------------------------------------
+
+  /** Runs an inference in receipt mode. */
+  public InferenceResult infer(ModelRef ref, NamedTensors inputs) throws IOException, VerificationException {
+    return infer(ref, inputs, VerificationMode.RECEIPT, UUID.randomUUID().toString());
+  }
+
+  /**
+   * Runs an inference and verifies its receipt before returning: the node's signature and key, the
+   * manifest (signature, and that it is the version {@code ref} names), the input and output CIDs,
+   * the declared tensor specs and the mode's evidence.
+   *
+   * @throws VerificationException if any check fails; the outputs are then not returned
+   */
+  public InferenceResult infer(ModelRef ref, NamedTensors inputs, VerificationMode mode, String requestId)
+      throws IOException, VerificationException {
+    String path = ref.path() + "/infer";
+    boolean binary = inputs.totalBytes() > JSON_INPUT_LIMIT;
+    byte[] body;
+    String contentType;
+    if (binary) {
+      path += "?mode=" + mode.wireName() + "&request_id=" + requestId;
+      body = Npy.toNpz(inputs);
+      contentType = "application/x-npz";
+    } else {
+      body = inferJson(inputs, mode, requestId);
+      contentType = "application/json";
+    }
+    HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (signer.isPresent()) {
+      rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader());
+    }
+    byte[] response = send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
+    JsonNode n;
+    NamedTensors outputs;
+    try (JsonParser p = JSON_FACTORY.createParser(response)) {
+      ParsedResponse pr = parseInferResponse(p);
+      n = pr.meta;
+      outputs = pr.outputs;
+    }
+    InferenceReceipt receipt = InferenceReceipt.decode(Base64.getDecoder().decode(n.path("receipt").asText()));
+    if (!receipt.requestId().equals(requestId)) {
+      throw new VerificationException("receipt is for request " + receipt.requestId() + ", not " + requestId);
+    }
+    if (receipt.mode() != mode) {
+      throw new VerificationException("asked for mode " + mode.wireName() + ", receipt is for " + receipt.mode().wireName());
+    }
+    ModelManifest manifest = manifest(receipt.manifest());
+    if (!ref.matches(manifest)) {
+      throw new VerificationException("node ran " + manifest + " instead of " + ref);
+    }
+    verifier().verify(receipt, manifest, inputs, outputs);
+    return new InferenceResult(outputs, receipt, manifest);
+  }
+
+  private static byte[] inferJson(NamedTensors inputs, VerificationMode mode, String requestId) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonGenerator g = JSON_FACTORY.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("request_id", requestId);
+      g.writeStringField("mode", mode.wireName());
+      g.writeFieldName("inputs");
+      TensorJson.writeObject(g, inputs);
+      g.writeEndObject();
+    }
+    return out.toByteArray();
+  }
+
+  private record ParsedResponse(JsonNode meta, NamedTensors outputs) {}
+
+  private ParsedResponse parseInferResponse(JsonParser p) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      throw new DecodingException("inference response is not a JSON object");
+    }
+    var meta = JSON.createObjectNode();
+    NamedTensors outputs = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String f = p.currentName();
+      p.nextToken();
+      if (f.equals("outputs")) {
+        outputs = TensorJson.readObject(p, limits);
+      } else {
+        meta.set(f, JSON.readTree(p));
+      }
+    }
+    if (outputs == null || !meta.has("receipt")) {
+      throw new DecodingException("inference response lacks outputs or receipt");
+    }
+    return new ParsedResponse(meta, outputs);
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private Signer requireSigner(String what) {
+    return signer.orElseThrow(() -> new IllegalStateException("a signing key is needed to " + what + "; set one with Builder.signer"));
+  }
+
+  private HttpRequest signedPost(String path, String contentType, byte[] body, String what) {
+    Signer s = requireSigner(what);
+    return request(path).header("Content-Type", contentType)
+        .header("Authorization", RequestSignature.sign(s, "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader())
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+  }
+
+  private HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(endpoint.resolve(path)).timeout(timeout);
+  }
+
+  private JsonNode getJson(String path) throws IOException {
+    return JSON.readTree(send(request(path).header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofByteArray()));
+  }
+
+  private byte[] send(HttpRequest req, HttpResponse.BodyHandler<byte[]> handler) throws IOException {
+    HttpResponse<byte[]> resp;
+    try {
+      resp = http.send(req, handler);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for " + req.uri(), e);
+    } catch (java.net.ConnectException e) {
+      throw new IOException("cannot reach a Verity node at " + endpoint + " (is it running?)", e);
+    }
+    checkStatus(resp.statusCode(), resp::body, resp);
+    return resp.body();
+  }
+
+  private interface BodySupplier {
+    byte[] get() throws IOException;
+  }
+
+  private static void checkStatus(int status, BodySupplier body, HttpResponse<?> resp) throws IOException {
+    if (status < 400) {
+      return;
+    }
+    String type = "http-" + status;
+    String detail = "";
+    try {
+      JsonNode p = JSON.readTree(body.get());
+      type = p.path("type").asText(type).replace("/problems/", "");
+      detail = p.path("detail").asText("");
+    } catch (IOException | RuntimeException e) {
+      detail = "the node sent no problem document";
+    }
+    throw new VerityApiException(status, type, detail, resp.headers().firstValue("X-Request-Id").orElse(null));
+  }
+
+  private static Optional<String> optionalText(JsonNode n, String field) {
+    return n.hasNonNull(field) ? Optional.of(n.get(field).asText()) : Optional.empty();
+  }
+
+  private static ModelManifest decodeManifest(byte[] bytes) throws VerificationException {
+    try {
+      return ModelManifest.decode(bytes);
+    } catch (DecodingException e) {
+      throw new VerificationException("node sent a malformed manifest: " + e.getMessage(), e);
+    }
+  }
+
+  private static InputStream progressStream(Path file, long total, ProgressListener progress) {
+    try {
+      return new FilterInputStream(Files.newInputStream(file)) {
+        private long done;
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = super.read(b, off, len);
+          if (n > 0) {
+            done += n;
+            progress.progress(done, total);
+          }
+          return n;
+        }
+      };
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    http.close();
+  }
+
+  /** Configures a client. */
+  public static final class Builder {
+    private final URI endpoint;
+    private Signer signer;
+    private Duration timeout = Duration.ofMinutes(5);
+    private Set<PublicKey> trustedNodes = Set.of();
+    private ReceiptVerifier verifier = ReceiptVerifier.create();
+    private TensorLimits limits = TensorLimits.DEFAULT;
+
+    private Builder(URI endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    /** The key that signs requests (needed to publish, yank, and to run private models). */
+    public Builder signer(Signer s) {
+      this.signer = s;
+      return this;
+    }
+
+    /** Accept receipts only from these node keys (instead of the key the node reports). */
+    public Builder trustNodes(Set<PublicKey> keys) {
+      this.trustedNodes = Set.copyOf(keys);
+      return this;
+    }
+
+    /** A receipt verifier with more evidence verifiers (optimistic, zk) registered. */
+    public Builder verifier(ReceiptVerifier v) {
+      this.verifier = v;
+      return this;
+    }
+
+    public Builder timeout(Duration t) {
+      this.timeout = t;
+      return this;
+    }
+
+    public Builder limits(TensorLimits l) {
+      this.limits = l;
+      return this;
+    }
+
+    public VerityClient build() {
+      return new VerityClient(this);
+    }
+  }
+}
