@@ -76,7 +76,11 @@ public final class Cid implements Comparable<Cid> {
     return fromBytes(Base32.decode(text.substring(1)));
   }
 
+  /** Decodes the binary form; rejects anything but a CIDv1 with a sha2-256 multihash. */
   public static Cid fromBytes(byte[] b) {
+    if (b == null) {
+      throw new DecodingException("no CID bytes");
+    }
     if (b.length != BINARY_LENGTH) {
       throw new DecodingException(
           "binary CID must be " + BINARY_LENGTH + " bytes, got " + b.length);

@@ -51,8 +51,16 @@ public final class Hash implements Comparable<Hash> {
     return new Hash(d.digest());
   }
 
-  /** Hashes a domain tag followed by the data, so digests of different kinds never collide. */
+  /**
+   * Hashes a domain tag, a zero byte, then the data, so digests of different kinds never collide.
+   *
+   * @throws IllegalArgumentException if {@code domain} contains U+0000: the zero byte ends the tag,
+   *     so a tag containing one could be confused with another tag followed by data
+   */
   public static Hash tagged(String domain, byte[] data) {
+    if (domain.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("a hash domain tag must not contain U+0000: " + domain);
+    }
     MessageDigest d = newDigest();
     d.update(domain.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     d.update((byte) 0);

@@ -17,14 +17,23 @@ import java.util.TreeMap;
  * a message that says what was wrong. It never allocates more than the input's size.
  */
 public final class Cbor {
-  /** Deepest nesting the decoder accepts. */
+  /**
+   * Deepest nesting accepted: a value inside {@code MAX_DEPTH} enclosing arrays or maps is fine, one
+   * more level is rejected by both the encoder and the decoder.
+   */
   public static final int MAX_DEPTH = 32;
 
   private Cbor() {}
 
+  /**
+   * The canonical encoding of {@code value}.
+   *
+   * @throws IllegalArgumentException if the value nests deeper than {@link #MAX_DEPTH}: the decoder
+   *     would reject the bytes, so they are never produced
+   */
   public static byte[] encode(CborValue value) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(128);
-    write(out, value);
+    write(out, value, 0);
     return out.toByteArray();
   }
 
@@ -46,7 +55,11 @@ public final class Cbor {
     throw new DecodingException("expected a CBOR map at the top level");
   }
 
-  private static void write(ByteArrayOutputStream out, CborValue value) {
+  private static void write(ByteArrayOutputStream out, CborValue value, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new IllegalArgumentException(
+          "CBOR value nests deeper than " + MAX_DEPTH + " levels; the decoder would reject it");
+    }
     switch (value) {
       case CborValue.Int i -> {
         if (i.value() >= 0) {
@@ -67,7 +80,7 @@ public final class Cbor {
       case CborValue.Array a -> {
         header(out, 4, a.size());
         for (CborValue item : a.items()) {
-          write(out, item);
+          write(out, item, depth + 1);
         }
       }
       case CborValue.Map m -> {
@@ -76,7 +89,7 @@ public final class Cbor {
           byte[] k = e.getKey().getBytes(StandardCharsets.UTF_8);
           header(out, 3, k.length);
           out.writeBytes(k);
-          write(out, e.getValue());
+          write(out, e.getValue(), depth + 1);
         }
       }
       case CborValue.Bool b -> out.write(b.value() ? 0xf5 : 0xf4);

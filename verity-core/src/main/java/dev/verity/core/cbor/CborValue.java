@@ -59,11 +59,33 @@ public sealed interface CborValue {
     }
   }
 
-  /** A UTF-8 text string. */
+  /**
+   * A UTF-8 text string.
+   *
+   * @throws IllegalArgumentException if the string has an unpaired surrogate: it has no UTF-8 form,
+   *     so two different strings would otherwise encode to the same bytes
+   */
   record Text(String value) implements CborValue {
     public Text {
-      java.util.Objects.requireNonNull(value);
+      requireUtf8(value, "CBOR text");
     }
+  }
+
+  /** Returns {@code s} if it is well-formed UTF-16 (every surrogate paired), else throws. */
+  private static String requireUtf8(String s, String what) {
+    java.util.Objects.requireNonNull(s, what);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            what + " has an unpaired surrogate at index " + i + " and cannot be written as UTF-8");
+      }
+    }
+    return s;
   }
 
   /** A boolean. */
@@ -227,7 +249,13 @@ public sealed interface CborValue {
     public static final class Builder {
       private final TreeMap<String, CborValue> entries = new TreeMap<>(KEY_ORDER);
 
+      /**
+       * Adds an entry.
+       *
+       * @throws IllegalArgumentException if the key is already present or is not valid UTF-16
+       */
       public Builder put(String key, CborValue value) {
+        requireUtf8(key, "CBOR map key");
         if (entries.put(key, java.util.Objects.requireNonNull(value, key)) != null) {
           throw new IllegalArgumentException("duplicate key " + key);
         }

@@ -35,7 +35,10 @@ public final class Address implements Comparable<Address> {
 
   public static Address parse(String text) {
     if (text == null || !text.startsWith(PREFIX) || text.length() != PREFIX.length() + 32) {
-      throw new DecodingException("an address is 'vt' followed by 32 base32 characters: " + text);
+      String shown =
+          text == null ? "nothing" : text.length() <= 80 ? text : text.substring(0, 77) + "...";
+      throw new DecodingException(
+          "an address is 'vt' followed by 32 base32 characters, got: " + shown);
     }
     return new Address(Base32.decode(text.substring(PREFIX.length())));
   }

@@ -11,6 +11,8 @@ import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
 
 /** An Ed25519 public key (RFC 8032): 32 bytes. Verifies signatures; derives an {@link Address}. */
 public final class PublicKey {
@@ -26,22 +28,57 @@ public final class PublicKey {
     this.jdkKey = jdkKey;
   }
 
-  /** Creates a key from its 32 raw bytes; rejects byte strings that are not a valid point encoding. */
+  /**
+   * The eight points of small order, canonically encoded. A key among them accepts forged signatures
+   * (with R of small order and S = 0 every message "verifies"), so none of them is ever a key.
+   */
+  private static final List<byte[]> SMALL_ORDER =
+      Stream.of(
+              "0100000000000000000000000000000000000000000000000000000000000000",
+              "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+              "0000000000000000000000000000000000000000000000000000000000000000",
+              "0000000000000000000000000000000000000000000000000000000000000080",
+              "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+              "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+              "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+              "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa")
+          .map(HexFormat.of()::parseHex)
+          .toList();
+
+  /**
+   * Creates a key from its 32 raw bytes.
+   *
+   * @throws DecodingException if the bytes are not the canonical encoding of a curve point (RFC 8032
+   *     section 5.1.3), or encode one of the eight points of small order
+   */
   public static PublicKey fromBytes(byte[] raw) {
     if (raw == null || raw.length != LENGTH) {
       throw new DecodingException(
           "an Ed25519 public key has 32 bytes, got " + (raw == null ? "none" : raw.length));
     }
+    for (byte[] weak : SMALL_ORDER) {
+      if (Arrays.equals(weak, raw)) {
+        throw new DecodingException(
+            "not a usable Ed25519 public key: it is a point of small order, under which forged"
+                + " signatures verify");
+      }
+    }
     byte[] der = new byte[X509_PREFIX.length + LENGTH];
     System.arraycopy(X509_PREFIX, 0, der, 0, X509_PREFIX.length);
     System.arraycopy(raw, 0, der, X509_PREFIX.length, LENGTH);
+    java.security.PublicKey key;
     try {
-      java.security.PublicKey key =
-          KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-      return new PublicKey(raw.clone(), key);
+      key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+      // The key factory only stores the bytes; decoding the point happens when a verifier is
+      // initialised, so do that now to reject encodings that are not on the curve.
+      Signature.getInstance("Ed25519").initVerify(key);
     } catch (GeneralSecurityException | RuntimeException e) {
-      throw new DecodingException("not a valid Ed25519 public key", e);
+      throw new DecodingException(
+          "not a valid Ed25519 public key (not the encoding of a curve point): "
+              + e.getMessage(),
+          e);
     }
+    return new PublicKey(raw.clone(), key);
   }
 
   /** Parses the text form written by {@link #toString()}. */

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -31,16 +34,53 @@ public final class AtomicFiles {
     Files.createDirectories(dir);
     Path tmp = createTemp(dir, target.getFileName().toString(), permissions);
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(data);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
+      writeAndSync(tmp, data);
       moveIntoPlace(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Creates {@code target} holding {@code data}, durably, and never replaces an existing file. The
+   * data is written and fsynced under a temporary name that is then hard-linked to the target name;
+   * the link fails if the name is taken, even when another process creates it at the same moment.
+   * Where the file system has no hard links, a rename that refuses an existing target is used.
+   * {@code permissions}, when given, are set before any byte is written.
+   *
+   * @throws FileAlreadyExistsException if {@code target} already exists
+   */
+  public static void writeNew(Path target, byte[] data, Set<PosixFilePermission> permissions)
+      throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(
+          target.toString(), null, "refusing to replace an existing file");
+    }
+    Path tmp = createTemp(dir, target.getFileName().toString(), permissions);
+    try {
+      writeAndSync(tmp, data);
+      try {
+        Files.createLink(target, tmp);
+      } catch (FileAlreadyExistsException e) {
+        throw e;
+      } catch (UnsupportedOperationException | FileSystemException e) {
+        Files.move(tmp, target);
+      }
+      syncDirectory(dir);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void writeAndSync(Path file, byte[] data) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
     }
   }
 

@@ -97,8 +97,27 @@ public final class MerkleTree {
   }
 
   /**
+   * Checks that {@code leaf} is at {@code proof.index()} in a tree of {@code treeSize} leaves whose
+   * root is {@code root}. Use this form whenever the tree size is known from a trusted source (a
+   * signed tree head, a manifest): the root alone does not pin the size, and a proof for a tree of
+   * one size can also fit some other sizes with the same shape along its path.
+   *
+   * @throws VerificationException if the proof is for another tree size, is malformed, or leads to
+   *     another root
+   */
+  public static void verifyInclusion(Hash root, long treeSize, byte[] leaf, MerkleProof proof)
+      throws VerificationException {
+    if (proof.treeSize() != treeSize) {
+      throw new VerificationException(
+          "inclusion proof is for a tree of " + proof.treeSize() + " leaves, not " + treeSize);
+    }
+    verifyInclusion(root, leaf, proof);
+  }
+
+  /**
    * Checks that {@code leaf} is at {@code proof.index()} in a tree of {@code proof.treeSize()}
-   * leaves whose root is {@code root}.
+   * leaves whose root is {@code root}. The tree size is taken from the proof and is only as
+   * trustworthy as the proof's source; see {@link #verifyInclusion(Hash, long, byte[], MerkleProof)}.
    *
    * @throws VerificationException if the proof is malformed or leads to another root
    */
