@@ -195,6 +195,10 @@ abstract class BlobStoreContract {
   void skipsWithinAndAcrossChunksWithoutReadingThem() throws IOException {
     byte[] bytes = data(7 * MIB / 2, 11);
     Cid cid = store.put(bytes);
+    Cid chunk1 = store.chunksOf(cid).get(1);
+    byte[] damaged = store.readBlock(chunk1);
+    damaged[5] ^= 1;
+    current().corrupt(chunk1, damaged); // never read, so never noticed
     try (InputStream in = store.open(cid)) {
       assertEquals(10, in.skip(10));
       assertEquals(bytes[10] & 0xff, in.read());
@@ -208,6 +212,7 @@ abstract class BlobStoreContract {
       assertArrayEquals(
           Arrays.copyOfRange(bytes, 2 * MIB + 100, bytes.length), in.readAllBytes());
     }
+    assertEquals(List.of(), current().quarantined());
   }
 
   @Test

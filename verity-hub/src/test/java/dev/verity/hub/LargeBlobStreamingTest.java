@@ -105,7 +105,7 @@ class LargeBlobStreamingTest {
   }
 
   @Test
-  void streamsCheckItselfAgainstTheStoreForASmallBlob(@TempDir Path dir) throws IOException {
+  void independentNamingAgreesWithTheStoreOnASmallerBlob(@TempDir Path dir) throws IOException {
     long size = 5L * (1 << 20) + 17;
     try (FileBlobStore store = FileBlobStore.open(dir)) {
       Cid cid = store.put(new GeneratedStream(size, 3), size);
