@@ -138,7 +138,8 @@ public interface BlobStore extends Closeable {
    * present blob stays, so a small blob may remain readable after its delete. Deleting an absent
    * blob does nothing; when a chunked blob's index is absent its orphaned chunks are not found (a
    * later garbage collection may remove them). Cost grows with the number of indexes in the store.
-   * Waits for puts in progress, which wait for it.
+   * Waits for puts in progress, which wait for it; a stream already open on the blob may then fail
+   * with {@link MissingBlockException}.
    */
   void delete(Cid blob) throws IOException;
 }
