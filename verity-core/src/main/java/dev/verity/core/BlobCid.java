@@ -1,7 +1,5 @@
 package dev.verity.core;
 
-import dev.verity.core.cbor.Cbor;
-import dev.verity.core.cbor.CborValue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,14 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The CID of a blob of any size, by Verity's chunking rule: a blob of at most {@link #CHUNK_SIZE}
- * bytes is one raw block (its CID is what IPFS computes for the same bytes); a larger one is split
- * into chunks of {@link #CHUNK_SIZE} bytes (the last shorter), each a raw block, and named by the
- * dag-cbor CID of its chunk index {"version": 1, "size": total, "chunk_size": CHUNK_SIZE, "chunks":
- * [binary chunk CIDs]}. Computed in one streaming pass, holding one chunk in memory.
+ * The CID of a blob of any size by the chunking rule of {@link ChunkIndex}, computed in one
+ * streaming pass that holds one chunk in memory. For callers that name files without storing them
+ * (clients checking a download, publishers naming a model before upload).
  */
 public final class BlobCid {
-  public static final int CHUNK_SIZE = 1 << 20;
+  public static final int CHUNK_SIZE = ChunkIndex.CHUNK_SIZE;
 
   private BlobCid() {}
 
@@ -42,16 +38,6 @@ public final class BlobCid {
     if (chunks.size() <= 1 && size <= CHUNK_SIZE) {
       return chunks.isEmpty() ? Cid.raw(new byte[0]) : chunks.get(0);
     }
-    return Cid.dagCbor(indexBytes(size, chunks));
-  }
-
-  /** The canonical encoding of a chunk index. */
-  public static byte[] indexBytes(long size, List<Cid> chunks) {
-    return Cbor.encode(CborValue.Map.builder()
-        .put("version", 1)
-        .put("size", size)
-        .put("chunk_size", CHUNK_SIZE)
-        .put("chunks", new CborValue.Array(chunks.stream().map(c -> (CborValue) new CborValue.Bytes(c.toBytes())).toList()))
-        .build());
+    return ChunkIndex.create(size, chunks).cid();
   }
 }

@@ -1,5 +1,6 @@
 package dev.verity.hub;
 
+import dev.verity.core.ChunkIndex;
 import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;

@@ -1,5 +1,6 @@
 package dev.verity.hub;
 
+import dev.verity.core.ChunkIndex;
 import java.io.IOException;
 
 /**

@@ -1,5 +1,6 @@
 package dev.verity.hub;
 
+import dev.verity.core.ChunkIndex;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -156,6 +157,7 @@ abstract class BlobStoreContract {
       byte[] bytes = data(size, seed);
       Cid cid = f.store().put(new ByteArrayInputStream(bytes), size);
       assertEquals(BlobStore.cidOf(bytes), cid);
+      assertEquals(dev.verity.core.BlobCid.of(new ByteArrayInputStream(bytes)), cid, "clients name blobs the same way");
       assertEquals(size, f.store().size(cid));
       assertArrayEquals(bytes, f.store().readAll(cid));
       assertArrayEquals(bytes, readInSmallPieces(f.store().open(cid), seed));

@@ -1,7 +1,5 @@
-package dev.verity.hub;
+package dev.verity.core;
 
-import dev.verity.core.Cid;
-import dev.verity.core.DecodingException;
 import dev.verity.core.cbor.Cbor;
 import dev.verity.core.cbor.CborValue;
 import java.util.ArrayList;

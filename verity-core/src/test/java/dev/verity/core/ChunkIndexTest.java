@@ -1,4 +1,4 @@
-package dev.verity.hub;
+package dev.verity.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
