@@ -228,7 +228,8 @@ public final class OnnxAttribute {
       return false;
     }
     return switch (kind) {
-      case FLOAT -> Float.floatToRawIntBits((Float) value) == Float.floatToRawIntBits((Float) a.value);
+      case FLOAT ->
+          Float.floatToRawIntBits((Float) value) == Float.floatToRawIntBits((Float) a.value);
       case STRING -> Arrays.equals((byte[]) value, (byte[]) a.value);
       case FLOATS -> rawBitsEqual((float[]) value, (float[]) a.value);
       case INTS -> Arrays.equals((long[]) value, (long[]) a.value);

@@ -10,9 +10,9 @@ import java.util.TreeSet;
 
 /**
  * An ONNX computation graph: nodes in topological order, initializers (the weights), and the
- * declared inputs, outputs and intermediate value types. Immutable. Input names are distinct, as are
- * initializer names and output names. A graph may be a model's main graph or the body of a control
- * flow node, which may also use values of its enclosing graphs.
+ * declared inputs, outputs and intermediate value types. Immutable. Input names are distinct, as
+ * are initializer names and output names. A graph may be a model's main graph or the body of a
+ * control-flow node, which may also use values of its enclosing graphs.
  *
  * @param name the graph name ("" when absent)
  * @param nodes the nodes, in the order the file lists them
@@ -41,7 +41,8 @@ public record OnnxGraph(
     requireDistinct("initializer", initializers.stream().map(OnnxTensorData::name).toList());
     for (OnnxTensorData t : initializers) {
       if (t.name().isEmpty()) {
-        throw new IllegalArgumentException("graph '" + name + "' has an initializer without a name");
+        throw new IllegalArgumentException(
+            "graph '" + name + "' has an initializer without a name");
       }
     }
   }
@@ -82,7 +83,10 @@ public record OnnxGraph(
     return n;
   }
 
-  /** Operators used by this graph and every subgraph inside it, as {@link OnnxNode#qualifiedOpType()}. */
+  /**
+   * Operators used by this graph and every subgraph inside it, as {@link
+   * OnnxNode#qualifiedOpType()}.
+   */
   public SortedSet<String> opTypes() {
     SortedSet<String> out = new TreeSet<>();
     collectOpTypes(out);

@@ -20,7 +20,8 @@ import java.util.SortedSet;
  * model-local functions, training information.
  *
  * @param irVersion the ONNX IR version the file targets
- * @param opsetImports operator set versions by domain ("" is the standard ONNX domain), in file order
+ * @param opsetImports operator set versions by domain ("" is the standard ONNX domain), in file
+ *     order
  * @param producerName the tool that wrote the file ("" when absent)
  * @param producerVersion its version ("" when absent)
  * @param domain the model's reverse-DNS domain ("" when absent)

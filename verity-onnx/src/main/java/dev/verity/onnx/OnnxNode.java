@@ -65,7 +65,10 @@ public record OnnxNode(
     return domain.isEmpty() || domain.equals("ai.onnx");
   }
 
-  /** The operator as listed in {@link OnnxModelInfo#opTypes()}: {@code Conv} or {@code domain:Op}. */
+  /**
+   * The operator as listed in {@link OnnxModelInfo#opTypes()}: {@code Conv}, or {@code domain:Op}
+   * outside the standard domain.
+   */
   public String qualifiedOpType() {
     return isStandardDomain() ? opType : domain + ":" + opType;
   }

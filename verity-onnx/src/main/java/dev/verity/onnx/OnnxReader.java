@@ -1245,7 +1245,8 @@ public final class OnnxReader {
     if (items > limits.maxItems()) {
       throw new DecodingException(
           "the model has more than " + limits.maxItems()
-              + " nodes, attributes, names and dimensions in all; raise Limits.maxItems to read it");
+              + " nodes, attributes, names and dimensions in all; raise Limits.maxItems to"
+              + " read it");
     }
   }
 

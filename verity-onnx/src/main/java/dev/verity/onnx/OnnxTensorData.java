@@ -49,12 +49,14 @@ public final class OnnxTensorData {
     long n = 1;
     for (long d : dims) {
       if (d < 0) {
-        throw new IllegalArgumentException("negative dimension " + d + " in " + Arrays.toString(dims));
+        throw new IllegalArgumentException(
+            "negative dimension " + d + " in " + Arrays.toString(dims));
       }
       try {
         n = Math.multiplyExact(n, d);
       } catch (ArithmeticException e) {
-        throw new IllegalArgumentException("element count of " + Arrays.toString(dims) + " overflows");
+        throw new IllegalArgumentException(
+            "element count of " + Arrays.toString(dims) + " overflows");
       }
     }
     return n;
@@ -224,7 +226,8 @@ public final class OnnxTensorData {
 
   private void requireFixedWidth() {
     if (!elementType.isFixedWidth()) {
-      throw new IllegalStateException("tensor '" + name + "' holds strings, which have no raw form");
+      throw new IllegalStateException(
+          "tensor '" + name + "' holds strings, which have no raw form");
     }
   }
 

@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  * @param rankKnown false when the model records no shape at all for this value (then {@code dims}
  *     is empty and says nothing)
  */
-public record OnnxValueInfo(String name, ElementType elementType, List<Dim> dims, boolean rankKnown) {
+public record OnnxValueInfo(
+    String name, ElementType elementType, List<Dim> dims, boolean rankKnown) {
 
   public OnnxValueInfo {
     Objects.requireNonNull(name, "name");

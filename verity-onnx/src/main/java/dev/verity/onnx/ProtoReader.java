@@ -110,7 +110,8 @@ final class ProtoReader {
 
   private void require(int n, String what) {
     if (end - pos < n) {
-      throw error("truncated input: " + what + " needs " + n + " bytes, " + (end - pos) + " remain");
+      throw error(
+          "truncated input: " + what + " needs " + n + " bytes, " + (end - pos) + " remain");
     }
   }
 

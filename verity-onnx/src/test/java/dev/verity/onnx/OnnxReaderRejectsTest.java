@@ -251,7 +251,8 @@ class OnnxReaderRejectsTest {
     }
     byte[] bytes = OnnxWriter.write(b.output("v200", ElementType.FLOAT).build());
     OnnxReader.Limits tight = new OnnxReader.Limits(1L << 31, 16, 64, 300);
-    DecodingException e = assertThrows(DecodingException.class, () -> OnnxReader.read(bytes, tight));
+    DecodingException e =
+        assertThrows(DecodingException.class, () -> OnnxReader.read(bytes, tight));
     assertTrue(e.getMessage().contains("maxItems"), e.getMessage());
     assertEquals(201, OnnxReader.read(bytes).graph().nodes().size() + 1);
   }

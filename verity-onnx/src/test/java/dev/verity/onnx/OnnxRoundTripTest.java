@@ -130,7 +130,8 @@ class OnnxRoundTripTest {
     hp.varint(0x3C00);
     hp.varint(0xC000);
     h.messageField(5, hp);
-    assertArrayEquals(new byte[] {0x00, 0x3C, 0x00, (byte) 0xC0}, Protos.readInitializer(h).rawData());
+    assertArrayEquals(
+        new byte[] {0x00, 0x3C, 0x00, (byte) 0xC0}, Protos.readInitializer(h).rawData());
 
     // int32_data for INT4: each entry holds one packed byte (two elements)
     ProtoWriter i4 = Protos.tensorHeader("i4", ElementType.INT4, 3);

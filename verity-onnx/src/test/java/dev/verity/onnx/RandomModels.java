@@ -184,7 +184,7 @@ final class RandomModels {
     };
   }
 
-  /** A control-flow body: it may read values of the enclosing graph, so it is not self-contained. */
+  /** A control-flow body: it may read values of the enclosing graph. */
   static OnnxGraph subgraph(SplittableRandom rnd, int depth) {
     List<OnnxAttribute> attrs = new ArrayList<>();
     if (rnd.nextBoolean()) {
