@@ -215,6 +215,9 @@ public final class OnnxReader {
           validated(() -> new OnnxModel(ir, opsets, pn, pv, d, mv, ds, g, metadata));
       return new Parsed(model, null);
     }
+    if (ir < 1) {
+      throw new DecodingException("IR version must be positive, got " + ir);
+    }
     if (opsets.isEmpty()) {
       throw new DecodingException(
           "the model imports no operator set; every ONNX model needs at least one opset_import");
