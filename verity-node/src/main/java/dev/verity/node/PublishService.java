@@ -87,7 +87,7 @@ final class PublishService {
       throw ApiException.badRequest("the manifest declares opsets " + m.opsets() + ", the ONNX file imports " + ModelSignatures.opsets(info));
     }
     try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> ModelSource.file(file))) {
-      same("inputs (as ONNX Runtime reads them)", shapesOnly(m.inputs()), shapesOnly(lease.model().inputs()));
+      sameAsRuntime("inputs (as ONNX Runtime reads them)", shapesOnly(m.inputs()), shapesOnly(lease.model().inputs()));
     } catch (ModelLoadException e) {
       throw ApiException.badRequest("ONNX Runtime cannot load the model: " + e.getMessage());
     }
@@ -111,7 +111,7 @@ final class PublishService {
     return specs.stream().map(s -> s.name() + ":" + s.type().wireName() + ":" + s.shape().size()).sorted().toList();
   }
 
-  private static void same(String what, List<String> declared, List<String> actual) {
+  private static void sameAsRuntime(String what, List<String> declared, List<String> actual) {
     if (!declared.equals(actual)) {
       throw ApiException.badRequest("the manifest declares " + what + " " + declared + " but ONNX Runtime reports " + actual);
     }

@@ -7,7 +7,8 @@ import dev.verity.core.DecodingException;
  * name (such as "N" for a batch axis). Fixed sizes are at least 0.
  */
 public record Dim(long size, String symbol) {
-  private static final java.util.regex.Pattern SYMBOL = java.util.regex.Pattern.compile("[A-Za-z0-9_.:\\-]{0,64}");
+  /** Symbols are ONNX dim_param names: printable text of at most 128 characters. */
+  private static final java.util.regex.Pattern SYMBOL = java.util.regex.Pattern.compile("[^\\p{Cntrl}]{0,128}");
 
   public Dim {
     if (size < -1) {
