@@ -21,7 +21,9 @@ import java.util.function.Supplier;
  * load would take the total over the budget, the least recently used models are evicted, idle
  * ones first. An evicted model is closed as soon as no {@link Lease} on it remains, so a run in
  * flight always finishes; until then its memory still counts, and the budget may be exceeded while
- * such runs end. A model whose estimate alone exceeds the budget is refused.
+ * such runs end. Models loading at the same time cannot be evicted for each other, so the budget
+ * may also be exceeded until the last of them has loaded and evicted others. A model whose
+ * estimate alone exceeds the budget is refused.
  *
  * <p>Thread-safe. Concurrent requests for a model that is not loaded yet share one load; if that
  * load fails, every waiting caller gets its {@link ModelLoadException} and the next request tries
@@ -172,6 +174,13 @@ public final class SessionCache implements AutoCloseable {
     // The loader holds a lease, so even if the cache was closed meanwhile the model is closed
     // by the last lease's release, not here.
     entry.model.complete(loaded);
+    // Models loading at the same time could not be evicted for each other; settle now.
+    List<Entry> toClose = new ArrayList<>();
+    synchronized (this) {
+      evictUntilFits(0, entry, true, toClose);
+      evictUntilFits(0, entry, false, toClose);
+    }
+    closeAll(toClose);
   }
 
   private long estimate(long fileBytes) {
