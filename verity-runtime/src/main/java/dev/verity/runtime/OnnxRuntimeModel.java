@@ -61,6 +61,11 @@ final class OnnxRuntimeModel implements LoadedModel {
   @Override
   public NamedTensors run(NamedTensors inputs) {
     signature.checkInputs(inputs, limits);
+    for (var e : inputs.asMap().entrySet()) {
+      if (e.getValue().type() == ElementType.STRING) {
+        checkCarriable(e.getKey(), e.getValue().strings());
+      }
+    }
     enter();
     try {
       Map<String, OnnxTensor> feed = new LinkedHashMap<>();
@@ -80,6 +85,26 @@ final class OnnxRuntimeModel implements LoadedModel {
       }
     } finally {
       exit();
+    }
+  }
+
+  /**
+   * ONNX Runtime's Java binding hands strings to native code in JNI's modified UTF-8, which
+   * encodes NUL and characters beyond U+FFFF differently from UTF-8, so the model would see other
+   * bytes than the client sent. Such strings are refused rather than silently altered.
+   */
+  private static void checkCarriable(String name, java.util.List<String> strings) {
+    for (int i = 0; i < strings.size(); i++) {
+      String s = strings.get(i);
+      for (int k = 0; k < s.length(); k++) {
+        char c = s.charAt(k);
+        if (c == 0 || Character.isSurrogate(c)) {
+          throw new InvalidInputException(
+              "input '" + name + "' element " + i + " contains "
+                  + (c == 0 ? "a NUL character" : "a character beyond U+FFFF (U+" + Integer.toHexString(s.codePointAt(k)).toUpperCase(java.util.Locale.ROOT) + ")")
+                  + ", which ONNX Runtime's Java binding cannot pass to the model unchanged");
+        }
+      }
     }
   }
 

@@ -181,7 +181,7 @@ class OnnxRuntimeEngineTest {
       for (ElementType t : ElementType.values()) {
         Tensor v;
         if (t == ElementType.STRING) {
-          v = Tensor.ofStrings(new long[] {3}, List.of("a", "", "ünï\u00e7ødé ✓"));
+          v = Tensor.ofStrings(new long[] {3}, List.of("a", "", "ünï\u00e7ødé ✓ 中文"));
         } else if (t == ElementType.BOOL) {
           v = Tensor.ofBools(new long[] {3}, new boolean[] {true, false, true});
         } else {
@@ -212,6 +212,30 @@ class OnnxRuntimeEngineTest {
       assertArrayEquals(new long[] {42}, out.get("next").toLongs());
       assertEquals(0, out.get("next").rank());
       assertEquals(List.of("hello", "world"), out.get("echo").strings());
+    }
+  }
+
+  @Test
+  void rejectsStringsTheJavaBindingWouldAlter() {
+    try (LoadedModel m = engine.load(ModelSource.bytes(TestModels.mixed()), TestModels.CONFIG)) {
+      for (String bad : List.of("smile \uD83D\uDE00", "nul\u0000byte")) {
+        var e = assertThrows(InvalidInputException.class, () -> m.run(NamedTensors.of(Map.of(
+            "flag", Tensor.ofBools(new long[] {2}, new boolean[] {true, false}),
+            "count", Tensor.ofLongs(new long[0], new long[] {1}),
+            "words", Tensor.ofStrings(new long[] {2}, List.of("fine", bad))))));
+        assertTrue(e.getMessage().startsWith("input 'words' element 1 contains"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void handsTheModelTheUtf8BytesOfStrings() {
+    List<String> words = List.of("plain", "ünïçødé", "中文 ✓");
+    try (LoadedModel m = engine.load(ModelSource.bytes(TestModels.stringEquals(words)), TestModels.CONFIG)) {
+      Tensor same = m.run(NamedTensors.of("words", Tensor.ofStrings(new long[] {3}, words))).get("same");
+      assertArrayEquals(new boolean[] {true, true, true}, same.toBools());
+      Tensor other = m.run(NamedTensors.of("words", Tensor.ofStrings(new long[] {3}, List.of("plain", "unicode", "中文 ✓")))).get("same");
+      assertArrayEquals(new boolean[] {true, false, true}, other.toBools());
     }
   }
 

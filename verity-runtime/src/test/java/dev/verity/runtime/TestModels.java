@@ -36,6 +36,20 @@ final class TestModels {
         .bytes();
   }
 
+  /** same = Equal(words, constant) for string [3]; the constant is stored as UTF-8 in the model. */
+  static byte[] stringEquals(List<String> constant) {
+    TinyOnnx.Proto t = new TinyOnnx.Proto().varint(1, constant.size()).varint(2, STRING.onnxCode());
+    constant.forEach(c -> t.string(6, c));
+    byte[] graph = new TinyOnnx.Proto()
+        .bytes(1, TinyOnnx.nodeProto("Equal", List.of("words", "k"), List.of("same")))
+        .string(2, "g")
+        .bytes(5, t.string(8, "k").toBytes())
+        .bytes(11, TinyOnnx.valueInfo("words", STRING, constant.size()))
+        .bytes(12, TinyOnnx.valueInfo("same", BOOL, constant.size()))
+        .toBytes();
+    return TinyOnnx.modelWith(graph, 19);
+  }
+
   /** One Identity per element type: in_<type> [n] -> out_<type> [n]. */
   static byte[] identities() {
     TinyOnnx m = TinyOnnx.model(13);
