@@ -69,6 +69,7 @@ class ThirdPartyModelsTest {
       if ("true".equalsIgnoreCase(System.getenv("CI"))) {
         fail(message);
       }
+      System.err.println("ThirdPartyModelsTest skipped: " + message);
       Assumptions.abort(message);
     }
     engine = OnnxRuntimeEngine.create();
