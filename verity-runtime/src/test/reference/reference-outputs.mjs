@@ -4,8 +4,8 @@
 // them) are defined here and copied into that JSON, so both sides generate identical inputs.
 //
 // Regenerate (from the repository root, with the models fetched by scripts/fetch-test-models.sh):
-//   mkdir -p /tmp/ort-web && (cd /tmp/ort-web && npm install --no-save onnxruntime-web@1.22.0)
-//   ORT_WEB=/tmp/ort-web/node_modules/onnxruntime-web node \
+//   ORT_DIR="$(mktemp -d)" && (cd "$ORT_DIR" && npm install --no-save onnxruntime-web@1.22.0)
+//   ORT_WEB="$ORT_DIR/node_modules/onnxruntime-web" node \
 //     verity-runtime/src/test/reference/reference-outputs.mjs .cache/test-models \
 //     > verity-runtime/src/test/resources/third-party/reference-outputs.json
 import fs from 'node:fs';

@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param engine the engine's name, such as "onnxruntime"
  * @param version the engine library's version, such as "1.22.0"
- * @param executionProvider where the model actually runs (after any fallback)
+ * @param executionProvider the provider the session was created for, after any fallback; with
+ *     CUDA, ONNX Runtime may still place individual operators it has no GPU kernel for on the CPU
  */
 public record EngineInfo(String engine, String version, ExecutionProvider executionProvider) {
   public EngineInfo {
