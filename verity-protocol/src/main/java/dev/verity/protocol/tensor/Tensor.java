@@ -78,8 +78,12 @@ public final class Tensor {
     return new Tensor(type, shape, littleEndian.clone(), null);
   }
 
-  /** Wraps bytes the caller will not touch again, avoiding a copy of large payloads. */
-  static Tensor adoptBytes(ElementType type, long[] shape, byte[] littleEndian) {
+  /**
+   * Wraps little-endian bytes without copying them, for decoders and inference engines that have
+   * just filled a fresh array. The caller hands the array over: it must never read or write it
+   * again, or the tensor would no longer be immutable. Anyone else uses {@link #ofBytes}.
+   */
+  public static Tensor adoptBytes(ElementType type, long[] shape, byte[] littleEndian) {
     return new Tensor(type, shape, littleEndian, null);
   }
 
