@@ -2,8 +2,6 @@ package dev.verity.protocol.tensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
-import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -96,9 +94,5 @@ final class RandomTensors {
       return Arbitraries.bytes().array(byte[].class).ofSize(4 * n)
           .map(bytes -> Tensor.ofBytes(ElementType.FLOAT32, shape, bytes));
     });
-  }
-
-  static List<ElementType> binaryTypes() {
-    return Arrays.stream(ElementType.values()).filter(t -> t != ElementType.STRING).toList();
   }
 }
