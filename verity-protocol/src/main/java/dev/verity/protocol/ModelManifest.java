@@ -284,7 +284,12 @@ public final class ModelManifest {
     public Builder description(String v) { description = v; return this; }
     public Builder tags(List<String> v) { tags = List.copyOf(v); return this; }
     public Builder price(long v) { price = v; return this; }
-    public Builder modes(Set<VerificationMode> v) { modes = EnumSet.copyOf(v); return this; }
+    public Builder modes(Set<VerificationMode> v) {
+      // EnumSet.copyOf refuses an empty plain set; sign() reports an empty one clearly instead.
+      modes = EnumSet.noneOf(VerificationMode.class);
+      modes.addAll(v);
+      return this;
+    }
     public Builder visibility(Visibility v, List<Address> allow) { visibility = v; allowList = List.copyOf(allow); return this; }
     public Builder createdAtMillis(long v) { createdAtMillis = v; return this; }
     /** Publishing with a delegate key: the owner's grant. */

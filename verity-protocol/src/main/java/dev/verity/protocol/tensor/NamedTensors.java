@@ -31,6 +31,7 @@ public final class NamedTensors {
       if (e.getKey() == null || e.getKey().isEmpty() || e.getKey().length() > 256) {
         throw new DecodingException("tensor names must have 1 to 256 characters");
       }
+      Tensor.requireWellFormed(e.getKey(), "tensor name");
       sorted.put(e.getKey(), java.util.Objects.requireNonNull(e.getValue(), e.getKey()));
     }
     return new NamedTensors(sorted);
@@ -126,7 +127,7 @@ public final class NamedTensors {
               : Tensor.adoptBytes(type, shape, tm.getBytes("data"));
       out.put(e.getKey(), t);
     }
-    return new NamedTensors(out);
+    return of(out);
   }
 
   @Override

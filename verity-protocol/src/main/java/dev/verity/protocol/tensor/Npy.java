@@ -25,9 +25,10 @@ import java.util.zip.ZipOutputStream;
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final int MAX_HEADER = 64 * 1024;
-  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']{1,16})'");
-  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([0-9,\\s]*)\\)");
+  /** One entry of the header's Python dict literal: key, value and the comma after it, if any. */
+  private static final Pattern ENTRY =
+      Pattern.compile("\\s*'([a-z_]{1,16})'\\s*:\\s*('[^']{1,16}'|True|False|\\([0-9,\\s]*\\))\\s*(,?)");
+  private static final java.util.Set<String> HEADER_KEYS = java.util.Set.of("descr", "fortran_order", "shape");
 
   private Npy() {}
 
@@ -57,18 +58,38 @@ public final class Npy {
       byte[] header = new byte[(int) headerLen];
       d.readFully(header);
       String h = new String(header, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-      ElementType type = ElementType.fromNpyDescr(group(DESCR, h, "descr", name));
-      if (group(FORTRAN, h, "fortran_order", name).equals("True")) {
+      Map<String, String> dict = parseHeader(h, name);
+      String descr = dict.get("descr");
+      if (!descr.startsWith("'")) {
+        throw new DecodingException("'" + name + "': .npy 'descr' must be a string");
+      }
+      ElementType type = ElementType.fromNpyDescr(descr.substring(1, descr.length() - 1));
+      String fortran = dict.get("fortran_order");
+      if (!fortran.equals("True") && !fortran.equals("False")) {
+        throw new DecodingException("'" + name + "': .npy 'fortran_order' must be True or False");
+      }
+      if (fortran.equals("True")) {
         throw new DecodingException("'" + name + "': Fortran-order arrays are not supported; save with C order");
       }
-      String dims = group(SHAPE, h, "shape", name).trim();
+      String shapeText = dict.get("shape");
+      if (!shapeText.startsWith("(")) {
+        throw new DecodingException("'" + name + "': .npy 'shape' must be a tuple");
+      }
+      String dims = shapeText.substring(1, shapeText.length() - 1).trim();
       long[] shape = parseShape(dims, name);
       long count = Tensor.elementCount(shape);
       limits.checkElements(name, count);
       long bytes = count * type.byteSize();
       limits.checkTotal(bytes);
-      byte[] data = new byte[(int) bytes];
-      d.readFully(data);
+      if (bytes > Integer.MAX_VALUE - 8) {
+        throw new DecodingException("'" + name + "' needs " + bytes + " bytes, more than one tensor can hold");
+      }
+      // Read what is actually there rather than allocating the header's claim up front.
+      byte[] data = d.readNBytes((int) bytes);
+      if (data.length != bytes) {
+        throw new DecodingException(
+            "'" + name + "': .npy data is truncated (" + data.length + " of " + bytes + " bytes)");
+      }
       return Tensor.adoptBytes(type, shape, data);
     } catch (EOFException e) {
       throw new DecodingException("'" + name + "': .npy data is truncated", e);
@@ -79,8 +100,12 @@ public final class Npy {
     if (dims.isEmpty()) {
       return new long[0];
     }
-    String[] parts = dims.split(",");
+    String[] parts = dims.split(",", -1);
     int n = parts.length;
+    if (n == 1) {
+      // Python's one-element tuple needs its comma: "(3)" is the number 3.
+      throw new DecodingException("'" + name + "': malformed shape (" + dims + ")");
+    }
     if (parts[n - 1].isBlank()) {
       n--;
     }
@@ -90,7 +115,7 @@ public final class Npy {
     long[] shape = new long[n];
     for (int i = 0; i < n; i++) {
       String p = parts[i].trim();
-      if (p.isEmpty() || p.length() > 18) {
+      if (p.isEmpty() || p.length() > 18 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
         throw new DecodingException("'" + name + "': malformed shape (" + dims + ")");
       }
       shape[i] = Long.parseLong(p);
@@ -98,12 +123,41 @@ public final class Npy {
     return shape;
   }
 
-  private static String group(Pattern p, String header, String key, String name) {
-    Matcher m = p.matcher(header);
-    if (!m.find()) {
-      throw new DecodingException("'" + name + "': .npy header lacks a valid '" + key + "'");
+  /**
+   * Parses the header's Python dict literal as NumPy writes it: exactly the keys 'descr',
+   * 'fortran_order' and 'shape', each once, separated by commas (a trailing one allowed), followed
+   * only by padding. Anything else is refused, so every reader sees the same array.
+   */
+  private static Map<String, String> parseHeader(String header, String name) {
+    String h = header.strip();
+    if (!h.startsWith("{") || !h.endsWith("}")) {
+      throw new DecodingException("'" + name + "': .npy header is not a dictionary");
     }
-    return m.group(1);
+    String body = h.substring(1, h.length() - 1);
+    Map<String, String> out = new java.util.HashMap<>();
+    Matcher m = ENTRY.matcher(body);
+    int pos = 0;
+    boolean sawComma = true;
+    while (!body.substring(pos).isBlank()) {
+      m.region(pos, body.length());
+      if (!sawComma || !m.lookingAt()) {
+        throw new DecodingException("'" + name + "': malformed .npy header near offset " + pos);
+      }
+      if (!HEADER_KEYS.contains(m.group(1))) {
+        throw new DecodingException("'" + name + "': unexpected .npy header key '" + m.group(1) + "'");
+      }
+      if (out.put(m.group(1), m.group(2)) != null) {
+        throw new DecodingException("'" + name + "': .npy header repeats '" + m.group(1) + "'");
+      }
+      sawComma = !m.group(3).isEmpty();
+      pos = m.end();
+    }
+    for (String key : HEADER_KEYS) {
+      if (!out.containsKey(key)) {
+        throw new DecodingException("'" + name + "': .npy header lacks a valid '" + key + "'");
+      }
+    }
+    return out;
   }
 
   public static void write(Tensor t, OutputStream out) throws IOException {
@@ -157,12 +211,25 @@ public final class Npy {
         }
         limits.checkCount(out.size() + 1);
         long remaining = limits.maxTotalBytes() - total + MAX_HEADER;
-        Tensor t = read(new BoundedStream(zip, remaining, name), name, limits);
+        BoundedStream entryData = new BoundedStream(zip, remaining, name);
+        Tensor t = read(entryData, name, limits);
+        // An entry is exactly one array: bytes after it (a bomb's padding, say) are refused
+        // rather than inflated and skipped.
+        if (entryData.read() != -1) {
+          throw new DecodingException(".npz entry '" + entry + "' has data after its array");
+        }
         total += t.byteSize();
         limits.checkTotal(total);
         out.put(name, t);
       }
     } catch (java.util.zip.ZipException e) {
+      throw new DecodingException("not a valid .npz archive: " + e.getMessage(), e);
+    } catch (EOFException e) {
+      throw new DecodingException(".npz archive is truncated", e);
+    } catch (DecodingException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      // ZipInputStream reports entry names that are not valid UTF-8 this way.
       throw new DecodingException("not a valid .npz archive: " + e.getMessage(), e);
     }
     if (out.isEmpty()) {

@@ -28,6 +28,9 @@ public final class Tensor {
             "string tensor of shape " + Arrays.toString(shape) + " needs " + elementCount
                 + " strings, got " + (strings == null ? 0 : strings.size()));
       }
+      for (String v : strings) {
+        requireWellFormed(v, "string tensor element");
+      }
       this.strings = List.copyOf(strings);
       this.data = null;
     } else {
@@ -46,6 +49,22 @@ public final class Tensor {
       this.data = data;
       this.strings = null;
     }
+  }
+
+  /**
+   * Returns {@code s} if it is well-formed UTF-16 (no unpaired surrogate), which is exactly what
+   * UTF-8, and so the canonical encoding, can carry unchanged.
+   */
+  static String requireWellFormed(String s, String what) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new DecodingException(what + " holds an unpaired UTF-16 surrogate at index " + i);
+      }
+    }
+    return s;
   }
 
   /** Number of elements of a shape; rejects negative axes and overflow. */

@@ -73,7 +73,7 @@ public final class TensorJson {
       }
       limits.checkCount(out.size() + 1);
       p.nextToken();
-      Tensor t = readTensor(p, name, limits);
+      Tensor t = readTensor(p, name, limits, total);
       total += t.byteSize();
       limits.checkTotal(total);
       out.put(name, t);
@@ -81,14 +81,19 @@ public final class TensorJson {
     return NamedTensors.of(out);
   }
 
-  private static Tensor readTensor(JsonParser p, String name, TensorLimits limits) throws IOException {
+  /** Reads one tensor; {@code total} is the data bytes of the tensors read before it. */
+  private static Tensor readTensor(JsonParser p, String name, TensorLimits limits, long total) throws IOException {
     expect(p.currentToken(), JsonToken.START_OBJECT, "tensor '" + name + "' must be an object with type, shape and data");
     ElementType type = null;
     long[] shape = null;
     TokenBuffer pendingData = null;
     Tensor result = null;
+    java.util.Set<String> seen = new java.util.HashSet<>();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
+      if (!seen.add(field)) {
+        throw new DecodingException("tensor '" + name + "' has field '" + field + "' twice");
+      }
       p.nextToken();
       switch (field) {
         case "type" -> {
@@ -98,7 +103,7 @@ public final class TensorJson {
         case "shape" -> shape = readShape(p, name, limits);
         case "data" -> {
           if (type != null && shape != null) {
-            result = readData(p, name, type, shape);
+            result = readData(p, name, type, shape, limits, total);
           } else {
             pendingData = new TokenBuffer(p);
             pendingData.copyCurrentStructure(p);
@@ -113,7 +118,7 @@ public final class TensorJson {
     if (result == null) {
       try (JsonParser replay = pendingData.asParser()) {
         replay.nextToken();
-        result = readData(replay, name, type, shape);
+        result = readData(replay, name, type, shape, limits, total);
       }
     }
     return result;
@@ -136,26 +141,43 @@ public final class TensorJson {
     return shape;
   }
 
-  private static Tensor readData(JsonParser p, String name, ElementType type, long[] shape)
-      throws IOException {
+  /**
+   * Reads the data array. The byte limit is checked against the shape before anything is
+   * allocated, and the buffer grows with the elements actually present, so a small document that
+   * claims a large shape costs no more memory than its own size.
+   */
+  private static Tensor readData(JsonParser p, String name, ElementType type, long[] shape,
+      TensorLimits limits, long total) throws IOException {
     expect(p.currentToken(), JsonToken.START_ARRAY, "'data' of tensor '" + name + "' must be a flat array");
     int n = (int) Tensor.elementCount(shape);
     if (type == ElementType.STRING) {
       List<String> values = new ArrayList<>(Math.min(n, 1 << 16));
+      long bytes = 0;
       while (p.nextToken() != JsonToken.END_ARRAY) {
         if (p.currentToken() != JsonToken.VALUE_STRING) {
           throw new DecodingException("'data' of string tensor '" + name + "' must hold strings");
         }
         checkCount(values.size() + 1, n, name);
-        values.add(p.getText());
+        String v = p.getText();
+        bytes += java.nio.charset.StandardCharsets.UTF_8.encode(v).remaining();
+        limits.checkTotal(total + bytes);
+        values.add(v);
       }
       checkExact(values.size(), n, name);
       return Tensor.ofStrings(shape, values);
     }
-    ByteBuffer buf = ByteBuffer.allocate(n * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    long need = (long) n * type.byteSize();
+    limits.checkTotal(total + need);
+    if (need > Integer.MAX_VALUE - 8) {
+      throw new DecodingException("tensor '" + name + "' needs " + need + " bytes, more than one tensor can hold");
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(need, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
     int count = 0;
     while (p.nextToken() != JsonToken.END_ARRAY) {
       checkCount(++count, n, name);
+      if (buf.remaining() < type.byteSize()) {
+        buf = grow(buf, need);
+      }
       JsonToken tok = p.currentToken();
       switch (type) {
         case FLOAT32 -> buf.putFloat(Float.parseFloat(floatText(p, tok, name)));
@@ -180,7 +202,16 @@ public final class TensorJson {
       }
     }
     checkExact(count, n, name);
-    return Tensor.adoptBytes(type, shape, buf.array());
+    byte[] bytes = buf.array().length == need ? buf.array() : java.util.Arrays.copyOf(buf.array(), (int) need);
+    return Tensor.adoptBytes(type, shape, bytes);
+  }
+
+  /** A buffer with the same content and twice the room, at most {@code max} bytes. */
+  private static ByteBuffer grow(ByteBuffer buf, long max) {
+    int capacity = (int) Math.min(max, Math.max(16L, 2L * buf.capacity()));
+    ByteBuffer bigger = ByteBuffer.allocate(capacity).order(ByteOrder.LITTLE_ENDIAN);
+    bigger.put(buf.array(), 0, buf.position());
+    return bigger;
   }
 
   private static String floatText(JsonParser p, JsonToken tok, String name) throws IOException {
