@@ -180,8 +180,14 @@ public final class TensorJson {
       }
       JsonToken tok = p.currentToken();
       switch (type) {
-        case FLOAT32 -> buf.putFloat(Float.parseFloat(floatText(p, tok, name)));
-        case FLOAT64 -> buf.putDouble(Double.parseDouble(floatText(p, tok, name)));
+        case FLOAT32 -> {
+          String text = floatText(p, tok, name);
+          buf.putFloat(finite(Float.parseFloat(text), text, "float32", name));
+        }
+        case FLOAT64 -> {
+          String text = floatText(p, tok, name);
+          buf.putDouble(finite(Double.parseDouble(text), text, "float64", name));
+        }
         case BOOL -> {
           if (tok != JsonToken.VALUE_TRUE && tok != JsonToken.VALUE_FALSE) {
             throw new DecodingException("'data' of bool tensor '" + name + "' must hold true/false");
@@ -225,6 +231,18 @@ public final class TensorJson {
       }
     }
     throw new DecodingException("'data' of float tensor '" + name + "' must hold numbers");
+  }
+
+  /** A number written out in digits must not overflow to infinity; only "Infinity" means infinity. */
+  private static float finite(float v, String text, String type, String name) {
+    return (float) finite((double) v, text, type, name);
+  }
+
+  private static double finite(double v, String text, String type, String name) {
+    if (Double.isInfinite(v) && !text.endsWith("Infinity")) {
+      throw new DecodingException("value " + text + " in tensor '" + name + "' is out of range for " + type);
+    }
+    return v;
   }
 
   private static long integer(JsonParser p, JsonToken tok, String name) throws IOException {

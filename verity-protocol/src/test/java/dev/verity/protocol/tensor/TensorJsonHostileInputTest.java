@@ -42,6 +42,15 @@ class TensorJsonHostileInputTest {
   }
 
   @Test
+  void rejectsNumbersThatOverflowToInfinity() {
+    assertTrue(rejected(tensor("float32", "[1]", "[1e39]")).getMessage().contains("out of range for float32"));
+    assertTrue(rejected(tensor("float64", "[1]", "[-1e400]")).getMessage().contains("out of range for float64"));
+    float f = TensorJson.read(tensor("float32", "[1]", "[\"-Infinity\"]").getBytes(StandardCharsets.UTF_8),
+        TensorLimits.DEFAULT).get("t").toFloats()[0];
+    assertTrue(f == Float.NEGATIVE_INFINITY);
+  }
+
+  @Test
   void rejectsShapesWithMoreElementsThanTheLimitBeforeReadingData() {
     DecodingException e = rejected(tensor("float32", "[10, 11]", "[]"), SMALL);
     assertTrue(e.getMessage().contains("110 elements; the limit is 100"), e.getMessage());
