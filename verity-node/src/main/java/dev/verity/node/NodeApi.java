@@ -23,7 +23,6 @@ import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.Npy;
 import dev.verity.protocol.tensor.TensorJson;
 import dev.verity.protocol.tensor.TensorLimits;
-import dev.verity.protocol.tensor.TensorSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +30,6 @@ import java.io.OutputStream;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * The node's HTTP endpoints (described in docs/openapi.yaml): each handler parses and bounds its
@@ -378,13 +376,5 @@ final class NodeApi {
     } catch (DecodingException e) {
       throw ApiException.badRequest("'" + text + "' is not a CID: " + e.getMessage());
     }
-  }
-
-  static String newRequestId() {
-    return UUID.randomUUID().toString();
-  }
-
-  static String specText(TensorSpec s) {
-    return s.name() + " " + s.type().wireName() + s.shapeText();
   }
 }

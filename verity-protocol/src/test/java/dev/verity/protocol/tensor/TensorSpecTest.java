@@ -63,7 +63,8 @@ class TensorSpecTest {
     assertThrows(DecodingException.class,
         () -> new TensorSpec("deep", ElementType.INT8, Collections.nCopies(TensorSpec.MAX_RANK + 1, Dim.fixed(1))));
     assertThrows(DecodingException.class, () -> Dim.fixed(-1));
-    assertThrows(DecodingException.class, () -> Dim.dynamic("has space"));
+    assertThrows(DecodingException.class, () -> Dim.dynamic("has\u0000control"));
+    assertThrows(DecodingException.class, () -> Dim.dynamic("n".repeat(129)));
     assertThrows(DecodingException.class, () -> new Dim(-2, null));
     assertThrows(DecodingException.class, () -> new Dim(3, "N"));
     CborValue.Map unknownField = CborValue.Map.builder()
