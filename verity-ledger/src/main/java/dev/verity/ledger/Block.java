@@ -71,10 +71,11 @@ public record Block(BlockHeader header, List<SignedTransaction> transactions) {
       throw new VerificationException("block " + height() + " transactions hash to " + txRoot
           + ", header says " + header.txRoot());
     }
-    Hash receipts = MerkleTree.ofLeaves(receiptLeaves()).root();
-    if (!receipts.equals(header.receiptsRoot())) {
-      throw new VerificationException("block " + height() + " receipts hash to " + receipts
-          + ", header says " + header.receiptsRoot());
+    List<byte[]> leaves = receiptLeaves();
+    Hash receipts = MerkleTree.ofLeaves(leaves).root();
+    if (!receipts.equals(header.receiptsRoot()) || leaves.size() != header.receiptCount()) {
+      throw new VerificationException("block " + height() + " has " + leaves.size() + " receipts hashing to "
+          + receipts + ", header says " + header.receiptCount() + " under " + header.receiptsRoot());
     }
   }
 

@@ -17,14 +17,15 @@ import java.util.Set;
  * #height()}. Immutable.
  *
  * <p>Canonical unsigned encoding (version 1): {@code {"v", "chain", "height", "prev", "txRoot",
- * "receiptsRoot", "stateRoot", "time", "txCount", "sequencer"}}; the header's {@link #hash()} is
+ * "receiptsRoot", "stateRoot", "time", "txCount", "receiptCount", "sequencer"}}; the header's {@link #hash()} is
  * SHA-256 tagged "verity/header" of it and the sequencer signs those 32 bytes with Ed25519. The
  * signed encoding adds {@code "sig"}.
  *
  * <ul>
  *   <li>{@code prev}: hash of the header at {@code height - 1} (32 zero bytes at genesis)
  *   <li>{@code txRoot}: RFC 6962 Merkle root over the encoded signed transactions, in order
- *   <li>{@code receiptsRoot}: RFC 6962 Merkle root over the receipt leaves committed in the block
+ *   <li>{@code receiptsRoot}: RFC 6962 Merkle root over the {@code receiptCount} receipt leaves
+ *       committed in the block
  *   <li>{@code stateRoot}: the {@link StateTree} root after the block
  *   <li>{@code time}: milliseconds since the epoch, from the sequencer's clock; never decreasing.
  *       Informational: the state machine does not read it.
@@ -42,14 +43,15 @@ public final class BlockHeader {
   private final Hash stateRoot;
   private final long timeMillis;
   private final int txCount;
+  private final int receiptCount;
   private final PublicKey sequencer;
   private final byte[] signature;
   private final Hash hash;
 
   private BlockHeader(String chainId, long height, Hash previous, Hash txRoot, Hash receiptsRoot,
-      Hash stateRoot, long timeMillis, int txCount, PublicKey sequencer, byte[] signature) {
-    if (height < 0 || timeMillis < 0 || txCount < 0) {
-      throw new DecodingException("header height, time and transaction count must not be negative");
+      Hash stateRoot, long timeMillis, int txCount, int receiptCount, PublicKey sequencer, byte[] signature) {
+    if (height < 0 || timeMillis < 0 || txCount < 0 || receiptCount < 0) {
+      throw new DecodingException("header height, time and counts must not be negative");
     }
     if (signature.length != Signer.SIGNATURE_LENGTH) {
       throw new DecodingException("a header signature has 64 bytes, got " + signature.length);
@@ -65,6 +67,7 @@ public final class BlockHeader {
     this.stateRoot = Objects.requireNonNull(stateRoot);
     this.timeMillis = timeMillis;
     this.txCount = txCount;
+    this.receiptCount = receiptCount;
     this.sequencer = Objects.requireNonNull(sequencer);
     this.signature = signature;
     this.hash = Hash.tagged("verity/header", Cbor.encode(unsigned().build()));
@@ -72,12 +75,12 @@ public final class BlockHeader {
 
   /** Builds and signs a header. */
   public static BlockHeader sign(String chainId, long height, Hash previous, Hash txRoot,
-      Hash receiptsRoot, Hash stateRoot, long timeMillis, int txCount, Signer sequencer) {
+      Hash receiptsRoot, Hash stateRoot, long timeMillis, int txCount, int receiptCount, Signer sequencer) {
     BlockHeader unsigned = new BlockHeader(chainId, height, previous, txRoot, receiptsRoot,
-        stateRoot, timeMillis, txCount, sequencer.publicKey(), new byte[Signer.SIGNATURE_LENGTH]);
+        stateRoot, timeMillis, txCount, receiptCount, sequencer.publicKey(), new byte[Signer.SIGNATURE_LENGTH]);
     byte[] sig = sequencer.sign(unsigned.hash.toBytes());
     return new BlockHeader(chainId, height, previous, txRoot, receiptsRoot, stateRoot, timeMillis,
-        txCount, sequencer.publicKey(), sig);
+        txCount, receiptCount, sequencer.publicKey(), sig);
   }
 
   public String chainId() { return chainId; }
@@ -95,6 +98,9 @@ public final class BlockHeader {
   public long timeMillis() { return timeMillis; }
 
   public int txCount() { return txCount; }
+
+  /** Number of receipt leaves under {@link #receiptsRoot()}. */
+  public int receiptCount() { return receiptCount; }
 
   public PublicKey sequencer() { return sequencer; }
 
@@ -131,6 +137,7 @@ public final class BlockHeader {
         .put("stateRoot", Fields.bytes(stateRoot))
         .put("time", timeMillis)
         .put("txCount", txCount)
+        .put("receiptCount", receiptCount)
         .put("sequencer", Fields.bytes(sequencer));
   }
 
@@ -148,7 +155,7 @@ public final class BlockHeader {
 
   public static BlockHeader fromCbor(CborValue.Map m) {
     m.requireOnly(Set.of("v", "chain", "height", "prev", "txRoot", "receiptsRoot", "stateRoot",
-        "time", "txCount", "sequencer", "sig"));
+        "time", "txCount", "receiptCount", "sequencer", "sig"));
     if (m.getLong("v") != VERSION) {
       throw new DecodingException("unsupported header version " + m.getLong("v"));
     }
@@ -161,6 +168,7 @@ public final class BlockHeader {
         Fields.hash(m, "stateRoot"),
         m.getLong("time"),
         m.getInt("txCount"),
+        m.getInt("receiptCount"),
         Fields.publicKey(m, "sequencer"),
         m.getBytes("sig"));
   }

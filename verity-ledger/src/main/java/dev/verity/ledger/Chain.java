@@ -27,7 +27,7 @@ public final class Chain {
     requireSequencer(config, sequencer);
     LedgerState state = LedgerState.genesis(config);
     BlockHeader header = BlockHeader.sign(config.chainId(), 0, BlockHeader.ZERO, EMPTY_ROOT,
-        EMPTY_ROOT, state.root(), config.genesisTimeMillis(), 0, sequencer);
+        EMPTY_ROOT, state.root(), config.genesisTimeMillis(), 0, 0, sequencer);
     return new Block(header, List.of());
   }
 
@@ -47,7 +47,8 @@ public final class Chain {
     }
     BlockHeader header = BlockHeader.sign(previous.chainId(), execution.height(), previous.hash(),
         Block.transactionsRoot(txs), MerkleTree.ofLeaves(execution.receiptLeaves()).root(),
-        next.root(), Math.max(timeMillis, previous.timeMillis()), txs.size(), sequencer);
+        next.root(), Math.max(timeMillis, previous.timeMillis()), txs.size(),
+        execution.receiptLeaves().size(), sequencer);
     return new Block(header, txs);
   }
 

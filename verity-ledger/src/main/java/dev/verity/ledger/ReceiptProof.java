@@ -28,6 +28,10 @@ public record ReceiptProof(BlockHeader header, Action.CommitReceipts.Entry entry
    */
   public void verify(PublicKey sequencer) throws VerificationException {
     header.verifySignature(sequencer);
+    if (path.treeSize() != header.receiptCount()) {
+      throw new VerificationException("receipt proof is for a tree of " + path.treeSize()
+          + " receipts; block " + header.height() + " commits " + header.receiptCount());
+    }
     try {
       MerkleTree.verifyInclusion(header.receiptsRoot(), entry.leaf(), path);
     } catch (VerificationException e) {
