@@ -25,7 +25,7 @@ interface BlockStore extends Closeable {
   /** Makes every appended block durable. */
   void sync() throws IOException;
 
-  /** The newest intact snapshot of this chain, if any. */
+  /** The newest intact snapshot of this chain whose header is that of a block in the store, if any. */
   Optional<Snapshot> loadSnapshot(GenesisConfig config) throws IOException;
 
   /** Stores a snapshot durably; may be called from another thread than {@link #append}. */

@@ -420,11 +420,23 @@ final class FileBlockStore implements BlockStore {
 
   @Override
   public Optional<Snapshot> loadSnapshot(GenesisConfig config) throws IOException {
-    for (Path p : snapshotFiles().descendingMap().values()) {
+    for (Map.Entry<Long, Path> e : snapshotFiles().descendingMap().entrySet()) {
+      Path p = e.getValue();
+      if (e.getKey() > lastHeight()) {
+        LOG.log(System.Logger.Level.WARNING, "ignoring snapshot " + p + ": it is ahead of the block log, which ends at "
+            + lastHeight());
+        continue;
+      }
       try {
-        return Optional.of(readSnapshot(p, config));
-      } catch (IOException | VerificationException | IllegalArgumentException e) {
-        LOG.log(System.Logger.Level.WARNING, "ignoring snapshot " + p + ": " + e.getMessage()
+        Snapshot s = readSnapshot(p, config);
+        if (!read(s.header().height()).header().equals(s.header())) {
+          throw new VerificationException("its header differs from block " + s.header().height() + " in the log");
+        }
+        return Optional.of(s);
+      } catch (CorruptLedgerException corrupt) {
+        throw corrupt;
+      } catch (IOException | VerificationException | IllegalArgumentException e2) {
+        LOG.log(System.Logger.Level.WARNING, "ignoring snapshot " + p + ": " + e2.getMessage()
             + "; recovery starts from an older point");
       }
     }

@@ -241,14 +241,8 @@ public final class SequencerLedger implements Ledger {
     LedgerState state = LedgerState.genesis(genesis);
     Optional<BlockStore.Snapshot> snap = store.loadSnapshot(genesis);
     if (snap.isPresent()) {
-      BlockStore.Snapshot s = snap.get();
-      if (s.header().height() <= last && store.read(s.header().height()).header().equals(s.header())) {
-        header = s.header();
-        state = s.state();
-      } else {
-        LOG.log(System.Logger.Level.WARNING, "ignoring snapshot at block " + s.header().height()
-            + ": it does not match the block log (which ends at " + last + ")");
-      }
+      header = snap.get().header();
+      state = snap.get().state();
     }
     for (long h = header.height() + 1; h <= last; h++) {
       Block b = store.read(h);
