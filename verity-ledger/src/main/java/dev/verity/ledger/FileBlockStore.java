@@ -146,7 +146,21 @@ final class FileBlockStore implements BlockStore {
     return String.format("wal-%020d.log", firstHeight);
   }
 
+  /** Removes temporary files a crash left behind while writing a snapshot or starting a segment. */
+  private static void removeLeftovers(Path dir) throws IOException {
+    try (Stream<Path> list = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) list::iterator) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(".") && name.endsWith(".tmp")) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
   private void recover() throws IOException {
+    removeLeftovers(blocksDir);
+    removeLeftovers(snapshotsDir);
     TreeMap<Long, Path> files = new TreeMap<>();
     try (Stream<Path> list = Files.list(blocksDir)) {
       for (Path p : (Iterable<Path>) list::iterator) {
