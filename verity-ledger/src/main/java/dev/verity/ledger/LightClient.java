@@ -9,15 +9,18 @@ import java.util.Optional;
 /**
  * What a client that trusts only the sequencer's public key can check, from headers and proofs a
  * node hands it. Every method returns the proven value or throws {@link VerificationException}
- * naming what failed. Stateless and thread-safe.
+ * naming what failed. Thread-safe. It remembers the last few thousand headers whose signature it
+ * checked, so proofs under the same header cost only their hashes.
  *
  * <p>Typical use after an inference: {@link #verifyReceipt} on the receipt's inclusion proof, then
  * {@link #verifyJobPaid} on the job's state proof against the latest header, showing the job the
  * receipt belongs to was settled (paid) and not invalidated.
  */
 public final class LightClient {
+  private static final int REMEMBERED_HEADERS = 4_096;
   private final String chainId;
   private final PublicKey sequencer;
+  private final java.util.Set<BlockHeader> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public LightClient(String chainId, PublicKey sequencer) {
     this.chainId = Objects.requireNonNull(chainId);
@@ -37,7 +40,14 @@ public final class LightClient {
     if (!header.chainId().equals(chainId)) {
       throw new VerificationException("header is for chain '" + header.chainId() + "', not '" + chainId + "'");
     }
+    if (verified.contains(header)) {
+      return;
+    }
     header.verifySignature(sequencer);
+    if (verified.size() >= REMEMBERED_HEADERS) {
+      verified.clear();
+    }
+    verified.add(header);
   }
 
   /**
@@ -47,7 +57,7 @@ public final class LightClient {
    */
   public Action.CommitReceipts.Entry verifyReceipt(ReceiptProof proof) throws VerificationException {
     verifyHeader(proof.header());
-    proof.verify(sequencer);
+    proof.verifyInclusion();
     return proof.entry();
   }
 

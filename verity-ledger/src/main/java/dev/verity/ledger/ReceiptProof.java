@@ -28,6 +28,14 @@ public record ReceiptProof(BlockHeader header, Action.CommitReceipts.Entry entry
    */
   public void verify(PublicKey sequencer) throws VerificationException {
     header.verifySignature(sequencer);
+    verifyInclusion();
+  }
+
+  /**
+   * Checks only the inclusion under the header's receipts root, for callers that have already
+   * checked this header's signature.
+   */
+  public void verifyInclusion() throws VerificationException {
     if (path.treeSize() != header.receiptCount()) {
       throw new VerificationException("receipt proof is for a tree of " + path.treeSize()
           + " receipts; block " + header.height() + " commits " + header.receiptCount());

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -160,6 +159,7 @@ public final class SequencerLedger implements Ledger {
   private final Thread committerThread;
   private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
   private final ConcurrentHashMap<Long, Block> recent = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, ReceiptIndex> receiptIndexes = new ConcurrentHashMap<>();
   private final Object lifecycle = new Object();
   private boolean closed;
   private volatile Throwable failure;
@@ -325,16 +325,40 @@ public final class SequencerLedger implements Ledger {
     if (r.isEmpty()) {
       return Optional.empty();
     }
-    Block b = block(r.get().height()).orElseThrow();
+    ReceiptIndex index = receiptIndexes.get(r.get().height());
+    if (index == null) {
+      index = new ReceiptIndex(block(r.get().height()).orElseThrow());
+      if (receiptIndexes.size() >= RECENT_BLOCKS) {
+        receiptIndexes.clear();
+      }
+      receiptIndexes.put(r.get().height(), index);
+    }
     Action.CommitReceipts.Entry entry = new Action.CommitReceipts.Entry(r.get().job(), receipt);
-    byte[] leaf = entry.leaf();
-    List<byte[]> leaves = b.receiptLeaves();
-    for (int i = 0; i < leaves.size(); i++) {
-      if (Arrays.equals(leaves.get(i), leaf)) {
-        return Optional.of(new ReceiptProof(b.header(), entry, MerkleTree.ofLeaves(leaves).prove(i)));
+    Integer i = index.positions.get(receipt);
+    if (i == null) {
+      throw new IllegalStateException("receipt " + receipt + " is in the state but not in block " + r.get().height());
+    }
+    return Optional.of(new ReceiptProof(index.header, entry, index.tree.prove(i)));
+  }
+
+  /** A block's receipts tree and where each receipt sits in it. */
+  private static final class ReceiptIndex {
+    final BlockHeader header;
+    final MerkleTree tree;
+    final java.util.Map<Cid, Integer> positions = new java.util.HashMap<>();
+
+    ReceiptIndex(Block b) {
+      this.header = b.header();
+      this.tree = MerkleTree.ofLeaves(b.receiptLeaves());
+      int i = 0;
+      for (SignedTransaction t : b.transactions()) {
+        if (t.tx().action() instanceof Action.CommitReceipts c) {
+          for (Action.CommitReceipts.Entry e : c.receipts()) {
+            positions.put(e.receipt(), i++);
+          }
+        }
       }
     }
-    throw new IllegalStateException("receipt " + receipt + " is in the state but not in block " + b.height());
   }
 
   @Override

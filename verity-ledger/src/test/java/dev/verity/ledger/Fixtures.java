@@ -27,7 +27,7 @@ final class Fixtures {
 
   static Signer key(int n) {
     byte[] seed = new byte[32];
-    seed[0] = (byte) n;
+    java.nio.ByteBuffer.wrap(seed).putInt(n);
     seed[31] = 7;
     return Signer.fromSeed(seed);
   }
