@@ -163,7 +163,7 @@ public final class SequencerLedger implements Ledger {
   private final Object lifecycle = new Object();
   private boolean closed;
   private volatile Throwable failure;
-  private volatile LedgerView durable;
+  private volatile CommittedView durable;
   private volatile boolean snapshotRunning;
   private long lastSnapshotHeight;
   // Owned by the sequencer thread.
@@ -256,7 +256,7 @@ public final class SequencerLedger implements Ledger {
     }
     head = state;
     headHeader = header;
-    durable = new LedgerView(header, state);
+    durable = new CommittedView(header, state);
   }
 
   // ---- the Ledger API ----
@@ -401,7 +401,9 @@ public final class SequencerLedger implements Ledger {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "block subscription stopped", e);
+        if (!stopped) {
+          LOG.log(System.Logger.Level.ERROR, "block subscription stopped", e);
+        }
       }
     }
 
@@ -558,7 +560,7 @@ public final class SequencerLedger implements Ledger {
       for (Produced p : group) {
         recent.put(p.block().height(), p.block());
         recent.remove(p.block().height() - RECENT_BLOCKS);
-        durable = new LedgerView(p.block().header(), p.state());
+        durable = new CommittedView(p.block().header(), p.state());
       }
       List<Produced> done = List.copyOf(group);
       acknowledge(() -> {
@@ -585,7 +587,7 @@ public final class SequencerLedger implements Ledger {
   }
 
   private void maybeSnapshot() {
-    LedgerView v = durable;
+    CommittedView v = durable;
     if (store instanceof MemoryBlockStore || snapshotRunning
         || v.height() - lastSnapshotHeight < options.snapshotEveryBlocks()) {
       return;
