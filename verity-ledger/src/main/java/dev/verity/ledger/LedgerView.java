@@ -1,0 +1,40 @@
+package dev.verity.ledger;
+
+import dev.verity.core.Cid;
+import dev.verity.core.Hash;
+import dev.verity.core.crypto.Address;
+import java.util.Optional;
+
+/**
+ * One committed block's header and the state after it: a consistent, immutable snapshot to read
+ * from and prove against. Every proof verifies against {@code header().stateRoot()}.
+ */
+public interface LedgerView {
+  BlockHeader header();
+
+  default long height() {
+    return header().height();
+  }
+
+  /** The account (an empty one if it never received anything). */
+  StateRecord.Account account(Address a);
+
+  /** The stake (nothing staked if none). */
+  StateRecord.Stake stake(Address a);
+
+  Optional<StateRecord.Node> node(Address operator);
+
+  Optional<StateRecord.Model> model(Cid manifest);
+
+  Optional<StateRecord.Job> job(Hash id);
+
+  Optional<StateRecord.Receipt> receipt(Cid receipt);
+
+  Optional<StateRecord.Challenge> challenge(Hash id);
+
+  /** Money minted and burned since genesis. */
+  StateRecord.Supply supply();
+
+  /** Proof of {@code key}'s entry (or its absence) against this view's header. */
+  StateProof prove(StateKey key);
+}
