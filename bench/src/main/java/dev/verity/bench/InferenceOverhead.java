@@ -371,6 +371,16 @@ public final class InferenceOverhead {
         md.append(String.format(Locale.ROOT, "| %s | %s | %.3f ms | %.2f | %s |%n", shortLabel(r), inProcess, overheadMs,
             ratio, target));
       }
+      for (ModelResult r : results) {
+        if (r.subject().role() == Role.LARGE) {
+          // With one client, (c) / (a) = t(a) / (t(a) + overhead), with times per request from the throughputs.
+          double overheadMs = (1 / r.paths().get(HTTP).perSecond() - 1 / r.paths().get(DIRECT).perSecond()) * 1000;
+          md.append(String.format(Locale.ROOT, "%nOne client's throughput ratio is t(a) / (t(a) + overhead): with the"
+              + " %.2f ms per request that (c) adds here (from the throughputs), (c) / (a) ≥ 0.80 needs a model whose batch-1"
+              + " run takes at least %.1f ms; the large model takes %.3f ms.%n", overheadMs, 4 * overheadMs,
+              1000 / r.paths().get(DIRECT).perSecond()));
+        }
+      }
 
       for (ModelResult r : results) {
         if (r.twoClients().isEmpty()) {
