@@ -23,7 +23,9 @@ shift
 JAVA_HOME="$(verity_find_jdk)" || exit 1
 export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
 verity_require_maven
-(cd "$ROOT" && mvn -B -q ${VERITY_MVN_OPTS:-} install -DskipTests -pl bench -am) >&2
+# package, not install: the class path then names this checkout's module jars, whatever another
+# build may have installed into the local Maven repository meanwhile.
+(cd "$ROOT" && mvn -B -q ${VERITY_MVN_OPTS:-} package -DskipTests -pl bench -am) >&2
 
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
   -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/classpath.txt")" "$MAIN" \
