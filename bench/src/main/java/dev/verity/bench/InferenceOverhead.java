@@ -368,7 +368,7 @@ public final class InferenceOverhead {
           case LARGE -> ratio >= 0.80 ? "(c) / (a) ≥ 0.80: met" : "(c) / (a) ≥ 0.80: **missed**";
           case WIDE_OUTPUT -> "none (checks that a response over 8 KiB is not delayed)";
         };
-        md.append(String.format(Locale.ROOT, "| %s | %s | %.3f ms | %.2f | %s |%n", shortLabel(r), inProcess, overheadMs,
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.3f ms | %.3f | %s |%n", shortLabel(r), inProcess, overheadMs,
             ratio, target));
       }
       for (ModelResult r : results) {
@@ -377,7 +377,7 @@ public final class InferenceOverhead {
           double overheadMs = (1 / r.paths().get(HTTP).perSecond() - 1 / r.paths().get(DIRECT).perSecond()) * 1000;
           md.append(String.format(Locale.ROOT, "%nOne client's throughput ratio is t(a) / (t(a) + overhead): with the"
               + " %.2f ms per request that (c) adds here (from the throughputs), (c) / (a) ≥ 0.80 needs a model whose batch-1"
-              + " run takes at least %.1f ms; the large model takes %.3f ms.%n", overheadMs, 4 * overheadMs,
+              + " run takes at least %.1f ms; the large model takes %.3f ms (mean, from its throughput).%n", overheadMs, 4 * overheadMs,
               1000 / r.paths().get(DIRECT).perSecond()));
         }
       }
