@@ -1,5 +1,7 @@
 package dev.verity.node;
 
+import dev.verity.runtime.ExecutionProvider;
+import dev.verity.runtime.SessionConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -137,6 +139,15 @@ public record NodeConfig(
       return Path.of(System.getProperty("user.home")).resolve(p.length() <= 2 ? "" : p.substring(2));
     }
     return Path.of(p);
+  }
+
+  /** The ONNX Runtime session settings every model on a node with this configuration is loaded with. */
+  public SessionConfig sessionConfig() {
+    return SessionConfig.builder()
+        .intraOpThreads(intraOpThreads)
+        .interOpThreads(interOpThreads)
+        .executionProvider(ExecutionProvider.fromWireName(executionProvider))
+        .build();
   }
 
   public NodeConfig withDataDir(Path dir) {

@@ -7,10 +7,8 @@ import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
-import dev.verity.runtime.ExecutionProvider;
 import dev.verity.runtime.OnnxRuntimeEngine;
 import dev.verity.runtime.SessionCache;
-import dev.verity.runtime.SessionConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
@@ -79,12 +77,7 @@ public final class VerityNode implements AutoCloseable {
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
       ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
       OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
-      SessionConfig sessionConfig = SessionConfig.builder()
-          .intraOpThreads(config.intraOpThreads())
-          .interOpThreads(config.interOpThreads())
-          .executionProvider(ExecutionProvider.fromWireName(config.executionProvider()))
-          .build();
-      SessionCache sessions = new SessionCache(engine, sessionConfig, config.sessionCacheBytes());
+      SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
       Clock clock = Clock.systemUTC();
       InferenceService inference = new InferenceService(registry, files, sessions, key, clock);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);

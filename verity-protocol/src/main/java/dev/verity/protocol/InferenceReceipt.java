@@ -40,6 +40,11 @@ public final class InferenceReceipt {
   private final PublicKey node;
 
   private InferenceReceipt(CborValue.Map signed) {
+    this(signed, null);
+  }
+
+  /** @param signer the key that just signed {@code signed}, or null to decode the key it names */
+  private InferenceReceipt(CborValue.Map signed, PublicKey signer) {
     signed.requireOnly(FIELDS);
     long v = signed.getLong("v");
     if (v != FORMAT_VERSION) {
@@ -61,7 +66,9 @@ public final class InferenceReceipt {
     if (startedAtMillis < 0 || finishedAtMillis < startedAtMillis) {
       throw new DecodingException("receipt times are inconsistent");
     }
-    this.node = PublicKey.fromBytes(signed.getBytes("node"));
+    // A receipt this process just signed names the signer's own key: no need to decode and check
+    // that curve point again.
+    this.node = signer != null ? signer : PublicKey.fromBytes(signed.getBytes("node"));
   }
 
   static String requestId(String id) {
@@ -101,7 +108,7 @@ public final class InferenceReceipt {
         .put("finished", finishedAtMillis)
         .put("node", node.publicKey().toBytes())
         .build();
-    return new InferenceReceipt(Signing.sign(DOMAIN, body, node));
+    return new InferenceReceipt(Signing.sign(DOMAIN, body, node), node.publicKey());
   }
 
   /** Checks the node's signature over every other field. */

@@ -63,6 +63,12 @@ public final class ModelManifest {
   private final long createdAtMillis;
   private final PublicKey publisher;
   private final Optional<Delegation> delegation;
+  /**
+   * Whether {@link #verify()} has succeeded on this instance. Every field is final and the check
+   * reads nothing else (no clock, no trust store), so its outcome cannot change; a failure is never
+   * remembered and is found again on the next call.
+   */
+  private volatile boolean verified;
 
   private ModelManifest(CborValue.Map signed) {
     signed.requireOnly(FIELDS);
@@ -181,8 +187,15 @@ public final class ModelManifest {
   /**
    * Checks the signature, and that the publisher is the owner or holds a delegation from the owner
    * for this repository that was valid when the manifest was created.
+   *
+   * <p>The outcome depends only on this immutable manifest, so a success is remembered: callers
+   * that check the same instance for every receipt (a client's cached manifest) pay for the
+   * Ed25519 verification once.
    */
   public void verify() throws VerificationException {
+    if (verified) {
+      return;
+    }
     if (!publisher.equals(owner)) {
       delegation.orElseThrow().verify(owner, repository, createdAtMillis);
       if (!delegation.get().delegate().equals(publisher)) {
@@ -190,6 +203,7 @@ public final class ModelManifest {
       }
     }
     Signing.verify(DOMAIN, body, signature, publisher);
+    verified = true;
   }
 
   public Cid cid() {

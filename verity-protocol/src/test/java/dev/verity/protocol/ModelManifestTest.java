@@ -455,4 +455,15 @@ class ModelManifestTest {
     assertDoesNotThrow(() -> OWNED.verify());
     assertDoesNotThrow(() -> DELEGATED.verify());
   }
+
+  @Test
+  void rejectsAForgedManifestOnEveryCheckNotOnlyTheFirst() {
+    ModelManifest good = ModelManifest.decode(OWNED.encode());
+    assertDoesNotThrow(good::verify);
+    CborValue.Map signed = Cbor.decodeMap(OWNED.encode());
+    ModelManifest forged = ModelManifest.decode(Fixtures.withField(OWNED.encode(), "signature", altered("signature", signed)));
+    assertThrows(VerificationException.class, forged::verify);
+    assertThrows(VerificationException.class, forged::verify);
+    assertDoesNotThrow(good::verify);
+  }
 }

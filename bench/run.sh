@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs a Verity benchmark harness and writes its section of docs/BENCHMARKS.md.
+#
+#   bench/run.sh inference [options]   inference overhead: engine alone, node in-process, HTTP + verifying client
+#
+# Builds the harness and what it needs first (set VERITY_MVN_OPTS=-o to build offline). Options go
+# to the harness (bench/run.sh inference --help). Node settings can be changed as for a node, with
+# VERITY_* environment variables (docs/CONFIG.md), e.g. VERITY_ENGINE_INTRA_OP_THREADS=1.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/lib.sh"
+
+case "${1:-}" in
+  inference) MAIN=dev.verity.bench.InferenceOverhead ;;
+  *)
+    echo "usage: bench/run.sh inference [options]" >&2
+    exit 2
+    ;;
+esac
+NAME="$1"
+shift
+
+JAVA_HOME="$(verity_find_jdk)" || exit 1
+export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+verity_require_maven
+# package, not install: the class path then names this checkout's module jars, whatever another
+# build may have installed into the local Maven repository meanwhile.
+(cd "$ROOT" && mvn -B -q ${VERITY_MVN_OPTS:-} package -DskipTests -pl bench -am) >&2
+
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
+  -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/classpath.txt")" "$MAIN" \
+  --doc "$ROOT/docs/BENCHMARKS.md" --command "bench/run.sh $NAME${*:+ $*}" "$@"

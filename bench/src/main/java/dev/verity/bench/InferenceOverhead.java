@@ -1,0 +1,441 @@
+package dev.verity.bench;
+
+import dev.verity.core.crypto.Signer;
+import dev.verity.models.BuiltinModels;
+import dev.verity.models.ExampleModel;
+import dev.verity.node.InferenceService;
+import dev.verity.node.NodeConfig;
+import dev.verity.node.VerityNode;
+import dev.verity.onnx.OnnxWriter;
+import dev.verity.protocol.VerificationMode;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.Tensor;
+import dev.verity.runtime.LoadedModel;
+import dev.verity.runtime.ModelSource;
+import dev.verity.runtime.OnnxRuntimeEngine;
+import dev.verity.runtime.SessionConfig;
+import dev.verity.sdk.InferenceResult;
+import dev.verity.sdk.ModelRef;
+import dev.verity.sdk.ProgressListener;
+import dev.verity.sdk.Publication;
+import dev.verity.sdk.VerityClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * What serving a model through a Verity node costs on top of running it: for a small model (the
+ * built-in breast cancer classifier) and a large one (an MLP of about 2.1 million parameters), in
+ * one run, per request at batch 1,
+ *
+ * <ol>
+ *   <li>(a) the engine alone: {@link LoadedModel#run} with the session settings the node uses;
+ *   <li>(b) the node in-process: {@link InferenceService#infer} (resolve, checks, run, CIDs,
+ *       receipt signing) without HTTP;
+ *   <li>(c) the node over HTTP with {@link VerityClient#infer}, which verifies every receipt.
+ * </ol>
+ *
+ * It reports latency percentiles and single-client throughput of each, the overhead against (a),
+ * throughput with two concurrent clients for the large model, and the cost of each step HTTP
+ * inference adds for the small model ({@link OverheadBreakdown}). A third model, whose response is
+ * larger than the HTTP server's buffer, is measured with (a) and (c) to catch transport stalls. Results go to standard output and,
+ * with {@code --doc FILE}, into that file's {@value #SECTION} section ({@link BenchmarkDoc}).
+ *
+ * <p>A plain harness rather than JMH: the quantities are latency percentiles of whole requests
+ * through an HTTP server in the same process, all three paths must be measured in the same JVM and
+ * interleaved so a shared machine's load falls on each alike, and the node and models must be set
+ * up once (training, publishing) rather than once per fork. Warm-up runs every path before any
+ * timing starts; then each path is measured in rounds of equal length, in rotating order.
+ */
+public final class InferenceOverhead {
+  static final String SECTION = "inference-overhead";
+  static final String VERSION_LABEL = "1.0.0";
+  /** The large model: 1024 inputs, two hidden layers of 1024, 10 outputs. */
+  static final RandomMlp LARGE = new RandomMlp(RandomMlp.widths(1024, 1024, 1024, 10), 20_240_601L);
+  /** A model whose JSON response (2048 floats, about 25 KB) is larger than the HTTP server's buffer. */
+  static final RandomMlp WIDE = new RandomMlp(RandomMlp.widths(16, 2048), 20_240_602L);
+  static final String DIRECT = "(a) direct";
+  static final String IN_PROCESS = "(b) node in-process";
+  static final String HTTP = "(c) HTTP + verifying client";
+
+  private InferenceOverhead() {}
+
+  /**
+   * How long to measure.
+   *
+   * @param rounds measurement rounds per model
+   * @param roundMillis time per path per round
+   * @param warmUpMillis warm-up per path for the small model (the others get half)
+   * @param stepMillis time per step of the breakdown
+   * @param concurrentMillis time per path of the two-client run
+   * @param doc the benchmarks document to update, if any
+   * @param command the command line recorded with the numbers
+   */
+  record Settings(int rounds, long roundMillis, long warmUpMillis, long stepMillis, long concurrentMillis,
+      Optional<Path> doc, String command) {
+    static final String DEFAULT_COMMAND = "java --enable-native-access=ALL-UNNAMED -cp ... dev.verity.bench.InferenceOverhead";
+
+    static Settings standard() {
+      return new Settings(8, 1000, 3000, 700, 5000, Optional.empty(), DEFAULT_COMMAND);
+    }
+
+    static Settings parse(String[] args) {
+      Settings s = standard();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (a.equals("--help")) {
+          throw new IllegalArgumentException(usage());
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("option " + a + " needs a value\n" + usage());
+        }
+        String v = args[++i];
+        s = switch (a) {
+          case "--rounds" -> new Settings(positive(a, v), s.roundMillis, s.warmUpMillis, s.stepMillis, s.concurrentMillis, s.doc, s.command);
+          case "--round-ms" -> new Settings(s.rounds, positive(a, v), s.warmUpMillis, s.stepMillis, s.concurrentMillis, s.doc, s.command);
+          case "--warmup-ms" -> new Settings(s.rounds, s.roundMillis, positive(a, v), s.stepMillis, s.concurrentMillis, s.doc, s.command);
+          case "--step-ms" -> new Settings(s.rounds, s.roundMillis, s.warmUpMillis, positive(a, v), s.concurrentMillis, s.doc, s.command);
+          case "--concurrent-ms" -> new Settings(s.rounds, s.roundMillis, s.warmUpMillis, s.stepMillis, positive(a, v), s.doc, s.command);
+          case "--doc" -> new Settings(s.rounds, s.roundMillis, s.warmUpMillis, s.stepMillis, s.concurrentMillis, Optional.of(Path.of(v)), s.command);
+          case "--command" -> new Settings(s.rounds, s.roundMillis, s.warmUpMillis, s.stepMillis, s.concurrentMillis, s.doc, v);
+          default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
+        };
+      }
+      return s;
+    }
+
+    private static int positive(String option, String v) {
+      try {
+        int n = Integer.parseInt(v);
+        if (n > 0) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException(option + " needs a positive whole number, got '" + v + "'");
+    }
+
+    static String usage() {
+      return """
+          usage: InferenceOverhead [--doc FILE] [--command TEXT] [--rounds N] [--round-ms MS]
+                                   [--warmup-ms MS] [--step-ms MS] [--concurrent-ms MS]
+            --doc FILE   write the results into FILE's inference-overhead section (else print only)
+            --command    the command line to record with the results""";
+    }
+  }
+
+  /** What a model is measured for. */
+  enum Role {
+    /** All paths, HTTP references and the step breakdown; target: (c) − (a) at most 1 ms at p50. */
+    SMALL,
+    /** All paths and two concurrent clients; target: (c) reaches 80% of the throughput of (a). */
+    LARGE,
+    /** (a) and (c) only, half the rounds: a response larger than the HTTP server's 8 KiB buffer. */
+    WIDE_OUTPUT
+  }
+
+  /** A model under test, with one input of batch 1. */
+  record Subject(Role role, String label, String repository, String description, byte[] onnx, long parameters,
+      NamedTensors inputs, String shapes) {}
+
+  /** What was measured for one model. */
+  record ModelResult(Subject subject, Map<String, Latencies.Summary> paths, Map<String, Double> twoClients,
+      List<OverheadBreakdown.Step> breakdown) {}
+
+  public static void main(String[] args) throws Exception {
+    Settings settings;
+    try {
+      settings = Settings.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    String section = run(settings, System.out);
+    System.out.println();
+    System.out.println(section);
+    if (settings.doc().isPresent()) {
+      BenchmarkDoc.writeSection(settings.doc().get(), SECTION, section);
+      System.out.println("wrote section '" + SECTION + "' of " + settings.doc().get());
+    }
+  }
+
+  /** Runs the whole benchmark and returns its section of the benchmarks document. */
+  static String run(Settings s, PrintStream log) throws Exception {
+    Instant started = Instant.now();
+    String loadAtStart = BenchmarkDoc.loadAverage();
+    log.println("inference overhead: load average at start " + loadAtStart);
+    List<Subject> subjects = List.of(smallModel(), largeModel(), wideOutputModel());
+    Path tmp = Files.createTempDirectory("verity-bench");
+    List<ModelResult> results = new ArrayList<>();
+    NodeConfig config = NodeConfig.load(Optional.empty(), System.getenv()).withDataDir(tmp.resolve("node")).withPort(0);
+    String engineVersion;
+    try (VerityNode node = VerityNode.start(config);
+        OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
+        VerityClient client = VerityClient.builder(node.uri()).build()) {
+      engineVersion = engine.version();
+      Signer owner = Signer.generate();
+      try (VerityClient publisher = VerityClient.builder(node.uri()).signer(owner).build()) {
+        for (Subject subject : subjects) {
+          Path file = tmp.resolve(subject.repository() + ".onnx");
+          Files.write(file, subject.onnx());
+          publisher.publish(file, Publication.of(subject.repository(), VERSION_LABEL)
+              .withDetails("benchmark", "", subject.description(), List.of("benchmark")), ProgressListener.NONE);
+        }
+      }
+      for (Subject subject : subjects) {
+        log.println("inference overhead: " + subject.label() + " (" + subject.parameters() + " parameters)");
+        results.add(measureModel(s, subject, node, engine, client, owner, config.sessionConfig(), log));
+      }
+    } finally {
+      deleteTree(tmp);
+    }
+    String loadAtEnd = BenchmarkDoc.loadAverage();
+    log.println("inference overhead: load average at end " + loadAtEnd);
+    return Report.markdown(s, started, BenchmarkDoc.Machine.describe(), engineVersion, config, loadAtStart, loadAtEnd,
+        results);
+  }
+
+  private static ModelResult measureModel(Settings s, Subject subject, VerityNode node,
+      OnnxRuntimeEngine engine, VerityClient client, Signer owner, SessionConfig sessionConfig, PrintStream log)
+      throws Exception {
+    ModelRef ref = ModelRef.of(owner.address(), subject.repository(), VERSION_LABEL);
+    InferenceService service = node.inference();
+    NamedTensors inputs = subject.inputs();
+    String inferPath = "/v1/models/" + owner.address() + "/" + subject.repository() + "/" + VERSION_LABEL + "/infer";
+    Role role = subject.role();
+    try (LoadedModel direct = engine.load(ModelSource.bytes(subject.onnx()), sessionConfig);
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+      Map<String, Timing.Request> paths = new LinkedHashMap<>();
+      paths.put(DIRECT, () -> direct.run(inputs));
+      Timing.Request inProcess = () -> service.infer(service.resolve(owner.address(), subject.repository(), VERSION_LABEL),
+          inputs, VerificationMode.RECEIPT, UUID.randomUUID().toString(), Optional.empty());
+      if (role != Role.WIDE_OUTPUT) {
+        paths.put(IN_PROCESS, inProcess);
+      }
+      paths.put(HTTP, () -> client.infer(ref, inputs));
+      if (role == Role.SMALL) {
+        // Measured interleaved with the paths, so that the differences between them are of one moment.
+        paths.putAll(OverheadBreakdown.httpReferences(http, node.uri(), inferPath, inputs));
+      }
+
+      // Every path must compute the same outputs, or the comparison would be meaningless.
+      NamedTensors expected = direct.run(inputs);
+      InferenceService.Result nodeResult = (InferenceService.Result) inProcess.call();
+      InferenceResult overHttp = client.infer(ref, inputs);
+      if (!expected.equals(nodeResult.outputs()) || !expected.equals(overHttp.outputs())) {
+        throw new IllegalStateException("the three paths computed different outputs for " + subject.label());
+      }
+
+      Timing.warmUp(paths, role == Role.SMALL ? s.warmUpMillis() : s.warmUpMillis() / 2);
+      int rounds = role == Role.WIDE_OUTPUT ? Math.max(1, s.rounds() / 2) : s.rounds();
+      Map<String, Latencies> measured = Timing.measure(paths, rounds, s.roundMillis());
+      Map<String, Latencies.Summary> summaries = new LinkedHashMap<>();
+      measured.forEach((k, v) -> {
+        Latencies.Summary sum = v.summary();
+        summaries.put(k, sum);
+        log.printf(Locale.ROOT, "  %-32s p50 %9.1f us  p90 %9.1f us  p99 %9.1f us  %8.0f req/s  (%d requests)%n",
+            k, sum.p50(), sum.p90(), sum.p99(), sum.perSecond(), sum.requests());
+      });
+
+      Map<String, Double> twoClients = new LinkedHashMap<>();
+      List<OverheadBreakdown.Step> breakdown = List.of();
+      if (role == Role.SMALL) {
+        breakdown = OverheadBreakdown.measure(new OverheadBreakdown.Sample(inputs, overHttp.outputs(), overHttp.receipt(),
+            overHttp.manifest()), s.stepMillis());
+        for (OverheadBreakdown.Step step : breakdown) {
+          log.printf(Locale.ROOT, "  %-6s %8.1f us  %s%n", step.side(), step.micros(), step.what());
+        }
+      } else if (role == Role.LARGE) {
+        for (String p : List.of(DIRECT, HTTP)) {
+          double perSecond = Timing.throughput(paths.get(p), 2, s.concurrentMillis());
+          twoClients.put(p, perSecond);
+          log.printf(Locale.ROOT, "  %-32s 2 clients: %8.0f req/s%n", p, perSecond);
+        }
+      }
+      return new ModelResult(subject, summaries, twoClients, breakdown);
+    }
+  }
+
+  static Subject smallModel() {
+    ExampleModel m = BuiltinModels.trainBreastCancer();
+    ExampleModel.Sample sample = m.samples().get(0);
+    NamedTensors inputs = NamedTensors.of(m.inputName(), Tensor.ofFloats(sample.shape(), sample.values()));
+    long parameters = dev.verity.onnx.OnnxReader.read(m.onnx()).parameterCount();
+    return new Subject(Role.SMALL, "small: built-in " + m.name(), "bench-" + m.name(), m.description(), m.onnx(), parameters, inputs,
+        m.inputName() + " float32[1," + sample.values().length + "] → " + m.outputName() + " float32[1," + m.classLabels().size() + "]");
+  }
+
+  static Subject largeModel() {
+    return mlpSubject(Role.LARGE, "large", "bench-mlp", LARGE);
+  }
+
+  static Subject wideOutputModel() {
+    return mlpSubject(Role.WIDE_OUTPUT, "wide output", "bench-wide", WIDE);
+  }
+
+  private static Subject mlpSubject(Role role, String name, String repository, RandomMlp mlp) {
+    byte[] onnx = OnnxWriter.write(mlp.build());
+    float[] x = mlp.sampleInput(7);
+    NamedTensors inputs = NamedTensors.of(RandomMlp.INPUT, Tensor.ofFloats(new long[] {1, x.length}, x));
+    int out = mlp.widths().get(mlp.widths().size() - 1);
+    return new Subject(role, name + ": MLP " + mlp.shapeText(), repository,
+        "random MLP " + mlp.shapeText() + " (Gemm + ReLU, float32, seed " + mlp.seed() + ")", onnx,
+        mlp.parameterCount(), inputs,
+        RandomMlp.INPUT + " float32[1," + x.length + "] → " + RandomMlp.OUTPUT + " float32[1," + out + "]");
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Turns results into the markdown section. */
+  static final class Report {
+    private Report() {}
+
+    static String markdown(Settings s, Instant started, BenchmarkDoc.Machine machine, String engineVersion,
+        NodeConfig config, String loadAtStart, String loadAtEnd, List<ModelResult> results) {
+      StringBuilder md = new StringBuilder();
+      md.append("## Inference overhead: engine alone, node in-process, node over HTTP with a verifying client\n\n");
+      md.append("Measured ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(" with `").append(s.command())
+          .append("` (harness `dev.verity.bench.InferenceOverhead`).\n\n");
+      md.append("- Machine: ").append(machine.cores()).append(" cores (nproc), ").append(machine.cpu()).append(", ")
+          .append(machine.memory()).append(" memory; ").append(machine.jdk()).append("; ").append(machine.os()).append(".\n");
+      md.append("- Engine: ONNX Runtime ").append(engineVersion).append(", execution provider ").append(config.executionProvider())
+          .append(", the node's session settings for every path: intra-op threads ").append(config.intraOpThreads())
+          .append(config.intraOpThreads() == 0 ? " (all cores)" : "").append(", inter-op threads ").append(config.interOpThreads())
+          .append(", all graph optimisations, deterministic kernels.\n");
+      md.append("- Load average (1 / 5 / 15 min) at start ").append(loadAtStart).append(", at end ").append(loadAtEnd)
+          .append(". The machine may be shared with other work; read the numbers as this run's, not as a limit.\n");
+      md.append("- Method: batch 1, one fixed input per model. Every path is warmed up first (").append(s.warmUpMillis())
+          .append(" ms each for the small model, ").append(s.warmUpMillis() / 2).append(" ms for the others), then measured in ")
+          .append(s.rounds()).append(" rounds (the wide-output model: ").append(Math.max(1, s.rounds() / 2)).append(") of ")
+          .append(s.roundMillis()).append(" ms per path in rotating order, so load from elsewhere falls on all paths alike. Latency is per request;"
+              + " throughput is requests completed per second by one client issuing them back to back. All three paths"
+              + " are checked to compute identical outputs before timing.\n");
+      md.append("- Paths: **(a)** `LoadedModel.run` on `NamedTensors` (the baseline). **(b)** `InferenceService.infer`:"
+          + " resolve the version, refuse yanked / private / disallowed modes, check inputs against the manifest, run"
+          + " through the node's session cache, CIDs of inputs and outputs, sign the receipt (Ed25519). **(c)**"
+          + " `VerityClient.infer` to the node on 127.0.0.1 (JSON, HTTP/1.1 keep-alive, unsigned request): (b) plus"
+          + " JSON both ways, and the client's checks on every call: receipt signature by the pinned node key, manifest"
+          + " signature and binding (manifest CID, model CID, version asked for, mode), input and output CIDs, tensor"
+          + " specs. The manifest is fetched and checked once, then cached.\n\n");
+
+      md.append("### Models\n\n| model | parameters | ONNX file | input → output |\n|---|---:|---:|---|\n");
+      for (ModelResult r : results) {
+        Subject m = r.subject();
+        md.append("| ").append(m.label()).append(" | ").append(String.format(Locale.ROOT, "%,d", m.parameters()))
+            .append(" | ").append(String.format(Locale.ROOT, "%,d bytes", m.onnx().length)).append(" | ")
+            .append(m.shapes()).append(" |\n");
+      }
+
+      md.append("\n### Latency per request and single-client throughput\n\n")
+          .append("| model | path | requests | p50 µs | p90 µs | p99 µs | req/s |\n|---|---|---:|---:|---:|---:|---:|\n");
+      for (ModelResult r : results) {
+        r.paths().forEach((path, sum) -> md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.1f | %.1f | %.1f | %,.0f |%n",
+            shortLabel(r), path, sum.requests(), sum.p50(), sum.p90(), sum.p99(), sum.perSecond())));
+      }
+
+      md.append("\n### Overhead against the engine alone\n\n")
+          .append("| model | (b) − (a) at p50 | (c) − (a) at p50 | throughput (c) / (a) | target |\n|---|---:|---:|---:|---|\n");
+      for (ModelResult r : results) {
+        Latencies.Summary a = r.paths().get(DIRECT);
+        Latencies.Summary b = r.paths().get(IN_PROCESS);
+        Latencies.Summary c = r.paths().get(HTTP);
+        double overheadMs = (c.p50() - a.p50()) / 1000;
+        double ratio = c.perSecond() / a.perSecond();
+        String inProcess = b == null ? "—" : String.format(Locale.ROOT, "%.3f ms", (b.p50() - a.p50()) / 1000);
+        String target = switch (r.subject().role()) {
+          case SMALL -> overheadMs <= 1.0 ? "(c) − (a) ≤ 1 ms at p50: met" : "(c) − (a) ≤ 1 ms at p50: **missed**";
+          case LARGE -> ratio >= 0.80 ? "(c) / (a) ≥ 0.80: met" : "(c) / (a) ≥ 0.80: **missed**";
+          case WIDE_OUTPUT -> "none (checks that a response over 8 KiB is not delayed)";
+        };
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.3f ms | %.3f | %s |%n", shortLabel(r), inProcess, overheadMs,
+            ratio, target));
+      }
+      for (ModelResult r : results) {
+        if (r.subject().role() == Role.LARGE) {
+          // With one client, (c) / (a) = t(a) / (t(a) + overhead), with times per request from the throughputs.
+          double overheadMs = (1 / r.paths().get(HTTP).perSecond() - 1 / r.paths().get(DIRECT).perSecond()) * 1000;
+          md.append(String.format(Locale.ROOT, "%nOne client's throughput ratio is t(a) / (t(a) + overhead): with the"
+              + " %.2f ms per request that (c) adds here (from the throughputs), (c) / (a) ≥ 0.80 needs a model whose batch-1"
+              + " run takes at least %.1f ms; the large model takes %.3f ms (mean, from its throughput).%n", overheadMs, 4 * overheadMs,
+              1000 / r.paths().get(DIRECT).perSecond()));
+        }
+      }
+
+      for (ModelResult r : results) {
+        if (r.twoClients().isEmpty()) {
+          continue;
+        }
+        md.append("\n### Two concurrent clients, ").append(shortLabel(r)).append(" model\n\n")
+            .append("Each client issues requests back to back for ").append(s.concurrentMillis())
+            .append(" ms; (c) shares one `VerityClient`. Both clients and ONNX Runtime's intra-op threads compete for the same cores.\n\n")
+            .append("| path | req/s, 2 clients | req/s, 1 client | ratio |\n|---|---:|---:|---:|\n");
+        r.twoClients().forEach((path, perSecond) -> {
+          double one = r.paths().get(path).perSecond();
+          md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %.2f |%n", path, perSecond, one, perSecond / one));
+        });
+        double a2 = r.twoClients().get(DIRECT);
+        double c2 = r.twoClients().get(HTTP);
+        md.append(String.format(Locale.ROOT, "%nWith two clients, (c) / (a) = %.2f.%n", c2 / a2));
+      }
+
+      for (ModelResult r : results) {
+        if (r.breakdown().isEmpty()) {
+          continue;
+        }
+        Latencies.Summary a = r.paths().get(DIRECT);
+        Latencies.Summary b = r.paths().get(IN_PROCESS);
+        Latencies.Summary c = r.paths().get(HTTP);
+        Latencies.Summary raw = r.paths().get(OverheadBreakdown.RAW_POST);
+        Latencies.Summary health = r.paths().get(OverheadBreakdown.HEALTH);
+        md.append("\n### Where the time goes, ").append(shortLabel(r)).append(" model\n\n")
+            .append("(c) − (a) split by the paths measured in the same rounds (p50 differences; the raw POST sends the"
+                + " encoded request with the JDK HttpClient and reads the response bytes without parsing or checking them):\n\n")
+            .append("| part of (c) − (a) | µs at p50 |\n|---|---:|\n")
+            .append(row("node in-process: resolve, checks, CIDs, receipt signing ((b) − (a))", b.p50() - a.p50()))
+            .append(row("HTTP both ways and the node's JSON (raw POST − (b))", raw.p50() - b.p50()))
+            .append(row("  for comparison: a bare round trip, GET /health", health.p50()))
+            .append(row("client: JSON, receipt decoding and verification, request building ((c) − raw POST)", c.p50() - raw.p50()))
+            .append(row("**total (c) − (a)**", c.p50() - a.p50()))
+            .append("\nEach step below timed alone (median over batches of calls, ").append(s.stepMillis())
+            .append(" ms per step), doing through the public APIs what the client or the node does for one request.\n\n")
+            .append("| where | step | µs |\n|---|---|---:|\n");
+        double perRequest = 0;
+        for (OverheadBreakdown.Step step : r.breakdown()) {
+          md.append(String.format(Locale.ROOT, "| %s | %s | %.1f |%n", step.side(), step.what(), step.micros()));
+          perRequest += step.micros() * step.timesPerRequest();
+        }
+        md.append(String.format(Locale.ROOT, "| | sum of the steps a request performs once each (the total row excluded) | %.1f |%n", perRequest));
+      }
+      return md.toString();
+    }
+
+    private static String row(String what, double micros) {
+      return String.format(Locale.ROOT, "| %s | %.1f |%n", what, micros);
+    }
+
+    private static String shortLabel(ModelResult r) {
+      return r.subject().label().substring(0, r.subject().label().indexOf(':'));
+    }
+  }
+}
