@@ -1,14 +1,11 @@
 package dev.verity.core.crypto;
 
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
+
 import dev.verity.core.Base32;
 import dev.verity.core.DecodingException;
 import dev.verity.core.VerificationException;
-import java.security.GeneralSecurityException;
-import java.security.InvalidKeyException;
-import java.security.KeyFactory;
 import java.security.MessageDigest;
-import java.security.Signature;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -17,15 +14,14 @@ import java.util.stream.Stream;
 /** An Ed25519 public key (RFC 8032): 32 bytes. Verifies signatures; derives an {@link Address}. */
 public final class PublicKey {
   public static final int LENGTH = 32;
-  /** DER prefix of an X.509 SubjectPublicKeyInfo for Ed25519 (OID 1.3.101.112). */
-  private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
   private final byte[] raw;
-  private final java.security.PublicKey jdkKey;
+  /** The decoded point, kept so that each verification skips decompression. */
+  private final Ed25519.PublicPoint point;
 
-  private PublicKey(byte[] raw, java.security.PublicKey jdkKey) {
+  private PublicKey(byte[] raw, Ed25519.PublicPoint point) {
     this.raw = raw;
-    this.jdkKey = jdkKey;
+    this.point = point;
   }
 
   /**
@@ -63,22 +59,12 @@ public final class PublicKey {
                 + " signatures verify");
       }
     }
-    byte[] der = new byte[X509_PREFIX.length + LENGTH];
-    System.arraycopy(X509_PREFIX, 0, der, 0, X509_PREFIX.length);
-    System.arraycopy(raw, 0, der, X509_PREFIX.length, LENGTH);
-    java.security.PublicKey key;
-    try {
-      key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-      // The key factory only stores the bytes; decoding the point happens when a verifier is
-      // initialised, so do that now to reject encodings that are not on the curve.
-      Signature.getInstance("Ed25519").initVerify(key);
-    } catch (GeneralSecurityException | RuntimeException e) {
+    Ed25519.PublicPoint point = Ed25519.validatePublicKeyPartialExport(raw, 0);
+    if (point == null) {
       throw new DecodingException(
-          "not a valid Ed25519 public key (not the encoding of a curve point): "
-              + e.getMessage(),
-          e);
+          "not a valid Ed25519 public key (not the canonical encoding of a curve point)");
     }
-    return new PublicKey(raw.clone(), key);
+    return new PublicKey(raw.clone(), point);
   }
 
   /** Parses the text form written by {@link #toString()}. */
@@ -87,12 +73,6 @@ public final class PublicKey {
       throw new DecodingException("public key text must start with 'ed25519:'");
     }
     return fromBytes(Base32.decode(text.substring("ed25519:".length())));
-  }
-
-  static PublicKey fromJdk(java.security.PublicKey key) {
-    byte[] der = key.getEncoded();
-    byte[] raw = Arrays.copyOfRange(der, der.length - LENGTH, der.length);
-    return new PublicKey(raw, key);
   }
 
   /**
@@ -106,17 +86,8 @@ public final class PublicKey {
           "an Ed25519 signature has 64 bytes, got "
               + (signature == null ? "none" : signature.length));
     }
-    boolean ok;
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initVerify(jdkKey);
-      s.update(message);
-      ok = s.verify(signature);
-    } catch (InvalidKeyException e) {
-      throw new VerificationException("public key rejected by the Ed25519 provider", e);
-    } catch (GeneralSecurityException e) {
-      throw new VerificationException("malformed Ed25519 signature", e);
-    }
+    // RFC 8032 section 5.1.7 verification; S must be below the group order (no malleability).
+    boolean ok = Ed25519.verify(signature, 0, point, message, 0, message.length);
     if (!ok) {
       throw new VerificationException("Ed25519 signature does not verify for key " + this);
     }

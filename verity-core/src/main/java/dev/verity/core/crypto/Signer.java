@@ -2,35 +2,30 @@ package dev.verity.core.crypto;
 
 import dev.verity.core.DecodingException;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.spec.NamedParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.HexFormat;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * An Ed25519 signing key (RFC 8032) with its public half. The 32-byte seed is held as {@link
- * SecretBytes} and never printed. Instances are immutable and thread-safe.
+ * SecretBytes} and never printed. Signatures are deterministic (RFC 8032 section 5.1.6). Instances
+ * are immutable and thread-safe.
  */
 public final class Signer {
   public static final int SEED_LENGTH = 32;
   public static final int SIGNATURE_LENGTH = 64;
-  /** DER prefix of a PKCS#8 PrivateKeyInfo for Ed25519 with a 32-byte seed. */
-  private static final byte[] PKCS8_PREFIX =
-      HexFormat.of().parseHex("302e020100300506032b657004220420");
 
   private final SecretBytes seed;
-  private final PrivateKey jdkKey;
+  /** The seed's bytes for signing; never leaves this object. */
+  private final byte[] secret;
+  private final byte[] publicBytes;
   private final PublicKey publicKey;
 
-  private Signer(SecretBytes seed, PrivateKey jdkKey, PublicKey publicKey) {
-    this.seed = seed;
-    this.jdkKey = jdkKey;
-    this.publicKey = publicKey;
+  private Signer(byte[] seed) {
+    this.secret = seed.clone();
+    this.seed = SecretBytes.copyOf(seed);
+    this.publicBytes = new byte[PublicKey.LENGTH];
+    Ed25519.generatePublicKey(secret, 0, publicBytes, 0);
+    this.publicKey = PublicKey.fromBytes(publicBytes);
   }
 
   /** A new key from the system's strong random source. */
@@ -41,7 +36,11 @@ public final class Signer {
     } catch (GeneralSecurityException e) {
       new SecureRandom().nextBytes(seed);
     }
-    return fromSeed(seed);
+    try {
+      return fromSeed(seed);
+    } finally {
+      java.util.Arrays.fill(seed, (byte) 0);
+    }
   }
 
   /** The key whose RFC 8032 private key (seed) is these 32 bytes. */
@@ -49,21 +48,7 @@ public final class Signer {
     if (seed == null || seed.length != SEED_LENGTH) {
       throw new DecodingException("an Ed25519 seed has 32 bytes");
     }
-    try {
-      // The JDK derives the public half only through its key-pair generator, which takes the seed
-      // as the next 32 random bytes it draws.
-      KeyPairGenerator gen = KeyPairGenerator.getInstance("Ed25519");
-      gen.initialize(NamedParameterSpec.ED25519, new FixedSeed(seed));
-      KeyPair pair = gen.generateKeyPair();
-      byte[] der = new byte[PKCS8_PREFIX.length + SEED_LENGTH];
-      System.arraycopy(PKCS8_PREFIX, 0, der, 0, PKCS8_PREFIX.length);
-      System.arraycopy(seed, 0, der, PKCS8_PREFIX.length, SEED_LENGTH);
-      PrivateKey priv = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
-      java.util.Arrays.fill(der, (byte) 0);
-      return new Signer(SecretBytes.copyOf(seed), priv, PublicKey.fromJdk(pair.getPublic()));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK's Ed25519 provider is unavailable", e);
-    }
+    return new Signer(seed);
   }
 
   /**
@@ -81,14 +66,9 @@ public final class Signer {
   }
 
   public byte[] sign(byte[] message) {
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(jdkKey);
-      s.update(message);
-      return s.sign();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("Ed25519 signing failed", e);
-    }
+    byte[] sig = new byte[SIGNATURE_LENGTH];
+    Ed25519.sign(secret, 0, publicBytes, 0, message, 0, message.length, sig, 0);
+    return sig;
   }
 
   public PublicKey publicKey() {
@@ -106,23 +86,5 @@ public final class Signer {
   @Override
   public String toString() {
     return "Signer[" + publicKey + "]";
-  }
-
-  /** A random source that yields one fixed seed, for deriving a key pair deterministically. */
-  private static final class FixedSeed extends SecureRandom {
-    private static final long serialVersionUID = 1L;
-    private final byte[] seed;
-
-    FixedSeed(byte[] seed) {
-      this.seed = seed.clone();
-    }
-
-    @Override
-    public void nextBytes(byte[] bytes) {
-      if (bytes.length != seed.length) {
-        throw new IllegalStateException("unexpected draw of " + bytes.length + " bytes");
-      }
-      System.arraycopy(seed, 0, bytes, 0, bytes.length);
-    }
   }
 }
