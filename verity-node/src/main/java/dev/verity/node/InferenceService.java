@@ -104,16 +104,21 @@ public final class InferenceService {
     return new Result(outputs, receipt);
   }
 
+  /** Whether {@code caller} may run (and download) {@code m}: public, or its owner or allow-listed. */
+  static boolean mayUse(ModelManifest m, Optional<Address> caller) {
+    return m.visibility() == ModelManifest.Visibility.PUBLIC
+        || caller.isPresent() && (caller.get().equals(m.ownerAddress()) || m.allows(caller));
+  }
+
+  /** Refuses a caller who may not use {@code m}: 401 when unsigned, 403 when not allowed. */
   static void checkAccess(ModelManifest m, Optional<Address> caller) {
-    if (m.visibility() == ModelManifest.Visibility.PUBLIC) {
+    if (mayUse(m, caller)) {
       return;
     }
     if (caller.isEmpty()) {
       throw ApiException.unauthorized(m.repositoryId() + " is private; sign the request with an allowed key");
     }
-    if (!caller.get().equals(m.ownerAddress()) && !m.allows(caller)) {
-      throw ApiException.forbidden(caller.get() + " is not on the allow-list of " + m.repositoryId());
-    }
+    throw ApiException.forbidden(caller.get() + " is not on the allow-list of " + m.repositoryId());
   }
 
   private static void checkInputs(ModelManifest m, NamedTensors inputs) {

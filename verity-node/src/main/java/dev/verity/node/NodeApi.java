@@ -30,6 +30,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -163,16 +164,20 @@ final class NodeApi {
   private void downloadBlob(Exchange ex) throws IOException {
     Cid cid = cid(ex.param("cid"));
     Optional<Address> caller = caller(ex, Hash.of(new byte[0]));
-    boolean referenced = false;
-    for (ModelRegistry.Repository r : registry.repositories()) {
-      for (ModelRegistry.VersionEntry v : r.versions()) {
-        if (v.manifest().model().equals(cid)) {
-          referenced = true;
-          InferenceService.checkAccess(v.manifest(), caller);
-        }
-      }
+    // The same file may be published as several versions, public and private: the caller may
+    // download it when any one of them grants access, and is refused only when none does.
+    List<ModelManifest> versions = registry.repositories().stream()
+        .flatMap(r -> r.versions().stream())
+        .map(ModelRegistry.VersionEntry::manifest)
+        .filter(m -> m.model().equals(cid))
+        .toList();
+    if (versions.isEmpty()) {
+      throw ApiException.notFound("no model blob " + cid + " on this node");
     }
-    if (!referenced || !blobs.contains(cid)) {
+    if (versions.stream().noneMatch(m -> InferenceService.mayUse(m, caller))) {
+      InferenceService.checkAccess(versions.get(0), caller);
+    }
+    if (!blobs.contains(cid)) {
       throw ApiException.notFound("no model blob " + cid + " on this node");
     }
     long size = blobs.size(cid);
