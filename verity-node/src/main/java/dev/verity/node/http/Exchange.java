@@ -26,13 +26,15 @@ public final class Exchange {
   private final HttpExchange http;
   private final String requestId;
   private final Map<String, String> params;
+  private final java.util.function.IntConsumer onResponse;
   private boolean responded;
-  private int status;
 
-  Exchange(HttpExchange http, String requestId, Map<String, String> params) {
+  /** @param onResponse told the status of the response just before its headers are sent */
+  Exchange(HttpExchange http, String requestId, Map<String, String> params, java.util.function.IntConsumer onResponse) {
     this.http = http;
     this.requestId = requestId;
     this.params = params;
+    this.onResponse = onResponse;
   }
 
   public String requestId() {
@@ -161,11 +163,11 @@ public final class Exchange {
       throw new IllegalStateException("response already started");
     }
     responded = true;
-    this.status = status;
     if (contentType != null) {
       http.getResponseHeaders().set("Content-Type", contentType);
     }
     http.getResponseHeaders().set("X-Request-Id", requestId);
+    onResponse.accept(status);
     http.sendResponseHeaders(status, length == 0 ? -1 : length);
   }
 
@@ -177,8 +179,8 @@ public final class Exchange {
     p.put("detail", e.getMessage());
     p.put("request_id", requestId);
     byte[] body = JSON.writeValueAsBytes(p);
-    if (e.status() == 405) {
-      http.getResponseHeaders().set("Allow", e.title());
+    if (e.allow() != null) {
+      http.getResponseHeaders().set("Allow", e.allow());
     }
     begin(e.status(), "application/problem+json", body.length);
     try (OutputStream out = http.getResponseBody()) {
@@ -188,10 +190,6 @@ public final class Exchange {
 
   boolean responded() {
     return responded;
-  }
-
-  int status() {
-    return status;
   }
 
   /** Writes a JSON document with a generator. */

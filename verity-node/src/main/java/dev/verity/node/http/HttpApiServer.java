@@ -62,16 +62,22 @@ public final class HttpApiServer implements AutoCloseable {
       try {
         match = router.match(http.getRequestMethod(), http.getRequestURI().getRawPath());
       } catch (ApiException e) {
-        ex = new Exchange(http, requestId, java.util.Map.of());
+        ex = exchange(http, requestId, java.util.Map.of(), route);
         throw e;
       }
       route = match.route().method() + " " + match.route().pattern();
-      ex = new Exchange(http, requestId, match.params());
+      ex = exchange(http, requestId, match.params(), route);
       match.route().handler().handle(ex);
     } catch (Throwable t) {
-      fail(ex, http, requestId, route, t);
+      if (ex == null) {
+        ex = exchange(http, requestId, java.util.Map.of(), route);
+      }
+      fail(ex, requestId, route, t);
     } finally {
-      metrics.finished(route, ex == null ? 500 : ex.status(), System.nanoTime() - start);
+      if (ex == null || !ex.responded()) {
+        metrics.responded(route, 500); // no response could be sent; the client sees the connection end
+      }
+      metrics.finished(route, System.nanoTime() - start);
       // Drain what the client sent but the handler did not read, so the connection can be reused.
       try {
         http.getRequestBody().skip(Long.MAX_VALUE);
@@ -82,19 +88,22 @@ public final class HttpApiServer implements AutoCloseable {
     }
   }
 
-  private void fail(Exchange ex, HttpExchange http, String requestId, String route, Throwable t) {
+  private Exchange exchange(HttpExchange http, String requestId, java.util.Map<String, String> params, String route) {
+    return new Exchange(http, requestId, params, status -> metrics.responded(route, status));
+  }
+
+  private void fail(Exchange ex, String requestId, String route, Throwable t) {
     ApiException api = toApiException(t);
     if (api.status() >= 500) {
       LOG.log(Level.ERROR, "request " + requestId + " on " + route + " failed", t);
     } else {
       LOG.log(Level.DEBUG, () -> "request " + requestId + " on " + route + ": " + api.status() + " " + api.type());
     }
-    Exchange target = ex != null ? ex : new Exchange(http, requestId, java.util.Map.of());
-    if (target.responded()) {
+    if (ex.responded()) {
       return; // headers are gone; closing the exchange cuts the response short, which the client sees
     }
     try {
-      target.sendProblem(api);
+      ex.sendProblem(api);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.DEBUG, () -> "could not send problem for " + requestId + ": " + e);
     }
