@@ -57,6 +57,7 @@ public final class HttpApiServer implements AutoCloseable {
     }
     String route = "unmatched";
     Exchange ex = null;
+    boolean cutShort = false;
     try {
       Router.Match match;
       try {
@@ -72,7 +73,7 @@ public final class HttpApiServer implements AutoCloseable {
       if (ex == null) {
         ex = exchange(http, requestId, java.util.Map.of(), route);
       }
-      fail(ex, requestId, route, t);
+      cutShort = !fail(ex, requestId, route, t);
     } finally {
       if (ex == null || !ex.responded()) {
         metrics.responded(route, 500); // no response could be sent; the client sees the connection end
@@ -86,13 +87,20 @@ public final class HttpApiServer implements AutoCloseable {
       }
       http.close();
     }
+    if (cutShort) {
+      // The status and length were sent before the failure, so the body cannot be completed or
+      // replaced: the connection must end, or the client waits for the missing bytes. The JDK
+      // server closes a connection whose handler throws before the response was fully written.
+      throw new IllegalStateException("response to request " + requestId + " was cut short");
+    }
   }
 
   private Exchange exchange(HttpExchange http, String requestId, java.util.Map<String, String> params, String route) {
     return new Exchange(http, requestId, params, status -> metrics.responded(route, status));
   }
 
-  private void fail(Exchange ex, String requestId, String route, Throwable t) {
+  /** Reports a failure as a problem document; false when the response had already started. */
+  private boolean fail(Exchange ex, String requestId, String route, Throwable t) {
     ApiException api = toApiException(t);
     if (api.status() >= 500) {
       LOG.log(Level.ERROR, "request " + requestId + " on " + route + " failed", t);
@@ -100,13 +108,14 @@ public final class HttpApiServer implements AutoCloseable {
       LOG.log(Level.DEBUG, () -> "request " + requestId + " on " + route + ": " + api.status() + " " + api.type());
     }
     if (ex.responded()) {
-      return; // headers are gone; closing the exchange cuts the response short, which the client sees
+      return false;
     }
     try {
       ex.sendProblem(api);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.DEBUG, () -> "could not send problem for " + requestId + ": " + e);
     }
+    return true;
   }
 
   static ApiException toApiException(Throwable t) {
