@@ -188,6 +188,30 @@ public final class Exchange {
     }
   }
 
+  /**
+   * Reads and drops up to {@code max} bytes of the request body that the handler left unread, and
+   * tells whether the body is now consumed. A client still sending a refused body reads the answer
+   * only if the server takes the rest first: closing a connection with unread bytes resets it, and
+   * the client sees the reset instead of the problem document.
+   */
+  boolean discardUnreadBody(long max) {
+    byte[] buf = new byte[64 * 1024];
+    long left = max;
+    try {
+      InputStream in = http.getRequestBody();
+      while (left > 0) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+        if (n < 0) {
+          return true;
+        }
+        left -= n;
+      }
+      return in.read() < 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   boolean responded() {
     return responded;
   }

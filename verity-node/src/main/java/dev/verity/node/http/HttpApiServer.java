@@ -15,11 +15,14 @@ import java.util.regex.Pattern;
 /**
  * The HTTP server: the JDK's server with one virtual thread per request. It assigns request ids,
  * routes, turns exceptions into problem documents (input errors are 4xx and logged without their
- * content; anything else is a 500 that is logged with its stack trace), and records metrics.
+ * content; a node-side condition such as damaged storage is a 5xx logged as a warning; anything
+ * unexpected is a 500 logged with its stack trace), and records metrics.
  */
 public final class HttpApiServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.verity.node.http");
   private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  /** Most bytes of a refused request's body read (and dropped) so that its client gets the answer. */
+  static final long MAX_DISCARDED_BODY = 16L << 20;
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -102,13 +105,20 @@ public final class HttpApiServer implements AutoCloseable {
   /** Reports a failure as a problem document; false when the response had already started. */
   private boolean fail(Exchange ex, String requestId, String route, Throwable t) {
     ApiException api = toApiException(t);
-    if (api.status() >= 500) {
+    if (api.status() >= 500 && !(t instanceof ApiException)) {
       LOG.log(Level.ERROR, "request " + requestId + " on " + route + " failed", t);
+    } else if (api.status() >= 500 && api.status() != 501) {
+      LOG.log(Level.WARNING, "request " + requestId + " on " + route + ": " + api.getMessage(), t);
     } else {
       LOG.log(Level.DEBUG, () -> "request " + requestId + " on " + route + ": " + api.status() + " " + api.type());
     }
     if (ex.responded()) {
       return false;
+    }
+    if (!ex.discardUnreadBody(MAX_DISCARDED_BODY)) {
+      // Too much left to take: answer anyway and end the connection, which the client may see
+      // as a reset before it reads the problem.
+      LOG.log(Level.DEBUG, () -> "request " + requestId + ": refused body larger than " + MAX_DISCARDED_BODY + " bytes");
     }
     try {
       ex.sendProblem(api);
