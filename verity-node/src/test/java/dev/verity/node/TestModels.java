@@ -35,15 +35,23 @@ final class TestModels {
   }
 
   /**
-   * y = Gemm(a, b) where the initializer b declares dims [1, 2^40] but carries 4 bytes: a model
-   * that would make a careless loader allocate 4 TiB. Written as raw protobuf, since the ONNX
-   * writer refuses tensors whose data does not fit their dims.
+   * y = Gemm(a, b) where the initializer b declares dims [1, huge] but carries 4 bytes: with huge =
+   * 2^40, a model that would make a careless loader allocate 4 TiB. Written as raw protobuf, since
+   * the ONNX writer refuses tensors whose data does not fit their dims.
    */
-  static byte[] absurdGemm() {
-    long huge = 1L << 40;
+  static byte[] absurdGemm(long huge) {
+    return gemmLike("Gemm", huge);
+  }
+
+  /** A well-formed file that uses an operator no runtime implements: only loading it can tell. */
+  static byte[] unknownOperator() {
+    return gemmLike("VerityNoSuchOperator", 1);
+  }
+
+  private static byte[] gemmLike(String opType, long huge) {
     Proto tensor = new Proto().varint(1, 1).varint(1, huge).varint(2, 1).string(8, "b")
         .bytes(9, new byte[] {0, 0, (byte) 0x80, 0x3f});
-    Proto node = new Proto().string(1, "a").string(1, "b").string(2, "y").string(3, "gemm").string(4, "Gemm");
+    Proto node = new Proto().string(1, "a").string(1, "b").string(2, "y").string(3, "gemm").string(4, opType);
     Proto graph = new Proto()
         .message(1, node)
         .string(2, "absurd")
