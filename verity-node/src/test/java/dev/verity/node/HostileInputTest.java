@@ -296,9 +296,17 @@ class HostileInputTest {
       InferenceResult r = c.infer(ModelRef.of(owner.address(), cancer.name(), V1), inputs);
       assertEquals(NodeHarness.runDirectly(cancerFile, small, inputs), r.outputs());
     }
-    // The publish endpoint takes manifests of at most 1 MiB on any node.
-    byte[] huge = new byte[(1 << 20) + 1];
-    assertProblem(NodeHarness.signedPost(node.uri(), owner, publishPath(owner, "huge"), "application/cbor", huge), 413);
+    // The publish endpoint takes manifests of at most 1 MiB on any node. The refused body is still
+    // taken in, so the client reads the 413 rather than a reset connection.
+    for (int size : new int[] {(1 << 20) + 1, 8 << 20}) {
+      byte[] huge = new byte[size];
+      assertProblem(NodeHarness.signedPost(node.uri(), owner, publishPath(owner, "huge"), "application/cbor", huge), 413,
+          "1048576 bytes");
+      assertProblem(NodeHarness.send(NodeHarness.request(node.uri(), publishPath(owner, "huge"))
+          .header("Content-Type", "application/cbor")
+          .header("Authorization", NodeHarness.authorization(owner, "POST", publishPath(owner, "huge"), huge, System.currentTimeMillis()))
+          .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge))).build()), 413);
+    }
   }
 
   // ---- authentication and authorization ----------------------------------------------------
