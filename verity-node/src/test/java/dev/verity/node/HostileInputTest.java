@@ -18,6 +18,7 @@ import dev.verity.onnx.OnnxModelInfo;
 import dev.verity.onnx.OnnxReader;
 import dev.verity.protocol.ModelManifest;
 import dev.verity.protocol.VerificationMode;
+import dev.verity.protocol.YankNotice;
 import dev.verity.protocol.tensor.Dim;
 import dev.verity.protocol.tensor.ElementType;
 import dev.verity.protocol.tensor.TensorSpec;
@@ -365,6 +366,28 @@ class HostileInputTest {
     assertProblem(NodeHarness.signedPost(node.uri(), stranger, publishPath(owner, "owned"), "application/cbor",
         strangers.encode()), 403, "only a repository's owner");
     assertNoSuchRepository("owned");
+  }
+
+  @Test
+  void malformedOrMisdirectedYankNoticesAreRefused() throws Exception {
+    ModelManifest other = ownerClient.publish(cancerFile, Publication.of("yank-target", V1), ProgressListener.NONE);
+    String yankPath = NodeHarness.versionPath(other) + "/yank";
+    byte[] notice = YankNotice.create(owner, other, "bad weights", System.currentTimeMillis()).encode();
+    assertProblem(NodeHarness.post(node.uri(), yankPath, "application/cbor", notice), 401, "signed");
+    assertProblem(NodeHarness.signedPost(node.uri(), owner, yankPath, "application/cbor",
+        "not a notice".getBytes(StandardCharsets.UTF_8)), 400);
+    byte[] forOtherVersion = YankNotice.create(owner, cancerManifest, "wrong one", System.currentTimeMillis()).encode();
+    assertProblem(NodeHarness.signedPost(node.uri(), owner, yankPath, "application/cbor", forOtherVersion), 400,
+        "another version");
+    Signer stranger = Signer.generate();
+    assertProblem(NodeHarness.signedPost(node.uri(), stranger, yankPath, "application/cbor", notice), 403,
+        "signed by the caller");
+    assertProblem(NodeHarness.signedPost(node.uri(), owner, "/v1/models/" + owner.address() + "/yank-target/9.9.9/yank",
+        "application/cbor", notice), 404);
+    assertFalse(ownerClient.model(ModelRef.ofManifest(other.cid())).yanked());
+    assertFalse(ownerClient.model(ModelRef.ofManifest(cancerManifest.cid())).yanked());
+    assertEquals(200, NodeHarness.signedPost(node.uri(), owner, yankPath, "application/cbor", notice).status());
+    assertTrue(ownerClient.model(ModelRef.ofManifest(other.cid())).yanked());
   }
 
   @Test
