@@ -222,7 +222,7 @@ public final class Exchange {
     void write(JsonGenerator g) throws IOException;
   }
 
-  /** Counts bytes and fails with 413 past the limit; also hashes what it reads when asked. */
+  /** Counts bytes and fails with 413 past the limit. */
   static final class LimitedStream extends FilterInputStream {
     private final long max;
     private long read;
@@ -249,6 +249,14 @@ public final class Exchange {
       }
       return n;
     }
+
+    /**
+     * Leaves the request body open: closing it would make the server drop what is still unread
+     * and reset the connection, where the refused client should read a 413 (see
+     * {@link Exchange#discardUnreadBody}). The server closes it when the exchange ends.
+     */
+    @Override
+    public void close() {}
   }
 
   /** A stream that hashes everything read through it, for checking request signatures over bodies. */
