@@ -16,7 +16,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * A node that lies: an HTTP server that forwards every request to a real node and then rewrites
- * what it says. Tests set {@link #requestPath} (to run another version than asked) and {@link
+ * what it says (or, left alone, an honest relay that records what clients send). Tests set {@link #requestPath} (to run another version than asked) and {@link
  * #response} (to change outputs, receipts, manifests or downloaded bytes) and check that the SDK
  * refuses what comes back.
  */
@@ -33,6 +33,8 @@ final class MaliciousProxy implements AutoCloseable {
   private final URI target;
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  /** "METHOD path content-type" of every request forwarded, in order. */
+  final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
   volatile UnaryOperator<String> requestPath = UnaryOperator.identity();
   volatile Rewrite response = (method, path, body) -> body;
 
@@ -52,6 +54,7 @@ final class MaliciousProxy implements AutoCloseable {
     try (ex) {
       String asked = ex.getRequestURI().getRawPath()
           + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
+      seen.add(ex.getRequestMethod() + " " + asked + " " + ex.getRequestHeaders().getFirst("Content-Type"));
       byte[] requestBody;
       try (InputStream in = ex.getRequestBody()) {
         requestBody = in.readAllBytes();

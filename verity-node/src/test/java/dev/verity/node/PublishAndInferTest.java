@@ -177,7 +177,16 @@ class PublishAndInferTest {
     }
     NamedTensors inputs = NamedTensors.of("x", Tensor.ofFloats(new long[] {1, row.length}, row));
     assertTrue(inputs.totalBytes() > 256 * 1024, "the input is above the SDK's JSON limit");
-    InferenceResult viaSdk = userClient.infer(ModelRef.of(owner.address(), "wide", V1), inputs);
+    InferenceResult viaSdk;
+    try (MaliciousProxy relay = new MaliciousProxy(node.uri());
+        VerityClient c = VerityClient.builder(relay.uri()).trustNodes(Set.of(node.publicKey())).build()) {
+      viaSdk = c.infer(ModelRef.of(owner.address(), "wide", V1), inputs);
+      c.infer(ModelRef.of(owner.address(), "wide", V1), NamedTensors.of("x", Tensor.ofFloats(new long[] {0, row.length}, new float[0])));
+      List<String> inferences = relay.seen.stream().filter(r -> r.startsWith("POST ")).toList();
+      assertEquals(2, inferences.size(), relay.seen.toString());
+      assertTrue(inferences.get(0).endsWith(" application/x-npz"), inferences.get(0));
+      assertTrue(inferences.get(1).endsWith(" application/json"), inferences.get(1));
+    }
     assertEquals(NodeHarness.runDirectly(wideFile, node.config(), inputs), viaSdk.outputs());
 
     String path = NodeHarness.versionPath(wide) + "/infer";

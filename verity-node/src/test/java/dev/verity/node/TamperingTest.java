@@ -3,7 +3,6 @@ package dev.verity.node;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -348,7 +347,6 @@ class TamperingTest {
       c.download(ModelRef.ofManifest(v1.cid()), out, ProgressListener.NONE);
     }
     assertArrayEquals(model.onnx(), Files.readAllBytes(out));
-    assertNotEquals(0, Files.size(out));
   }
 
   @Test
