@@ -15,10 +15,10 @@ import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.TensorSpec;
 import dev.verity.runtime.EngineInfo;
 import dev.verity.runtime.InvalidInputException;
+import dev.verity.runtime.ModelLoadException;
 import dev.verity.runtime.ModelSource;
 import dev.verity.runtime.SessionCache;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -68,7 +68,7 @@ public final class InferenceService {
    * @param caller the authenticated caller, if the request was signed
    * @throws ApiException 410 for a yanked version, 401/403 for a private model the caller may not
    *     use, 400 for a mode the owner does not allow or inputs that do not fit, 501 for a mode this
-   *     node cannot serve
+   *     node cannot serve, 503 when the node's stored copy of the model is damaged or incomplete
    */
   public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
       Optional<Address> caller) {
@@ -95,6 +95,11 @@ public final class InferenceService {
       info = lease.model().info();
     } catch (InvalidInputException e) {
       throw ApiException.badRequest(e.getMessage());
+    } catch (ModelLoadException e) {
+      if (e.getCause() instanceof ApiException unavailable) {
+        throw unavailable;
+      }
+      throw e;
     }
     long finished = clock.millis();
     Provenance provenance = Provenance.ofThisPlatform(info.engine(), info.version(),
@@ -104,16 +109,21 @@ public final class InferenceService {
     return new Result(outputs, receipt);
   }
 
+  /** Whether {@code caller} may run (and download) {@code m}: public, or its owner or allow-listed. */
+  static boolean mayUse(ModelManifest m, Optional<Address> caller) {
+    return m.visibility() == ModelManifest.Visibility.PUBLIC
+        || caller.isPresent() && (caller.get().equals(m.ownerAddress()) || m.allows(caller));
+  }
+
+  /** Refuses a caller who may not use {@code m}: 401 when unsigned, 403 when not allowed. */
   static void checkAccess(ModelManifest m, Optional<Address> caller) {
-    if (m.visibility() == ModelManifest.Visibility.PUBLIC) {
+    if (mayUse(m, caller)) {
       return;
     }
     if (caller.isEmpty()) {
       throw ApiException.unauthorized(m.repositoryId() + " is private; sign the request with an allowed key");
     }
-    if (!caller.get().equals(m.ownerAddress()) && !m.allows(caller)) {
-      throw ApiException.forbidden(caller.get() + " is not on the allow-list of " + m.repositoryId());
-    }
+    throw ApiException.forbidden(caller.get() + " is not on the allow-list of " + m.repositoryId());
   }
 
   private static void checkInputs(ModelManifest m, NamedTensors inputs) {
@@ -140,7 +150,9 @@ public final class InferenceService {
     try {
       return ModelSource.file(files.materialize(model));
     } catch (IOException e) {
-      throw new UncheckedIOException("model " + model + " could not be read from the blob store", e);
+      throw new ApiException(503, "model-unavailable", "Model unavailable",
+          "model " + model + " cannot be loaded: this node's stored copy is damaged or incomplete;"
+              + " use another node, or have its owner upload the file again (POST /v1/blobs)", e);
     }
   }
 }

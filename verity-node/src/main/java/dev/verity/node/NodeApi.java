@@ -10,6 +10,8 @@ import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
 import dev.verity.core.crypto.Address;
 import dev.verity.hub.BlobStore;
+import dev.verity.hub.CorruptBlobException;
+import dev.verity.hub.MissingBlockException;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.node.http.ApiException;
 import dev.verity.node.http.Exchange;
@@ -29,6 +31,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -161,27 +164,51 @@ final class NodeApi {
   private void downloadBlob(Exchange ex) throws IOException {
     Cid cid = cid(ex.param("cid"));
     Optional<Address> caller = caller(ex, Hash.of(new byte[0]));
-    boolean referenced = false;
-    for (ModelRegistry.Repository r : registry.repositories()) {
-      for (ModelRegistry.VersionEntry v : r.versions()) {
-        if (v.manifest().model().equals(cid)) {
-          referenced = true;
-          InferenceService.checkAccess(v.manifest(), caller);
-        }
-      }
-    }
-    if (!referenced || !blobs.contains(cid)) {
+    // The same file may be published as several versions, public and private: the caller may
+    // download it when any one of them grants access, and is refused only when none does.
+    List<ModelManifest> versions = registry.repositories().stream()
+        .flatMap(r -> r.versions().stream())
+        .map(ModelRegistry.VersionEntry::manifest)
+        .filter(m -> m.model().equals(cid))
+        .toList();
+    if (versions.isEmpty()) {
       throw ApiException.notFound("no model blob " + cid + " on this node");
     }
-    long size = blobs.size(cid);
-    try (InputStream in = blobs.open(cid)) {
+    if (versions.stream().noneMatch(m -> InferenceService.mayUse(m, caller))) {
+      InferenceService.checkAccess(versions.get(0), caller);
+    }
+    long size;
+    InputStream in;
+    try {
+      if (!blobs.contains(cid)) {
+        throw blobUnavailable(cid, null);
+      }
+      size = blobs.size(cid);
+      in = blobs.open(cid);
+    } catch (CorruptBlobException | MissingBlockException e) {
+      throw blobUnavailable(cid, e);
+    }
+    try (in) {
       // Read the first chunk before committing to a 200, so a corrupt blob becomes a clean error.
-      byte[] first = in.readNBytes(64 * 1024);
+      // A chunk found corrupt later ends the response short: a byte of it is never sent.
+      byte[] first;
+      try {
+        first = in.readNBytes(64 * 1024);
+      } catch (CorruptBlobException | MissingBlockException e) {
+        throw blobUnavailable(cid, e);
+      }
       try (OutputStream out = ex.sendStream(200, "application/octet-stream", size)) {
         out.write(first);
         in.transferTo(out);
       }
     }
+  }
+
+  /** A published model's file that this node cannot serve intact (found corrupt, or incomplete). */
+  private static ApiException blobUnavailable(Cid cid, IOException cause) {
+    return new ApiException(503, "blob-unavailable", "Blob unavailable",
+        "this node's copy of model blob " + cid + " is damaged or incomplete (a bad block is set aside when found);"
+            + " download it from another node, or have its owner upload the file again (POST /v1/blobs)", cause);
   }
 
   // ---- models -----------------------------------------------------------------------------

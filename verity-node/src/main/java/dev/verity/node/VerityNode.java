@@ -13,10 +13,13 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
 
 /**
  * A running Verity node: its key, blob store, model registry, inference engine and HTTP API, all
@@ -62,11 +65,21 @@ public final class VerityNode implements AutoCloseable {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock = lockChannel.tryLock();
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null; // another node in this process holds it
+    } catch (IOException | RuntimeException e) {
+      lockChannel.close();
+      throw e;
+    }
     if (lock == null) {
       lockChannel.close();
       throw new IOException("another Verity node is using " + dir + "; stop it or choose another data_dir");
     }
+    // What is opened is closed again if a later step fails, so the directory stays usable.
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
       Path keyFile = dir.resolve("node.key");
       if (!Files.exists(keyFile)) {
@@ -74,10 +87,13 @@ public final class VerityNode implements AutoCloseable {
       }
       Signer key = KeyFile.read(keyFile);
       BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
+      opened.push(blobs);
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
       ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
       OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
+      opened.push(engine);
       SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
+      opened.push(sessions);
       Clock clock = Clock.systemUTC();
       InferenceService inference = new InferenceService(registry, files, sessions, key, clock);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
@@ -88,6 +104,13 @@ public final class VerityNode implements AutoCloseable {
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(), api.routes(), metrics);
       return new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference, server);
     } catch (IOException | RuntimeException e) {
+      for (AutoCloseable c : opened) {
+        try {
+          c.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
       lock.release();
       lockChannel.close();
       throw e;

@@ -1077,6 +1077,8 @@ public final class OnnxReader {
   private static final class GraphScan {
     final List<OnnxValueInfo> inputs = new ArrayList<>();
     final List<OnnxValueInfo> outputs = new ArrayList<>();
+    final List<String> inputNames = new ArrayList<>();
+    final List<String> outputNames = new ArrayList<>();
     final Set<String> initializers = new HashSet<>();
     final SortedSet<String> opTypes;
     long nodeCount;
@@ -1120,8 +1122,8 @@ public final class OnnxReader {
           }
           scan.parameterCount += h.elementCount;
         }
-        case 11 -> scan.inputs.add(graphValue(r, tag, "input"));
-        case 12 -> scan.outputs.add(graphValue(r, tag, "output"));
+        case 11 -> scanValue(r, tag, "input", depth, scan.inputs, scan.inputNames);
+        case 12 -> scanValue(r, tag, "output", depth, scan.outputs, scan.outputNames);
         case 13 -> {
           r.expect(tag, LEN, "GraphProto.value_info");
           parseValueInfo(r.readMessage(), "value_info");
@@ -1132,8 +1134,46 @@ public final class OnnxReader {
     }
     String n = name;
     // The same distinct-name rules as a full read.
-    validated(() -> new OnnxGraph(n, List.of(), List.of(), scan.inputs, scan.outputs, List.of()));
+    if (depth == 0) {
+      validated(() -> new OnnxGraph(n, List.of(), List.of(), scan.inputs, scan.outputs, List.of()));
+    } else {
+      requireDistinct(r, n, "input", scan.inputNames);
+      requireDistinct(r, n, "output", scan.outputNames);
+    }
     return scan;
+  }
+
+  /**
+   * Reads a graph input or output while scanning. The main graph's must be typed tensors. ONNX
+   * lets subgraphs (the bodies of If, Loop and Scan) leave the types of their inputs and outputs
+   * out, as exporters such as PyTorch's do; a summary needs only their names.
+   */
+  private void scanValue(ProtoReader r, int tag, String what, int depth, List<OnnxValueInfo> typed,
+      List<String> names) {
+    if (depth == 0) {
+      OnnxValueInfo v = graphValue(r, tag, what);
+      typed.add(v);
+      names.add(v.name());
+      return;
+    }
+    r.expect(tag, LEN, "GraphProto." + what);
+    ProtoReader m = r.readMessage();
+    ValueType v = parseValueInfo(m, "graph " + what);
+    if (v.nonTensorKind != null) {
+      throw m.error(
+          "graph " + what + " '" + v.name + "' is a " + v.nonTensorKind
+              + "; Verity handles tensor inputs and outputs only");
+    }
+    names.add(v.name);
+  }
+
+  private static void requireDistinct(ProtoReader r, String graph, String what, List<String> names) {
+    Set<String> seen = new HashSet<>();
+    for (String n : names) {
+      if (!seen.add(n)) {
+        throw r.error("graph '" + graph + "' declares " + what + " '" + n + "' more than once");
+      }
+    }
   }
 
   private void scanNode(ProtoReader r, int depth, SortedSet<String> opTypes) {

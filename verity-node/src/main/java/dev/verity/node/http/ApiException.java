@@ -10,19 +10,22 @@ public class ApiException extends RuntimeException {
   private final int status;
   private final String type;
   private final String title;
+  private final String allow;
 
   public ApiException(int status, String type, String title, String detail) {
-    super(detail);
-    this.status = status;
-    this.type = type;
-    this.title = title;
+    this(status, type, title, detail, null, null);
   }
 
   public ApiException(int status, String type, String title, String detail, Throwable cause) {
+    this(status, type, title, detail, cause, null);
+  }
+
+  private ApiException(int status, String type, String title, String detail, Throwable cause, String allow) {
     super(detail, cause);
     this.status = status;
     this.type = type;
     this.title = title;
+    this.allow = allow;
   }
 
   public int status() {
@@ -35,6 +38,11 @@ public class ApiException extends RuntimeException {
 
   public String title() {
     return title;
+  }
+
+  /** For a 405: the methods the resource allows, as the Allow header lists them; else null. */
+  public String allow() {
+    return allow;
   }
 
   public static ApiException badRequest(String detail) {
@@ -55,6 +63,10 @@ public class ApiException extends RuntimeException {
 
   public static ApiException conflict(String detail) {
     return new ApiException(409, "conflict", "Conflict", detail);
+  }
+
+  public static ApiException methodNotAllowed(java.util.Collection<String> allowed, String detail) {
+    return new ApiException(405, "method-not-allowed", "Method not allowed", detail, null, String.join(", ", allowed));
   }
 
   public static ApiException tooLarge(String detail) {

@@ -26,13 +26,15 @@ public final class Exchange {
   private final HttpExchange http;
   private final String requestId;
   private final Map<String, String> params;
+  private final java.util.function.IntConsumer onResponse;
   private boolean responded;
-  private int status;
 
-  Exchange(HttpExchange http, String requestId, Map<String, String> params) {
+  /** @param onResponse told the status of the response just before its headers are sent */
+  Exchange(HttpExchange http, String requestId, Map<String, String> params, java.util.function.IntConsumer onResponse) {
     this.http = http;
     this.requestId = requestId;
     this.params = params;
+    this.onResponse = onResponse;
   }
 
   public String requestId() {
@@ -161,11 +163,11 @@ public final class Exchange {
       throw new IllegalStateException("response already started");
     }
     responded = true;
-    this.status = status;
     if (contentType != null) {
       http.getResponseHeaders().set("Content-Type", contentType);
     }
     http.getResponseHeaders().set("X-Request-Id", requestId);
+    onResponse.accept(status);
     http.sendResponseHeaders(status, length == 0 ? -1 : length);
   }
 
@@ -177,8 +179,8 @@ public final class Exchange {
     p.put("detail", e.getMessage());
     p.put("request_id", requestId);
     byte[] body = JSON.writeValueAsBytes(p);
-    if (e.status() == 405) {
-      http.getResponseHeaders().set("Allow", e.title());
+    if (e.allow() != null) {
+      http.getResponseHeaders().set("Allow", e.allow());
     }
     begin(e.status(), "application/problem+json", body.length);
     try (OutputStream out = http.getResponseBody()) {
@@ -186,12 +188,32 @@ public final class Exchange {
     }
   }
 
-  boolean responded() {
-    return responded;
+  /**
+   * Reads and drops up to {@code max} bytes of the request body that the handler left unread, and
+   * tells whether the body is now consumed. A client still sending a refused body reads the answer
+   * only if the server takes the rest first: closing a connection with unread bytes resets it, and
+   * the client sees the reset instead of the problem document.
+   */
+  boolean discardUnreadBody(long max) {
+    byte[] buf = new byte[64 * 1024];
+    long left = max;
+    try {
+      InputStream in = http.getRequestBody();
+      while (left > 0) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+        if (n < 0) {
+          return true;
+        }
+        left -= n;
+      }
+      return in.read() < 0;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
-  int status() {
-    return status;
+  boolean responded() {
+    return responded;
   }
 
   /** Writes a JSON document with a generator. */
@@ -200,7 +222,7 @@ public final class Exchange {
     void write(JsonGenerator g) throws IOException;
   }
 
-  /** Counts bytes and fails with 413 past the limit; also hashes what it reads when asked. */
+  /** Counts bytes and fails with 413 past the limit. */
   static final class LimitedStream extends FilterInputStream {
     private final long max;
     private long read;
@@ -227,6 +249,14 @@ public final class Exchange {
       }
       return n;
     }
+
+    /**
+     * Leaves the request body open: closing it would make the server drop what is still unread
+     * and reset the connection, where the refused client should read a 413 (see
+     * {@link Exchange#discardUnreadBody}). The server closes it when the exchange ends.
+     */
+    @Override
+    public void close() {}
   }
 
   /** A stream that hashes everything read through it, for checking request signatures over bodies. */

@@ -15,11 +15,14 @@ import java.util.regex.Pattern;
 /**
  * The HTTP server: the JDK's server with one virtual thread per request. It assigns request ids,
  * routes, turns exceptions into problem documents (input errors are 4xx and logged without their
- * content; anything else is a 500 that is logged with its stack trace), and records metrics.
+ * content; a node-side condition such as damaged storage is a 5xx logged as a warning; anything
+ * unexpected is a 500 logged with its stack trace), and records metrics.
  */
 public final class HttpApiServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.verity.node.http");
   private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  /** Most bytes of a refused request's body read (and dropped) so that its client gets the answer. */
+  static final long MAX_DISCARDED_BODY = 16L << 20;
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -75,21 +78,28 @@ public final class HttpApiServer implements AutoCloseable {
     }
     String route = "unmatched";
     Exchange ex = null;
+    boolean cutShort = false;
     try {
       Router.Match match;
       try {
         match = router.match(http.getRequestMethod(), http.getRequestURI().getRawPath());
       } catch (ApiException e) {
-        ex = new Exchange(http, requestId, java.util.Map.of());
+        ex = exchange(http, requestId, java.util.Map.of(), route);
         throw e;
       }
       route = match.route().method() + " " + match.route().pattern();
-      ex = new Exchange(http, requestId, match.params());
+      ex = exchange(http, requestId, match.params(), route);
       match.route().handler().handle(ex);
     } catch (Throwable t) {
-      fail(ex, http, requestId, route, t);
+      if (ex == null) {
+        ex = exchange(http, requestId, java.util.Map.of(), route);
+      }
+      cutShort = !fail(ex, requestId, route, t);
     } finally {
-      metrics.finished(route, ex == null ? 500 : ex.status(), System.nanoTime() - start);
+      if (ex == null || !ex.responded()) {
+        metrics.responded(route, 500); // no response could be sent; the client sees the connection end
+      }
+      metrics.finished(route, System.nanoTime() - start);
       // Drain what the client sent but the handler did not read, so the connection can be reused.
       try {
         http.getRequestBody().skip(Long.MAX_VALUE);
@@ -98,24 +108,42 @@ public final class HttpApiServer implements AutoCloseable {
       }
       http.close();
     }
+    if (cutShort) {
+      // The status and length were sent before the failure, so the body cannot be completed or
+      // replaced: the connection must end, or the client waits for the missing bytes. The JDK
+      // server closes a connection whose handler throws before the response was fully written.
+      throw new IllegalStateException("response to request " + requestId + " was cut short");
+    }
   }
 
-  private void fail(Exchange ex, HttpExchange http, String requestId, String route, Throwable t) {
+  private Exchange exchange(HttpExchange http, String requestId, java.util.Map<String, String> params, String route) {
+    return new Exchange(http, requestId, params, status -> metrics.responded(route, status));
+  }
+
+  /** Reports a failure as a problem document; false when the response had already started. */
+  private boolean fail(Exchange ex, String requestId, String route, Throwable t) {
     ApiException api = toApiException(t);
-    if (api.status() >= 500) {
+    if (api.status() >= 500 && !(t instanceof ApiException)) {
       LOG.log(Level.ERROR, "request " + requestId + " on " + route + " failed", t);
+    } else if (api.status() >= 500 && api.status() != 501) {
+      LOG.log(Level.WARNING, "request " + requestId + " on " + route + ": " + api.getMessage(), t);
     } else {
       LOG.log(Level.DEBUG, () -> "request " + requestId + " on " + route + ": " + api.status() + " " + api.type());
     }
-    Exchange target = ex != null ? ex : new Exchange(http, requestId, java.util.Map.of());
-    if (target.responded()) {
-      return; // headers are gone; closing the exchange cuts the response short, which the client sees
+    if (ex.responded()) {
+      return false;
+    }
+    if (!ex.discardUnreadBody(MAX_DISCARDED_BODY)) {
+      // Too much left to take: answer anyway and end the connection, which the client may see
+      // as a reset before it reads the problem.
+      LOG.log(Level.DEBUG, () -> "request " + requestId + ": refused body larger than " + MAX_DISCARDED_BODY + " bytes");
     }
     try {
-      target.sendProblem(api);
+      ex.sendProblem(api);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.DEBUG, () -> "could not send problem for " + requestId + ": " + e);
     }
+    return true;
   }
 
   static ApiException toApiException(Throwable t) {

@@ -24,9 +24,14 @@ public final class Metrics {
     inFlight.incrementAndGet();
   }
 
-  void finished(String route, int status, long nanos) {
-    inFlight.decrementAndGet();
+  /** Counts a response by route and status; called as its headers go out, so a client that has seen a response sees it counted. */
+  void responded(String route, int status) {
     requests.computeIfAbsent(route + "\u0000" + status, k -> new LongAdder()).increment();
+  }
+
+  /** Records how long a request took in all, once it is completely served. */
+  void finished(String route, long nanos) {
+    inFlight.decrementAndGet();
     latency.computeIfAbsent(route, k -> new Histogram()).observe(nanos / 1e9);
   }
 

@@ -54,7 +54,7 @@ public final class Router {
       allowed.add(r.method());
     }
     if (!allowed.isEmpty()) {
-      throw new ApiException(405, "method-not-allowed", String.join(", ", allowed),
+      throw ApiException.methodNotAllowed(allowed,
           "method " + method + " is not allowed here; use " + String.join(" or ", allowed));
     }
     throw ApiException.notFound("no endpoint at " + path + "; see the OpenAPI description (docs/openapi.yaml)");

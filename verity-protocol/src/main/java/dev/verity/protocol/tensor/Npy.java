@@ -77,7 +77,12 @@ public final class Npy {
       }
       String dims = shapeText.substring(1, shapeText.length() - 1).trim();
       long[] shape = parseShape(dims, name);
-      long count = Tensor.elementCount(shape);
+      long count;
+      try {
+        count = Tensor.elementCount(shape);
+      } catch (DecodingException e) {
+        throw new DecodingException("'" + name + "': " + e.getMessage(), e);
+      }
       limits.checkElements(name, count);
       long bytes = count * type.byteSize();
       limits.checkTotal(bytes);

@@ -137,7 +137,13 @@ public final class TensorJson {
       dims.add(p.getLongValue());
     }
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-    limits.checkElements(name, Tensor.elementCount(shape));
+    long count;
+    try {
+      count = Tensor.elementCount(shape);
+    } catch (DecodingException e) {
+      throw new DecodingException("'shape' of tensor '" + name + "': " + e.getMessage(), e);
+    }
+    limits.checkElements(name, count);
     return shape;
   }
 
