@@ -1,0 +1,77 @@
+package dev.verity.zk;
+
+import dev.verity.core.DecodingException;
+import dev.verity.core.VerificationException;
+import dev.verity.zk.field.Goldilocks;
+import dev.verity.zk.pcs.Prg;
+import dev.verity.zk.pcs.TensorCommitment;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+
+/**
+ * A hiding, binding commitment to a model input: the Merkle root of a hiding {@link
+ * TensorCommitment} to the input (padded channel-major layout), all of whose randomness is derived
+ * from a {@link Blinding}. Proofs of inference show that the committed input produced the claimed
+ * output; the input itself is never revealed. Opening is by recomputation: given the input and the
+ * blinding, anyone can check the commitment.
+ */
+public final class InputCommitment {
+  public static final int LENGTH = 32;
+  private final byte[] root;
+
+  private InputCommitment(byte[] root) {
+    this.root = root;
+  }
+
+  /** Wraps 32 commitment bytes. */
+  public static InputCommitment fromBytes(byte[] bytes) {
+    if (bytes == null || bytes.length != LENGTH) {
+      throw new DecodingException("an input commitment has " + LENGTH + " bytes");
+    }
+    return new InputCommitment(bytes.clone());
+  }
+
+  /** Commits to an input of the architecture's input shape. */
+  public static InputCommitment of(Architecture arch, long[] input, Blinding blinding) {
+    return new InputCommitment(commit(arch, input, blinding).root());
+  }
+
+  static TensorCommitment.Committed commit(Architecture arch, long[] input, Blinding blinding) {
+    Shape s = arch.inputShape();
+    if (input.length != s.size()) {
+      throw new IllegalArgumentException("input needs " + s.size() + " values (" + s + "), got " + input.length);
+    }
+    long[] v = new long[s.paddedSize()];
+    for (int i = 0; i < input.length; i++) {
+      v[s.physicalIndexOfFlat(i)] = Goldilocks.fromLong(input[i]);
+    }
+    return TensorCommitment.commit(v, s.vars(), true, new Prg(blinding.reveal(), "input-commitment"));
+  }
+
+  /** Checks that this commitment is to {@code input} under {@code blinding}. */
+  public void verifyOpening(Architecture arch, long[] input, Blinding blinding) throws VerificationException {
+    byte[] recomputed = commit(arch, input, blinding).root();
+    if (!MessageDigest.isEqual(recomputed, root)) {
+      throw new VerificationException("input commitment does not open to this input and blinding");
+    }
+  }
+
+  public byte[] toBytes() {
+    return root.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof InputCommitment c && MessageDigest.isEqual(root, c.root);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Arrays.hashCode(root);
+  }
+
+  @Override
+  public String toString() {
+    return "InputCommitment[" + HexFormat.of().formatHex(root) + "]";
+  }
+}

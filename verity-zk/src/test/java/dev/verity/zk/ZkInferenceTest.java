@@ -1,0 +1,37 @@
+package dev.verity.zk;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.verity.core.VerificationException;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ZkInferenceTest {
+  @Test
+  void honestMlpProofVerifies() throws Exception {
+    QuantizedModel model = TestModels.mlp(1, 12, 6, 3);
+    long[] input = TestModels.input(new Random(2), 12, 8);
+    ProvedInference p = ZkInference.prove(model, input, Blinding.random());
+    assertArrayEquals(model.run(input), p.statement().output());
+    ZkInference.verify(p.statement(), p.proof());
+  }
+
+  @Test
+  void honestCnnProofVerifies() throws Exception {
+    QuantizedModel model = TestModels.cnn(3);
+    long[] input = TestModels.input(new Random(4), model.architecture().inputShape().size(), 8);
+    ProvedInference p = ZkInference.prove(model, input, Blinding.random());
+    ZkInference.verify(p.statement(), p.proof());
+  }
+
+  @Test
+  void rejectsChangedOutput() {
+    QuantizedModel model = TestModels.mlp(1, 12, 6, 3);
+    long[] input = TestModels.input(new Random(2), 12, 8);
+    ProvedInference p = ZkInference.prove(model, input, Blinding.random());
+    long[] y = p.statement().output();
+    y[0] += 1;
+    assertThrows(VerificationException.class, () -> ZkInference.verify(p.statement().withOutput(y), p.proof()));
+  }
+}
