@@ -8,33 +8,32 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The public structure of a quantized network: activation bits, input shape and layers, without
- * weights. Everything a verifier needs to know about a model besides its weight commitment.
+ * The public structure of a quantized network: input shape and layers, without weights. Everything
+ * a verifier needs to know about a model besides its weight commitment.
+ *
+ * <p>Activations (the input, and every rescaled value) are int16: a proof checks that each lies in
+ * [-2^15, 2^15).
  *
  * <p>Validated on construction: every layer reads existing tensors with fitting shapes, pooling
  * reads even heights and widths, max pooling reads a tensor that proofs commit to (the input, a
  * rescaling or another max pooling), and every tensor but the last is consumed.
  */
 public final class Architecture {
-  public static final int MIN_ACTIVATION_BITS = 2;
-  public static final int MAX_ACTIVATION_BITS = 16;
+  /** Activations are signed integers of this many bits. */
+  public static final int ACTIVATION_BITS = 16;
+  /** Largest rescaling shift. */
+  public static final int MAX_SHIFT = 24;
   /** Upper bound on layers, so hostile encodings cannot request unbounded work. */
   public static final int MAX_LAYERS = 256;
 
-  private final int activationBits;
   private final List<Layer> layers;
   private final List<Shape> shapes;
 
   /** Validates and derives every tensor's shape. */
-  public Architecture(int activationBits, Shape input, List<Layer> layers) {
-    if (activationBits < MIN_ACTIVATION_BITS || activationBits > MAX_ACTIVATION_BITS) {
-      throw new IllegalArgumentException(
-          "activation bits must be " + MIN_ACTIVATION_BITS + ".." + MAX_ACTIVATION_BITS + ", got " + activationBits);
-    }
+  public Architecture(Shape input, List<Layer> layers) {
     if (layers.isEmpty() || layers.size() > MAX_LAYERS) {
       throw new IllegalArgumentException("a model needs 1.." + MAX_LAYERS + " layers, got " + layers.size());
     }
-    this.activationBits = activationBits;
     this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
     List<Shape> s = new ArrayList<>();
     List<Boolean> committed = new ArrayList<>();
@@ -87,9 +86,9 @@ public final class Architecture {
         yield new Shape(c.outChannels(), oh, ow);
       }
       case Layer.Requant r -> {
-        if (r.shift() < 0 || r.shift() > activationBits) {
+        if (r.shift() < 0 || r.shift() > MAX_SHIFT) {
           throw new IllegalArgumentException(
-              "shift of layer " + i + " must be 0.." + activationBits + " (the activation bits), got " + r.shift());
+              "shift of layer " + i + " must be 0.." + MAX_SHIFT + ", got " + r.shift());
         }
         yield s.get(r.input());
       }
@@ -116,10 +115,6 @@ public final class Architecture {
       throw new IllegalArgumentException("2x2 pooling " + i + " needs even height and width, got " + in);
     }
     return new Shape(in.channels(), in.height() / 2, in.width() / 2);
-  }
-
-  public int activationBits() {
-    return activationBits;
   }
 
   public List<Layer> layers() {
@@ -172,7 +167,6 @@ public final class Architecture {
     }
     Shape in = inputShape();
     return CborValue.Map.builder()
-        .put("bits", activationBits)
         .put("input", ints(in.channels(), in.height(), in.width()))
         .put("layers", new CborValue.Array(ls))
         .build();
@@ -191,7 +185,7 @@ public final class Architecture {
     if (!(value instanceof CborValue.Map m)) {
       throw new DecodingException("architecture must be a map");
     }
-    m.requireOnly(Set.of("bits", "input", "layers"));
+    m.requireOnly(Set.of("input", "layers"));
     List<CborValue> in = m.getArray("input");
     if (in.size() != 3) {
       throw new DecodingException("input shape must have three dimensions");
@@ -237,7 +231,7 @@ public final class Architecture {
               default -> throw new DecodingException("unknown layer type '" + op + "'");
             });
       }
-      return new Architecture(m.getInt("bits"), input, layers);
+      return new Architecture(input, layers);
     } catch (DecodingException e) {
       throw e;
     } catch (IllegalArgumentException e) {
@@ -254,12 +248,11 @@ public final class Architecture {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Architecture a && activationBits == a.activationBits && layers.equals(a.layers)
-        && shapes.get(0).equals(a.shapes.get(0));
+    return o instanceof Architecture a && layers.equals(a.layers) && shapes.get(0).equals(a.shapes.get(0));
   }
 
   @Override
   public int hashCode() {
-    return 31 * layers.hashCode() + activationBits;
+    return 31 * layers.hashCode() + shapes.get(0).hashCode();
   }
 }

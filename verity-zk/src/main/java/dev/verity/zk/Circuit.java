@@ -11,24 +11,32 @@ import java.util.List;
  * verifier from public data.
  *
  * <p>Three committed vectors: the <i>input</i> (the user's hiding input commitment), the
- * <i>witness</i> (per-proof, hiding: the quotients, remainders and outputs of every rescaling, the
- * outputs of max pooling, and the lookup multiplicities) and the <i>weights</i> (per model,
- * deterministic). Each committed tensor is an aligned power-of-two slice of one of them. The
- * output tensor is public. Every other tensor (outputs of dense, convolution, sum pooling and add)
- * is virtual: claims about it are reduced by sum-checks to claims about the tensors it is computed
- * from.
+ * <i>witness</i> (per proof, hiding) and the <i>weights</i> (per model, deterministic). Each is a
+ * concatenation of power-of-two, aligned <i>columns</i>. The output tensor is public. Every other
+ * tensor is either <i>virtual</i> (outputs of dense, convolution, sum pooling and add: claims about
+ * it are reduced by sum-checks to claims about the tensors it is computed from) or an affine
+ * expression over columns.
  *
- * <p>Lookups: every value whose range matters is looked up in one table of 2^(bits+1) entries
- * (x, y, tag): tag 0 holds (v, 0) for v in [0, 2^bits) (range checks), tag 1 holds (z, relu(z))
- * for z in [-2^(bits-1), 2^(bits-1)). A lookup is encoded as x + beta y + beta^2 tag. Groups of
- * lookups (one per checked tensor) are aligned slices of the lookup domain; unused slots look up
- * (0, 0, 0).
+ * <p>Activations are int16 and are handled as two 8-bit limbs: a rescaled value z is committed as
+ * h, l with z = 256 h + l - 2^15. A ReLU output is committed as s = [z >= 0], sh = s (h - 128) and
+ * sl = s l, so that relu(z) = s z = 256 sh + sl is linear in committed columns. Remainders are
+ * committed as 8-bit limbs; max pooling commits the window maximum and the four differences to the
+ * window's elements as limbs. All limbs are checked with lookups into one table of 1024 rows
+ * (x, y, w) with a tag: RANGE (v, 0, 0) for v in [0, 256); HIGH (h, [h >= 128], [h >= 128] (h -
+ * 128)); MASK (l, s, s l) for s in {0, 1}. A lookup is encoded as x + beta y + beta^2 w + beta^3
+ * tag.
  */
 final class Circuit {
+  static final int LIMB_BITS = 8;
+  static final long LIMB = 1L << LIMB_BITS;
+  /** Offset making an int16 non-negative. */
+  static final long HALF = 1L << (Architecture.ACTIVATION_BITS - 1);
+  static final int TABLE_VARS = 10;
   static final int TAG_RANGE = 0;
-  static final int TAG_RELU = 1;
+  static final int TAG_HIGH = 1;
+  static final int TAG_MASK = 2;
 
-  /** Which vector a polynomial is a slice of. */
+  /** Which vector a column is a slice of. */
   enum Source {
     INPUT,
     WITNESS,
@@ -36,12 +44,12 @@ final class Circuit {
     PUBLIC
   }
 
-  /** A committed (or public) vector slice [offset, offset + 2^vars) read as a multilinear polynomial. */
-  record Poly(Source source, int offset, int vars) {}
+  /** A vector slice [offset, offset + 2^vars) read as a multilinear polynomial. */
+  record Column(Source source, int offset, int vars) {}
 
   /**
    * Maps a point of a pooled tensor's domain to the corresponding window element of the pooled
-   * input: (ox, oy, c) to (dx, ox, dy, oy, c). Null stands for the identity.
+   * input: (ox, oy, c) to (dx, ox, dy, oy, c).
    */
   record Window(int logOutWidth, int logOutHeight, int dx, int dy) {
     Ext[] apply(Ext[] p) {
@@ -62,7 +70,7 @@ final class Circuit {
       return out;
     }
 
-    /** The input index of window element (dx, dy) for pooled index i. */
+    /** The input index of this window element for pooled index i. */
     int apply(int i) {
       int ox = i & ((1 << logOutWidth) - 1);
       int oy = (i >>> logOutWidth) & ((1 << logOutHeight) - 1);
@@ -73,30 +81,62 @@ final class Circuit {
     }
   }
 
-  /** Which of a tensor's vectors a term reads: its values, or a rescaling's quotient or remainder. */
-  enum Data {
-    VALUE,
-    QUOTIENT,
-    REMAINDER
+  /** coefficient * column(x). */
+  record Term(Column column, long coefficient) {}
+
+  /** constant + sum of terms: an affine function of columns at the same point. */
+  record Expr(long constant, List<Term> terms) {
+    static Expr of(Column c) {
+      return new Expr(0, List.of(new Term(c, 1)));
+    }
+
+    /** 256 hi + lo + constant. */
+    static Expr limbs(Column hi, Column lo, long constant) {
+      return new Expr(constant, List.of(new Term(hi, LIMB), new Term(lo, 1)));
+    }
   }
 
-  /** coefficient * vector(window(x)), the vector being one of a tensor's. */
-  record Term(int tensor, Data data, Poly poly, Window window, long coefficient) {}
+  /** What a witness column holds, so the prover can fill it from an inference trace. */
+  enum Kind {
+    INPUT_HIGH,
+    INPUT_LOW,
+    HIGH,
+    LOW,
+    SIGN,
+    SIGN_HIGH,
+    SIGN_LOW,
+    REMAINDER_LIMB,
+    POOL_MAX,
+    POOL_DIFF_LOW,
+    POOL_DIFF_HIGH,
+    MULTIPLICITIES
+  }
 
-  /** Lookups of x + beta y + beta^2 tag for every x of a slice of the lookup domain. */
-  record LookupGroup(int offset, int vars, int tag, long constant, List<Term> xTerms, Term yTerm) {}
+  /** A witness column with its meaning: kind, tensor and limb or window index. */
+  record WitnessColumn(Column column, Kind kind, int tensor, int index) {}
+
+  /** Lookups of x + beta y + beta^2 w + beta^3 tag over a slice of the lookup domain. */
+  record LookupGroup(int offset, int vars, int tag, Expr x, Expr y, Expr w) {}
 
   final Architecture arch;
-  final int bits;
-  final Poly[] tensorPoly;
-  final Poly[] quotient;
-  final Poly[] remainder;
-  final Poly[] weightPoly;
-  final Poly[] biasPoly;
-  final Poly multiplicities;
+  /** Tensor t as an expression over columns, or null when virtual. */
+  final Expr[] tensorExpr;
+  /** For a rescaling's output t: z = floor(x / 2^shift). */
+  final Expr[] quotientExpr;
+  /** For a rescaling's output t with a shift: the remainder, or null. */
+  final Expr[] remainderExpr;
+  /** For a ReLU rescaling's output t: 256 sh + sl, its output in committed columns. */
+  final Expr[] reluExpr;
+  /** For a max pooling's output t: the differences max - element of window j. */
+  final Expr[][] diffExpr;
+  /** 256 h + l - 2^15 over the input's limbs. */
+  final Expr inputLimbs;
+  final Column[] weightColumn;
+  final Column[] biasColumn;
+  final Column multiplicities;
+  final List<WitnessColumn> witnessColumns;
   final List<LookupGroup> lookups;
   final int lookupVars;
-  final int tableVars;
   final int inputVars;
   final int witnessVars;
   final int witnessLength;
@@ -105,66 +145,155 @@ final class Circuit {
 
   Circuit(Architecture arch) {
     this.arch = arch;
-    this.bits = arch.activationBits();
     int n = arch.tensorCount();
     int out = arch.outputTensor();
-    tensorPoly = new Poly[n];
-    quotient = new Poly[n];
-    remainder = new Poly[n];
     List<Layer> layers = arch.layers();
-    weightPoly = new Poly[layers.size()];
-    biasPoly = new Poly[layers.size()];
-    tableVars = bits + 1;
+    tensorExpr = new Expr[n];
+    quotientExpr = new Expr[n];
+    remainderExpr = new Expr[n];
+    reluExpr = new Expr[n];
+    diffExpr = new Expr[n][];
+    weightColumn = new Column[layers.size()];
+    biasColumn = new Column[layers.size()];
 
     inputVars = arch.inputShape().vars();
-    tensorPoly[0] = new Poly(Source.INPUT, 0, inputVars);
+    tensorExpr[0] = Expr.of(new Column(Source.INPUT, 0, inputVars));
 
-    // witness slices: requested in layer order, placed largest first
-    Allocator witness = new Allocator();
-    int[] valueSlot = new int[n];
-    int[] quotientSlot = new int[n];
-    int[] remainderSlot = new int[n];
-    java.util.Arrays.fill(valueSlot, -1);
-    java.util.Arrays.fill(quotientSlot, -1);
-    java.util.Arrays.fill(remainderSlot, -1);
+    // witness columns, requested in a fixed order and placed largest first
+    Allocator alloc = new Allocator();
+    List<Pending> requested = new ArrayList<>();
+    java.util.function.BiFunction<Kind, int[], Integer> req =
+        (kind, tv) -> {
+          requested.add(new Pending(kind, tv[0], tv[1], alloc.request(tv[2])));
+          return requested.size() - 1;
+        };
+    int ih = req.apply(Kind.INPUT_HIGH, new int[] {0, 0, inputVars});
+    int il = req.apply(Kind.INPUT_LOW, new int[] {0, 0, inputVars});
+    int[][] slots = new int[n][];
     for (int i = 0; i < layers.size(); i++) {
       int t = i + 1;
       int vars = arch.shape(t).vars();
       Layer l = layers.get(i);
       if (l instanceof Layer.Requant r) {
-        if (t != out) {
-          valueSlot[t] = witness.request(vars);
+        List<Integer> s = new ArrayList<>();
+        if (r.relu() || t != out) {
+          s.add(req.apply(Kind.HIGH, new int[] {t, 0, vars}));
+          s.add(req.apply(Kind.LOW, new int[] {t, 0, vars}));
         }
         if (r.relu()) {
-          quotientSlot[t] = witness.request(vars);
+          s.add(req.apply(Kind.SIGN, new int[] {t, 0, vars}));
+          s.add(req.apply(Kind.SIGN_HIGH, new int[] {t, 0, vars}));
+          s.add(req.apply(Kind.SIGN_LOW, new int[] {t, 0, vars}));
         }
-        if (r.shift() > 0) {
-          remainderSlot[t] = witness.request(vars);
+        for (int k = 0; k < limbCount(r.shift()); k++) {
+          s.add(req.apply(Kind.REMAINDER_LIMB, new int[] {t, k, vars}));
         }
-      } else if (l instanceof Layer.MaxPool && t != out) {
-        valueSlot[t] = witness.request(vars);
+        slots[t] = s.stream().mapToInt(Integer::intValue).toArray();
+      } else if (l instanceof Layer.MaxPool) {
+        List<Integer> s = new ArrayList<>();
+        if (t != out) {
+          s.add(req.apply(Kind.POOL_MAX, new int[] {t, 0, vars}));
+        }
+        for (int j = 0; j < 4; j++) {
+          s.add(req.apply(Kind.POOL_DIFF_LOW, new int[] {t, j, vars}));
+          s.add(req.apply(Kind.POOL_DIFF_HIGH, new int[] {t, j, vars}));
+        }
+        slots[t] = s.stream().mapToInt(Integer::intValue).toArray();
       }
     }
-    int mSlot = witness.request(tableVars);
-    witness.place();
-    witnessLength = witness.length();
+    int mSlot = req.apply(Kind.MULTIPLICITIES, new int[] {0, 0, TABLE_VARS});
+    alloc.place();
+    witnessLength = alloc.length();
     witnessVars = Shape.log2Ceil(witnessLength);
-    for (int t = 1; t < n; t++) {
-      if (t == out) {
-        tensorPoly[t] = new Poly(Source.PUBLIC, 0, arch.shape(t).vars());
-      } else if (valueSlot[t] >= 0) {
-        tensorPoly[t] = witness.poly(Source.WITNESS, valueSlot[t]);
-      }
-      if (arch.producer(t) instanceof Layer.Requant r) {
-        quotient[t] = r.relu() ? witness.poly(Source.WITNESS, quotientSlot[t]) : tensorPoly[t];
-        if (r.shift() > 0) {
-          remainder[t] = witness.poly(Source.WITNESS, remainderSlot[t]);
+    List<WitnessColumn> cols = new ArrayList<>();
+    for (Pending p : requested) {
+      cols.add(new WitnessColumn(alloc.column(Source.WITNESS, p.slot), p.kind, p.tensor, p.index));
+    }
+    witnessColumns = List.copyOf(cols);
+    multiplicities = cols.get(mSlot).column();
+    inputLimbs = Expr.limbs(cols.get(ih).column(), cols.get(il).column(), -HALF);
+
+    List<PendingGroup> groups = new ArrayList<>();
+    int inputOffsetVars = inputVars;
+    groups.add(new PendingGroup(inputOffsetVars, TAG_RANGE, Expr.of(cols.get(ih).column()), null, null));
+    groups.add(new PendingGroup(inputOffsetVars, TAG_RANGE, Expr.of(cols.get(il).column()), null, null));
+    for (int i = 0; i < layers.size(); i++) {
+      int t = i + 1;
+      int vars = arch.shape(t).vars();
+      Column pub = new Column(Source.PUBLIC, 0, vars);
+      Layer l = layers.get(i);
+      if (l instanceof Layer.Requant r) {
+        int k = 0;
+        Column h = null;
+        Column lo = null;
+        if (r.relu() || t != out) {
+          h = cols.get(slots[t][k++]).column();
+          lo = cols.get(slots[t][k++]).column();
+          quotientExpr[t] = Expr.limbs(h, lo, -HALF);
+        } else {
+          quotientExpr[t] = Expr.of(pub);
         }
+        if (r.relu()) {
+          Column s = cols.get(slots[t][k++]).column();
+          Column sh = cols.get(slots[t][k++]).column();
+          Column sl = cols.get(slots[t][k++]).column();
+          reluExpr[t] = Expr.limbs(sh, sl, 0);
+          tensorExpr[t] = t == out ? Expr.of(pub) : reluExpr[t];
+          groups.add(new PendingGroup(vars, TAG_HIGH, Expr.of(h), Expr.of(s), Expr.of(sh)));
+          groups.add(new PendingGroup(vars, TAG_MASK, Expr.of(lo), Expr.of(s), Expr.of(sl)));
+        } else {
+          tensorExpr[t] = quotientExpr[t];
+          if (t != out) {
+            groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(h), null, null));
+            groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(lo), null, null));
+          }
+        }
+        int limbs = limbCount(r.shift());
+        if (limbs > 0) {
+          List<Term> terms = new ArrayList<>();
+          for (int j = 0; j < limbs; j++) {
+            Column limb = cols.get(slots[t][k++]).column();
+            terms.add(new Term(limb, 1L << (LIMB_BITS * j)));
+            groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(limb), null, null));
+            int topBits = r.shift() - LIMB_BITS * j;
+            if (j == limbs - 1 && topBits < LIMB_BITS) {
+              groups.add(new PendingGroup(
+                  vars, TAG_RANGE, new Expr((1L << topBits) - 1, List.of(new Term(limb, -1))), null, null));
+            }
+          }
+          remainderExpr[t] = new Expr(0, List.copyOf(terms));
+        }
+      } else if (l instanceof Layer.MaxPool) {
+        int k = 0;
+        tensorExpr[t] = t == out ? Expr.of(pub) : Expr.of(cols.get(slots[t][k++]).column());
+        diffExpr[t] = new Expr[4];
+        for (int j = 0; j < 4; j++) {
+          Column dl = cols.get(slots[t][k++]).column();
+          Column dh = cols.get(slots[t][k++]).column();
+          diffExpr[t][j] = Expr.limbs(dh, dl, 0);
+          groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(dl), null, null));
+          groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(dh), null, null));
+        }
+      } else if (t == out) {
+        tensorExpr[t] = Expr.of(pub);
       }
     }
-    multiplicities = witness.poly(Source.WITNESS, mSlot);
 
-    // weight slices
+    Allocator lookupSlots = new Allocator();
+    int[] slot = new int[groups.size()];
+    for (int g = 0; g < groups.size(); g++) {
+      slot[g] = lookupSlots.request(groups.get(g).vars);
+    }
+    lookupSlots.place();
+    List<LookupGroup> placed = new ArrayList<>();
+    for (int g = 0; g < groups.size(); g++) {
+      PendingGroup pg = groups.get(g);
+      placed.add(new LookupGroup(lookupSlots.offset(slot[g]), pg.vars, pg.tag, pg.x, pg.y, pg.w));
+    }
+    lookups = List.copyOf(placed);
+    lookupVars = Math.max(Shape.log2Ceil(lookupSlots.length()), TABLE_VARS);
+
+    // weight columns
     Allocator weights = new Allocator();
     int[] wSlot = new int[layers.size()];
     int[] bSlot = new int[layers.size()];
@@ -186,64 +315,22 @@ final class Circuit {
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       if (l instanceof Layer.Dense || l instanceof Layer.Conv2d) {
-        weightPoly[i] = weights.poly(Source.WEIGHTS, wSlot[i]);
-        biasPoly[i] = weights.poly(Source.WEIGHTS, bSlot[i]);
+        weightColumn[i] = weights.column(Source.WEIGHTS, wSlot[i]);
+        biasColumn[i] = weights.column(Source.WEIGHTS, bSlot[i]);
       }
     }
     weightsLength = Math.max(1, weights.length());
     weightsVars = Shape.log2Ceil(weightsLength);
-
-    // lookup groups
-    List<PendingGroup> groups = new ArrayList<>();
-    long half = 1L << (bits - 1);
-    groups.add(new PendingGroup(inputVars, TAG_RANGE, half, List.of(term(0, null, 1)), null));
-    for (int i = 0; i < layers.size(); i++) {
-      int t = i + 1;
-      int vars = arch.shape(t).vars();
-      Layer l = layers.get(i);
-      if (l instanceof Layer.Requant r) {
-        if (r.relu()) {
-          groups.add(new PendingGroup(vars, TAG_RELU, 0, List.of(new Term(t, Data.QUOTIENT, quotient[t], null, 1)), term(t, null, 1)));
-        } else if (t != out) {
-          groups.add(new PendingGroup(vars, TAG_RANGE, half, List.of(term(t, null, 1)), null));
-        }
-        if (r.shift() > 0) {
-          groups.add(new PendingGroup(vars, TAG_RANGE, 0, List.of(new Term(t, Data.REMAINDER, remainder[t], null, 1)), null));
-          if (r.shift() < bits) {
-            groups.add(new PendingGroup(
-                vars, TAG_RANGE, (1L << r.shift()) - 1, List.of(new Term(t, Data.REMAINDER, remainder[t], null, -1)), null));
-          }
-        }
-      } else if (l instanceof Layer.MaxPool m) {
-        Shape os = arch.shape(t);
-        for (int dy = 0; dy < 2; dy++) {
-          for (int dx = 0; dx < 2; dx++) {
-            Window w = new Window(os.logWidth(), os.logHeight(), dx, dy);
-            groups.add(new PendingGroup(vars, TAG_RANGE, 0, List.of(term(t, null, 1), term(m.input(), w, -1)), null));
-          }
-        }
-      }
-    }
-    Allocator lookupSlots = new Allocator();
-    int[] slot = new int[groups.size()];
-    for (int g = 0; g < groups.size(); g++) {
-      slot[g] = lookupSlots.request(groups.get(g).vars);
-    }
-    lookupSlots.place();
-    List<LookupGroup> placed = new ArrayList<>();
-    for (int g = 0; g < groups.size(); g++) {
-      PendingGroup pg = groups.get(g);
-      placed.add(new LookupGroup(lookupSlots.offset(slot[g]), pg.vars, pg.tag, pg.constant, pg.xTerms, pg.yTerm));
-    }
-    lookups = List.copyOf(placed);
-    lookupVars = Math.max(Shape.log2Ceil(lookupSlots.length()), tableVars);
   }
 
-  private Term term(int tensor, Window w, long coefficient) {
-    return new Term(tensor, Data.VALUE, tensorPoly[tensor], w, coefficient);
+  /** Number of 8-bit limbs of a remainder in [0, 2^shift). */
+  static int limbCount(int shift) {
+    return (shift + LIMB_BITS - 1) / LIMB_BITS;
   }
 
-  private record PendingGroup(int vars, int tag, long constant, List<Term> xTerms, Term yTerm) {}
+  private record Pending(Kind kind, int tensor, int index, int slot) {}
+
+  private record PendingGroup(int vars, int tag, Expr x, Expr y, Expr w) {}
 
   TensorCommitment.Params inputParams() {
     return TensorCommitment.Params.choose(inputVars, 1 << inputVars, true);
@@ -257,25 +344,28 @@ final class Circuit {
     return TensorCommitment.Params.choose(weightsVars, weightsLength, false);
   }
 
-  /** Assigns aligned offsets to power-of-two slices: largest first, in request order. */
+  /** Assigns aligned offsets to power-of-two slices: largest first, then in request order. */
   private static final class Allocator {
-    private final List<int[]> requests = new ArrayList<>(); // {vars, index}
+    private final List<Integer> vars = new ArrayList<>();
     private int[] offsets;
     private int length;
 
-    int request(int vars) {
-      requests.add(new int[] {vars, requests.size()});
-      return requests.size() - 1;
+    int request(int v) {
+      vars.add(v);
+      return vars.size() - 1;
     }
 
     void place() {
-      List<int[]> sorted = new ArrayList<>(requests);
-      sorted.sort(Comparator.<int[]>comparingInt(r -> -r[0]).thenComparingInt(r -> r[1]));
-      offsets = new int[requests.size()];
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < vars.size(); i++) {
+        order.add(i);
+      }
+      order.sort(Comparator.<Integer>comparingInt(i -> -vars.get(i)).thenComparingInt(i -> i));
+      offsets = new int[vars.size()];
       long at = 0;
-      for (int[] r : sorted) {
-        offsets[r[1]] = (int) at;
-        at += 1L << r[0];
+      for (int i : order) {
+        offsets[i] = (int) at;
+        at += 1L << vars.get(i);
         if (at > (1 << 28)) {
           throw new IllegalArgumentException("model is too large to prove: more than 2^28 committed values");
         }
@@ -287,12 +377,8 @@ final class Circuit {
       return offsets[slot];
     }
 
-    int vars(int slot) {
-      return requests.get(slot)[0];
-    }
-
-    Poly poly(Source s, int slot) {
-      return new Poly(s, offsets[slot], vars(slot));
+    Column column(Source s, int slot) {
+      return new Column(s, offsets[slot], vars.get(slot));
     }
 
     int length() {
@@ -300,33 +386,55 @@ final class Circuit {
     }
   }
 
-  /** The table's entry encoding at a point of its 2^(bits+1) domain: x + beta y + beta^2 tag. */
-  Ext tableAt(Ext[] t, Ext beta) {
-    int l = bits;
-    Ext low = Ext.ZERO;
-    for (int i = l - 1; i >= 0; i--) {
-      low = low.add(low).add(t[i]);
+  /** The table's row encoding x + beta y + beta^2 w + beta^3 tag at a point of its 10 variables. */
+  static Ext tableAt(Ext[] b, Ext beta) {
+    Ext low7 = Ext.ZERO;
+    for (int i = 6; i >= 0; i--) {
+      low7 = low7.add(low7).add(b[i]);
     }
-    Ext tag = t[l];
-    Ext x = low.sub(tag.mul(1L << (l - 1)));
-    Ext lowRest = Ext.ZERO;
-    for (int i = l - 2; i >= 0; i--) {
-      lowRest = lowRest.add(lowRest).add(t[i]);
-    }
-    Ext y = tag.mul(t[l - 1]).mul(lowRest);
-    return x.add(beta.mul(y)).add(beta.square().mul(tag));
+    Ext low8 = low7.add(b[7].mul(128));
+    Ext notB9 = Ext.ONE.sub(b[9]);
+    Ext high = notB9.mul(b[8]); // the HIGH region
+    Ext mask = b[9].mul(b[8]); // the MASK region with s = 1
+    Ext y = high.mul(b[7]).add(mask);
+    Ext w = high.mul(b[7]).mul(low7).add(mask.mul(low8));
+    Ext tag = high.add(b[9].mul(2));
+    Ext beta2 = beta.square();
+    return low8.add(beta.mul(y)).add(beta2.mul(w)).add(beta2.mul(beta).mul(tag));
   }
 
-  /** The table index of a lookup (tag, x, y) with integer x, or -1 when it is not in the table. */
-  int tableIndex(int tag, long x, long y) {
-    long size = 1L << bits;
-    long half = size >> 1;
-    if (tag == TAG_RANGE) {
-      return x >= 0 && x < size && y == 0 ? (int) x : -1;
-    }
-    if (x < -half || x >= half || y != Math.max(x, 0)) {
+  /** The table row of (tag, x, y, w), or -1 when it is not in the table. */
+  static int tableIndex(int tag, long x, long y, long w) {
+    if (x < 0 || x >= LIMB) {
       return -1;
     }
-    return (int) (size + x + half);
+    switch (tag) {
+      case TAG_RANGE:
+        return y == 0 && w == 0 ? (int) x : -1;
+      case TAG_HIGH:
+        long s = x >= LIMB / 2 ? 1 : 0;
+        return y == s && w == s * (x - LIMB / 2) ? (int) (LIMB + x) : -1;
+      case TAG_MASK:
+        return (y == 0 || y == 1) && w == y * x ? (int) (2 * LIMB + LIMB * y + x) : -1;
+      default:
+        return -1;
+    }
+  }
+
+  /** (x, y, w, tag) of table row i. */
+  static long[] tableRow(int i) {
+    long x = i & (LIMB - 1);
+    int region = i >>> LIMB_BITS;
+    return switch (region) {
+      case 0 -> new long[] {x, 0, 0, TAG_RANGE};
+      case 1 -> {
+        long s = x >= LIMB / 2 ? 1 : 0;
+        yield new long[] {x, s, s * (x - LIMB / 2), TAG_HIGH};
+      }
+      default -> {
+        long s = region - 2;
+        yield new long[] {x, s, s * x, TAG_MASK};
+      }
+    };
   }
 }

@@ -1,11 +1,12 @@
 package dev.verity.zk;
 
-import dev.verity.zk.Circuit.Data;
+import dev.verity.zk.Circuit.Column;
+import dev.verity.zk.Circuit.Expr;
 import dev.verity.zk.Circuit.LookupGroup;
-import dev.verity.zk.Circuit.Poly;
 import dev.verity.zk.Circuit.Source;
 import dev.verity.zk.Circuit.Term;
 import dev.verity.zk.Circuit.Window;
+import dev.verity.zk.Circuit.WitnessColumn;
 import dev.verity.zk.field.Ext;
 import dev.verity.zk.field.Goldilocks;
 import dev.verity.zk.iop.FractionSum;
@@ -54,18 +55,14 @@ final class InferenceProver {
 
   private ProvedInference run(long[] input, Blinding blinding) {
     TensorCommitment.Committed inCom = InputCommitment.commit(arch, input, blinding);
-    inputVec = field(trace.values[0]);
-    long[] output = trace.logicalOutput();
-    publicVec = field(trace.values[arch.outputTensor()]);
+    inputVec = fieldTensor(0);
+    publicVec = fieldTensor(arch.outputTensor());
     Statement statement =
-        new Statement(pk.verifyingKey(), InputCommitment.fromBytes(inCom.root()), output);
+        new Statement(pk.verifyingKey(), InputCommitment.fromBytes(inCom.root()), trace.logicalOutput());
 
-    // witness: committed tensors, quotients, remainders and lookup multiplicities
     witnessVec = new long[c.witnessLength];
-    for (int t = 1; t < arch.tensorCount(); t++) {
-      place(c.tensorPoly[t], trace.values[t]);
-      place(c.quotient[t], trace.quotients[t]);
-      place(c.remainder[t], trace.remainders[t]);
+    for (WitnessColumn wc : c.witnessColumns) {
+      fill(wc);
     }
     long[] counts = multiplicities();
     System.arraycopy(counts, 0, witnessVec, c.multiplicities.offset(), counts.length);
@@ -75,6 +72,10 @@ final class InferenceProver {
     ch = new ProverChannel(ZkInference.transcript(statement));
     ch.sendBytes(witCom.root());
     proveLookups();
+    ch.label("input");
+    Ext[] tau = ch.challenges("input", c.inputVars);
+    evalExpr(c.tensorExpr[0], tau);
+    evalExpr(c.inputLimbs, tau);
     for (int i = arch.layers().size() - 1; i >= 0; i--) {
       proveLayer(i);
     }
@@ -87,20 +88,47 @@ final class InferenceProver {
     return new ProvedInference(statement, Proof.ofBody(ch.toBytes()));
   }
 
-  private static long[] field(long[] signed) {
-    long[] out = new long[signed.length];
-    for (int i = 0; i < signed.length; i++) {
-      out[i] = Goldilocks.fromLong(signed[i]);
+  private long[] fieldTensor(int t) {
+    if (fieldValues[t] == null) {
+      long[] v = trace.values[t];
+      long[] out = new long[v.length];
+      for (int i = 0; i < v.length; i++) {
+        out[i] = Goldilocks.fromLong(v[i]);
+      }
+      fieldValues[t] = out;
     }
-    return out;
+    return fieldValues[t];
   }
 
-  private void place(Poly p, long[] values) {
-    if (p != null && p.source() == Source.WITNESS) {
-      for (int i = 0; i < values.length; i++) {
-        witnessVec[p.offset() + i] = Goldilocks.fromLong(values[i]);
-      }
+  /** Writes one witness column from the trace. */
+  private void fill(WitnessColumn wc) {
+    int off = wc.column().offset();
+    int size = 1 << wc.column().vars();
+    int t = wc.tensor();
+    for (int x = 0; x < size; x++) {
+      long v =
+          switch (wc.kind()) {
+            case INPUT_HIGH -> (trace.values[0][x] + Circuit.HALF) >> Circuit.LIMB_BITS;
+            case INPUT_LOW -> (trace.values[0][x] + Circuit.HALF) & (Circuit.LIMB - 1);
+            case HIGH -> (trace.quotients[t][x] + Circuit.HALF) >> Circuit.LIMB_BITS;
+            case LOW -> (trace.quotients[t][x] + Circuit.HALF) & (Circuit.LIMB - 1);
+            case SIGN -> trace.quotients[t][x] >= 0 ? 1 : 0;
+            case SIGN_HIGH -> trace.quotients[t][x] >= 0 ? ((trace.quotients[t][x] + Circuit.HALF) >> Circuit.LIMB_BITS) - Circuit.LIMB / 2 : 0;
+            case SIGN_LOW -> trace.quotients[t][x] >= 0 ? (trace.quotients[t][x] + Circuit.HALF) & (Circuit.LIMB - 1) : 0;
+            case REMAINDER_LIMB -> (trace.remainders[t][x] >> (Circuit.LIMB_BITS * wc.index())) & (Circuit.LIMB - 1);
+            case POOL_MAX -> trace.values[t][x];
+            case POOL_DIFF_LOW -> poolDiff(t, wc.index(), x) & (Circuit.LIMB - 1);
+            case POOL_DIFF_HIGH -> poolDiff(t, wc.index(), x) >> Circuit.LIMB_BITS;
+            case MULTIPLICITIES -> 0;
+          };
+      witnessVec[off + x] = Goldilocks.fromLong(v);
     }
+  }
+
+  private long poolDiff(int t, int j, int x) {
+    Layer.MaxPool m = (Layer.MaxPool) arch.producer(t);
+    Window w = windows(arch.shape(t))[j];
+    return trace.values[t][x] - trace.values[m.input()][w.apply(x)];
   }
 
   private long[] vector(Source s) {
@@ -112,48 +140,39 @@ final class InferenceProver {
     };
   }
 
-  private long[] fieldTensor(int t) {
-    if (fieldValues[t] == null) {
-      fieldValues[t] = field(trace.values[t]);
-    }
-    return fieldValues[t];
-  }
-
-  private long[] integers(Term term) {
-    return switch (term.data()) {
-      case VALUE -> trace.values[term.tensor()];
-      case QUOTIENT -> trace.quotients[term.tensor()];
-      case REMAINDER -> trace.remainders[term.tensor()];
-    };
-  }
-
   // ---------------------------------------------------------------- claims
 
-  /** Sends p~(point) unless p is public, and records the claim for the commitment opening. */
-  private Ext open(Poly p, Ext[] point) {
-    Ext v = Mle.evaluate(vector(p.source()), p.offset(), 1 << p.vars(), point);
-    if (p.source() != Source.PUBLIC) {
+  /** Sends column(point) unless public, and records the claim for the commitment opening. */
+  private Ext open(Column col, Ext[] point) {
+    Ext v = Mle.evaluate(vector(col.source()), col.offset(), 1 << col.vars(), point);
+    if (col.source() != Source.PUBLIC) {
       ch.send(v);
-      claims.get(p.source().ordinal()).add(new EvalClaim(p.offset(), point, v));
+      claims.get(col.source().ordinal()).add(new EvalClaim(col.offset(), point, v));
     }
     return v;
   }
 
-  /** Records a claim about tensor t whose value the verifier can derive (nothing is sent). */
+  private Ext evalExpr(Expr e, Ext[] point) {
+    Ext v = Ext.ofLong(e.constant());
+    for (Term term : e.terms()) {
+      v = v.add(open(term.column(), point).mul(Goldilocks.fromLong(term.coefficient())));
+    }
+    return v;
+  }
+
+  /** Establishes tensor t's value at a point that the verifier has derived. */
   private void claimTensor(int t, Ext[] point, Ext value) {
-    Poly p = c.tensorPoly[t];
-    if (p == null) {
+    if (c.tensorExpr[t] == null) {
       pending.get(t).add(new Claim(point, value));
-    } else if (p.source() != Source.PUBLIC) {
-      claims.get(p.source().ordinal()).add(new EvalClaim(p.offset(), point, value));
+    } else {
+      evalExpr(c.tensorExpr[t], point);
     }
   }
 
-  /** Sends tensor t's value at a point (unless public) and records the claim. */
+  /** Sends tensor t's value at a point (as its columns, or directly if virtual) and records it. */
   private Ext tensorValue(int t, Ext[] point) {
-    Poly p = c.tensorPoly[t];
-    if (p != null) {
-      return open(p, point);
+    if (c.tensorExpr[t] != null) {
+      return evalExpr(c.tensorExpr[t], point);
     }
     Ext v = Mle.evaluate(fieldTensor(t), point);
     ch.send(v);
@@ -163,28 +182,28 @@ final class InferenceProver {
 
   // ---------------------------------------------------------------- lookups
 
+  private long exprAt(Expr e, int x) {
+    if (e == null) {
+      return 0;
+    }
+    long v = e.constant();
+    for (Term term : e.terms()) {
+      Column col = term.column();
+      v += term.coefficient() * Goldilocks.toSigned(vector(col.source())[col.offset() + x]);
+    }
+    return v;
+  }
+
   private long[] multiplicities() {
-    long[] m = new long[1 << c.tableVars];
+    long[] m = new long[1 << Circuit.TABLE_VARS];
     long used = 0;
     for (LookupGroup g : c.lookups) {
       int size = 1 << g.vars();
       used += size;
-      long[][] xs = new long[g.xTerms().size()][];
-      for (int k = 0; k < xs.length; k++) {
-        xs[k] = integers(g.xTerms().get(k));
-      }
-      long[] ys = g.yTerm() == null ? null : integers(g.yTerm());
       for (int x = 0; x < size; x++) {
-        long xv = g.constant();
-        for (int k = 0; k < xs.length; k++) {
-          Term term = g.xTerms().get(k);
-          int idx = term.window() == null ? x : term.window().apply(x);
-          xv += term.coefficient() * xs[k][idx];
-        }
-        long yv = ys == null ? 0 : ys[x];
-        int index = c.tableIndex(g.tag(), xv, yv);
+        int index = Circuit.tableIndex(g.tag(), exprAt(g.x(), x), exprAt(g.y(), x), exprAt(g.w(), x));
         if (index < 0) {
-          throw new IllegalStateException("inference trace violates a lookup: (" + g.tag() + ", " + xv + ", " + yv + ")");
+          throw new IllegalStateException("inference trace violates a lookup of tag " + g.tag());
         }
         m[index]++;
       }
@@ -193,58 +212,54 @@ final class InferenceProver {
     return m;
   }
 
+  /** The encoding x + beta y + beta^2 w + beta^3 tag of integer entries. */
+  private static void encode(long x, long y, long w, long tag, Ext[] powers, long[] out, int at) {
+    long fx = Goldilocks.fromLong(x);
+    long c0 = fx;
+    long c1 = 0;
+    long[] ys = {y, w, tag};
+    for (int k = 0; k < 3; k++) {
+      if (ys[k] != 0) {
+        long f = Goldilocks.fromLong(ys[k]);
+        c0 = Goldilocks.add(c0, Goldilocks.mul(powers[k].c0(), f));
+        c1 = Goldilocks.add(c1, Goldilocks.mul(powers[k].c1(), f));
+      }
+    }
+    out[2 * at] = c0;
+    out[2 * at + 1] = c1;
+  }
+
   private void proveLookups() {
     ch.label("lookups");
     Ext beta = ch.challenge("lookup-beta");
     Ext alpha = ch.challenge("lookup-alpha");
-    Ext beta2 = beta.square();
+    Ext[] powers = {beta, beta.square(), beta.square().mul(beta)};
     int n = c.lookupVars;
     int size = 1 << n;
     long[] p = new long[4 * size];
     long[] q = new long[4 * size];
-    // lookup side: p = 1, q = alpha - f; unused slots look up 0
+    long[] f = new long[2 * size];
+    for (LookupGroup g : c.lookups) {
+      for (int x = 0; x < (1 << g.vars()); x++) {
+        encode(exprAt(g.x(), x), exprAt(g.y(), x), exprAt(g.w(), x), g.tag(), powers, f, g.offset() + x);
+      }
+    }
     for (int i = 0; i < size; i++) {
       p[2 * i] = 1;
-      q[2 * i] = alpha.c0();
-      q[2 * i + 1] = alpha.c1();
+      q[2 * i] = Goldilocks.sub(alpha.c0(), f[2 * i]);
+      q[2 * i + 1] = Goldilocks.sub(alpha.c1(), f[2 * i + 1]);
     }
-    for (LookupGroup g : c.lookups) {
-      int gs = 1 << g.vars();
-      long[][] xs = new long[g.xTerms().size()][];
-      for (int k = 0; k < xs.length; k++) {
-        xs[k] = integers(g.xTerms().get(k));
-      }
-      long[] ys = g.yTerm() == null ? null : integers(g.yTerm());
-      Ext tagPart = beta2.mul(g.tag());
-      for (int x = 0; x < gs; x++) {
-        long xv = g.constant();
-        for (int k = 0; k < xs.length; k++) {
-          Term term = g.xTerms().get(k);
-          int idx = term.window() == null ? x : term.window().apply(x);
-          xv += term.coefficient() * xs[k][idx];
-        }
-        long f0 = Goldilocks.fromLong(xv);
-        long f1 = 0;
-        if (ys != null) {
-          long y = Goldilocks.fromLong(ys[x]);
-          f0 = Goldilocks.add(f0, Goldilocks.mul(beta.c0(), y));
-          f1 = Goldilocks.mul(beta.c1(), y);
-        }
-        f0 = Goldilocks.add(f0, tagPart.c0());
-        f1 = Goldilocks.add(f1, tagPart.c1());
-        int at = g.offset() + x;
-        q[2 * at] = Goldilocks.sub(alpha.c0(), f0);
-        q[2 * at + 1] = Goldilocks.sub(alpha.c1(), f1);
-      }
+    int tableSize = 1 << Circuit.TABLE_VARS;
+    long[] table = new long[2 * tableSize];
+    for (int i = 0; i < tableSize; i++) {
+      long[] row = Circuit.tableRow(i);
+      encode(row[0], row[1], row[2], row[3], powers, table, i);
     }
-    // table side: p = -m, q = alpha - T (the table repeats to fill the domain)
-    long[] m = Arrays.copyOfRange(witnessVec, c.multiplicities.offset(), c.multiplicities.offset() + (1 << c.tableVars));
-    long[] table = tableValues(beta);
-    int tableSize = 1 << c.tableVars;
+    int mOff = c.multiplicities.offset();
     for (int i = 0; i < size; i++) {
       int at = size + i;
       if (i < tableSize) {
-        p[2 * at] = Goldilocks.neg(m[i]);
+        p[2 * at] = Goldilocks.neg(witnessVec[mOff + i]);
       }
       int t = i & (tableSize - 1);
       q[2 * at] = Goldilocks.sub(alpha.c0(), table[2 * t]);
@@ -252,55 +267,24 @@ final class InferenceProver {
     }
     FractionSum.LeafClaim leaf = FractionSum.prove(ch, p, q, n + 1);
     Ext[] rest = Arrays.copyOf(leaf.point(), n);
-    open(c.multiplicities, Arrays.copyOf(rest, c.tableVars));
+    open(c.multiplicities, Arrays.copyOf(rest, Circuit.TABLE_VARS));
     for (LookupGroup g : c.lookups) {
       Ext[] local = Arrays.copyOf(rest, g.vars());
-      for (Term term : g.xTerms()) {
-        open(term.poly(), term.window() == null ? local : term.window().apply(local));
+      evalExpr(g.x(), local);
+      if (g.y() != null) {
+        evalExpr(g.y(), local);
       }
-      if (g.yTerm() != null) {
-        open(g.yTerm().poly(), local);
+      if (g.w() != null) {
+        evalExpr(g.w(), local);
       }
     }
-  }
-
-  /** x + beta y + beta^2 tag for every table entry, interleaved. */
-  private long[] tableValues(Ext beta) {
-    int bits = c.bits;
-    int size = 1 << c.tableVars;
-    long[] out = new long[2 * size];
-    Ext beta2 = beta.square();
-    long half = 1L << (bits - 1);
-    for (int i = 0; i < size; i++) {
-      long x;
-      long y;
-      int tag = i >>> bits;
-      long low = i & ((1L << bits) - 1);
-      if (tag == Circuit.TAG_RANGE) {
-        x = low;
-        y = 0;
-      } else {
-        x = low - half;
-        y = Math.max(x, 0);
-      }
-      long fy = Goldilocks.fromLong(y);
-      long f0 = Goldilocks.add(Goldilocks.fromLong(x), Goldilocks.mul(beta.c0(), fy));
-      long f1 = Goldilocks.mul(beta.c1(), fy);
-      if (tag == 1) {
-        f0 = Goldilocks.add(f0, beta2.c0());
-        f1 = Goldilocks.add(f1, beta2.c1());
-      }
-      out[2 * i] = f0;
-      out[2 * i + 1] = f1;
-    }
-    return out;
   }
 
   // ---------------------------------------------------------------- layers
 
   private List<Claim> claimsOn(int t) {
     List<Claim> list = pending.get(t);
-    if (t == arch.outputTensor() && c.tensorPoly[t].source() == Source.PUBLIC && list.isEmpty()) {
+    if (t == arch.outputTensor() && list.isEmpty()) {
       // the public output of a linear layer: seed a claim the verifier evaluates itself
       Ext[] tau = ch.challenges("output", arch.shape(t).vars());
       list.add(new Claim(tau, Mle.evaluate(publicVec, tau)));
@@ -315,19 +299,19 @@ final class InferenceProver {
     switch (layer) {
       case Layer.Requant r -> {
         Ext[] tau = ch.challenges("requant", arch.shape(t).vars());
-        Ext z = open(c.quotient[t], tau);
-        Ext rem = r.shift() > 0 ? open(c.remainder[t], tau) : Ext.ZERO;
+        Ext z = evalExpr(c.quotientExpr[t], tau);
+        Ext rem = c.remainderExpr[t] != null ? evalExpr(c.remainderExpr[t], tau) : Ext.ZERO;
+        if (r.relu() && t == arch.outputTensor()) {
+          evalExpr(c.reluExpr[t], tau);
+        }
         claimTensor(r.input(), tau, z.mul(1L << r.shift()).add(rem));
       }
       case Layer.Dense d -> proveDense(i, d, claimsOn(t));
       case Layer.Conv2d cv -> proveConv(i, cv, claimsOn(t));
       case Layer.SumPool s -> {
-        Shape os = arch.shape(t);
         for (Claim cl : claimsOn(t)) {
-          for (int dy = 0; dy < 2; dy++) {
-            for (int dx = 0; dx < 2; dx++) {
-              tensorValue(s.input(), new Window(os.logWidth(), os.logHeight(), dx, dy).apply(cl.point()));
-            }
+          for (Window w : windows(arch.shape(t))) {
+            tensorValue(s.input(), w.apply(cl.point()));
           }
         }
       }
@@ -341,10 +325,9 @@ final class InferenceProver {
     }
   }
 
-  /** E = sum_i a^i eq(r_i, .) and the batching challenge a (one claim needs none). */
-  private long[] batchedEq(List<Claim> cls, int vars, Ext[] aOut) {
+  /** E = sum_i a^i eq(r_i, .) with the batching challenge a (one claim needs none). */
+  private long[] batchedEq(List<Claim> cls, int vars) {
     Ext a = cls.size() > 1 ? ch.challenge("batch") : Ext.ONE;
-    aOut[0] = a;
     long[] e = new long[2 << vars];
     Ext s = Ext.ONE;
     for (Claim cl : cls) {
@@ -359,11 +342,9 @@ final class InferenceProver {
 
   private void proveDense(int i, Layer.Dense d, List<Claim> cls) {
     Shape in = arch.shape(d.input());
-    int outVars = arch.shape(i + 1).vars();
-    Ext[] a = new Ext[1];
-    long[] e = batchedEq(cls, outVars, a);
+    long[] e = batchedEq(cls, arch.shape(i + 1).vars());
     for (Claim cl : cls) {
-      open(c.biasPoly[i], cl.point());
+      open(c.biasColumn[i], cl.point());
     }
     int inVars = in.vars();
     int n = in.size();
@@ -374,7 +355,7 @@ final class InferenceProver {
       phys[j] = in.physicalIndexOfFlat(j);
     }
     int outputs = d.outputs();
-    // G[j] = sum_o E[o] W[o][j], split over input columns
+    // G[j] = sum_o E[o] W[o][j]
     Parallel.forRange(
         n,
         (chunk, from, to) -> {
@@ -393,20 +374,12 @@ final class InferenceProver {
             g[2 * phys[j] + 1] = s1;
           }
         });
-    long[] x = Mle.lift(inputField(d.input()), 1 << inVars);
+    long[] x = Mle.lift(fieldTensor(d.input()), 1 << inVars);
     Ext[] rho = SumCheck.proveProduct(ch, g, x, inVars);
     tensorValue(d.input(), rho);
     for (Claim cl : cls) {
-      open(c.weightPoly[i], concat(rho, cl.point()));
+      open(c.weightColumn[i], concat(rho, cl.point()));
     }
-  }
-
-  private long[] inputField(int t) {
-    Poly p = c.tensorPoly[t];
-    if (p == null) {
-      return fieldTensor(t);
-    }
-    return Arrays.copyOfRange(vector(p.source()), p.offset(), p.offset() + (1 << p.vars()));
   }
 
   static Ext[] concat(Ext[] low, Ext[] high) {
@@ -419,10 +392,9 @@ final class InferenceProver {
     Shape in = arch.shape(cv.input());
     Shape out = arch.shape(i + 1);
     ConvGeometry geo = new ConvGeometry(cv, in, out);
-    Ext[] a = new Ext[1];
-    long[] e = batchedEq(cls, out.vars(), a);
+    long[] e = batchedEq(cls, out.vars());
     for (Claim cl : cls) {
-      open(c.biasPoly[i], geo.channelPart(cl.point()));
+      open(c.biasColumn[i], geo.channelPart(cl.point()));
     }
     int[] w = pk.model().weightsView(i);
     int k = cv.kernel();
@@ -463,42 +435,40 @@ final class InferenceProver {
             }
           }
         });
-    long[] x = Mle.lift(inputField(cv.input()), 1 << inVars);
+    long[] x = Mle.lift(fieldTensor(cv.input()), 1 << inVars);
     Ext[] rho = SumCheck.proveProduct(ch, g, x, inVars);
     tensorValue(cv.input(), rho);
     ch.send(new Ext(g[0], g[1]));
-    // H(co, ci, ky, kx) = eq(rho_c, ci) sum_{oy, ox} E(co, oy, ox) eq(rho_y, y) eq(rho_x, x)
     long[] h = geo.kernelWeights(e, rho);
-    long[] kt = Mle.lift(
-        Arrays.copyOfRange(pk.weights(), c.weightPoly[i].offset(), c.weightPoly[i].offset() + (1 << geo.kernelVars())),
-        1 << geo.kernelVars());
+    int kOff = c.weightColumn[i].offset();
+    long[] kt = Mle.lift(Arrays.copyOfRange(pk.weights(), kOff, kOff + (1 << geo.kernelVars())), 1 << geo.kernelVars());
     Ext[] rhoK = SumCheck.proveProduct(ch, kt, h, geo.kernelVars());
-    open(c.weightPoly[i], rhoK);
+    open(c.weightColumn[i], rhoK);
   }
 
   private void proveMaxPool(int t, Layer.MaxPool m) {
     Shape os = arch.shape(t);
     int vars = os.vars();
-    Ext[] tau = ch.challenges("maxpool", vars);
-    long[] eq = Mle.eqTable(tau);
-    long[] mv = Mle.lift(inputField(t), 1 << vars);
-    long[] src = inputField(m.input());
-    long[][] tables = new long[6][];
-    tables[0] = eq;
-    tables[1] = mv;
-    int j = 2;
     Window[] windows = windows(os);
-    for (Window w : windows) {
-      long[] xj = new long[2 << vars];
-      for (int x = 0; x < (1 << vars); x++) {
-        xj[2 * x] = src[w.apply(x)];
-      }
-      tables[j++] = xj;
+    Ext[] tau = ch.challenges("maxpool", vars);
+    evalExpr(c.tensorExpr[t], tau);
+    for (int j = 0; j < 4; j++) {
+      evalExpr(c.tensorExpr[m.input()], windows[j].apply(tau));
+      evalExpr(c.diffExpr[t][j], tau);
     }
-    Ext[] rho = SumCheck.prove(ch, tables, vars, new MaxPoolKernel());
-    open(c.tensorPoly[t], rho);
-    for (Window w : windows) {
-      open(c.tensorPoly[m.input()], w.apply(rho));
+    Ext[] tau2 = ch.challenges("maxpool-product", vars);
+    long[][] tables = new long[5][];
+    tables[0] = Mle.eqTable(tau2);
+    for (int j = 0; j < 4; j++) {
+      long[] d = new long[2 << vars];
+      for (int x = 0; x < (1 << vars); x++) {
+        d[2 * x] = Goldilocks.fromLong(poolDiff(t, j, x));
+      }
+      tables[j + 1] = d;
+    }
+    Ext[] rho = SumCheck.prove(ch, tables, vars, new ProductKernel());
+    for (int j = 0; j < 4; j++) {
+      evalExpr(c.diffExpr[t][j], rho);
     }
   }
 
@@ -513,9 +483,9 @@ final class InferenceProver {
     return out;
   }
 
-  /** eq(tau, x) prod_j (M(x) - X_j(x)): zero exactly when M is one of the window's values. */
-  static final class MaxPoolKernel extends SumCheck.Kernel {
-    MaxPoolKernel() {
+  /** eq(tau, x) D_0(x) D_1(x) D_2(x) D_3(x): zero everywhere exactly when some difference is. */
+  static final class ProductKernel extends SumCheck.Kernel {
+    ProductKernel() {
       super(5);
     }
 
@@ -523,11 +493,9 @@ final class InferenceProver {
     public void accumulate(long[] v, long[] acc, int at) {
       long p0 = v[0];
       long p1 = v[1];
-      for (int j = 0; j < 4; j++) {
-        long d0 = Goldilocks.sub(v[2], v[4 + 2 * j]);
-        long d1 = Goldilocks.sub(v[3], v[5 + 2 * j]);
-        long n0 = Ext.mulC0(p0, p1, d0, d1);
-        p1 = Ext.mulC1(p0, p1, d0, d1);
+      for (int j = 1; j <= 4; j++) {
+        long n0 = Ext.mulC0(p0, p1, v[2 * j], v[2 * j + 1]);
+        p1 = Ext.mulC1(p0, p1, v[2 * j], v[2 * j + 1]);
         p0 = n0;
       }
       acc[at] = Goldilocks.add(acc[at], p0);

@@ -1,8 +1,9 @@
 package dev.verity.zk;
 
 import dev.verity.core.VerificationException;
+import dev.verity.zk.Circuit.Column;
+import dev.verity.zk.Circuit.Expr;
 import dev.verity.zk.Circuit.LookupGroup;
-import dev.verity.zk.Circuit.Poly;
 import dev.verity.zk.Circuit.Source;
 import dev.verity.zk.Circuit.Term;
 import dev.verity.zk.Circuit.Window;
@@ -28,10 +29,10 @@ final class InferenceVerifier {
   private final List<List<EvalClaim>> claims = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
   private final List<List<InferenceProver.Claim>> pending = new ArrayList<>();
 
-  private InferenceVerifier(Statement statement, Proof proof) throws VerificationException {
+  private InferenceVerifier(Statement statement, Proof proof, Circuit circuit) throws VerificationException {
     this.statement = statement;
     this.arch = statement.key().architecture();
-    this.c = new Circuit(arch);
+    this.c = circuit;
     this.publicVec = publicOutput();
     this.ch = new VerifierChannel(ZkInference.transcript(statement), proof.view(), Proof.HEADER);
     for (int t = 0; t < arch.tensorCount(); t++) {
@@ -40,7 +41,7 @@ final class InferenceVerifier {
   }
 
   static void verify(Statement statement, Proof proof) throws VerificationException {
-    new InferenceVerifier(statement, proof).run();
+    new InferenceVerifier(statement, proof, new Circuit(statement.key().architecture())).run();
   }
 
   /** The output in the padded layout, after checking it is in the range the model can produce. */
@@ -50,13 +51,15 @@ final class InferenceVerifier {
     if (y.length != s.size()) {
       throw new VerificationException("statement has " + y.length + " outputs; the model produces " + s.size());
     }
-    long limit = QuantizedModel.MAX_ACCUMULATOR;
+    long lo = -QuantizedModel.MAX_ACCUMULATOR;
+    long hi = QuantizedModel.MAX_ACCUMULATOR;
     if (arch.producer(arch.outputTensor()) instanceof Layer.Requant) {
-      limit = 1L << (arch.activationBits() - 1);
+      lo = -Circuit.HALF;
+      hi = Circuit.HALF - 1;
     }
     long[] v = new long[s.paddedSize()];
     for (int i = 0; i < y.length; i++) {
-      if (y[i] < -limit || y[i] >= limit) {
+      if (y[i] < lo || y[i] > hi) {
         throw new VerificationException("output " + i + " = " + y[i] + " is outside the range the model can produce");
       }
       v[s.physicalIndexOfFlat(i)] = Goldilocks.fromLong(y[i]);
@@ -67,13 +70,13 @@ final class InferenceVerifier {
   private void run() throws VerificationException {
     byte[] witnessRoot = ch.receiveBytes(32);
     verifyLookups();
+    ch.label("input");
+    Ext[] tau = ch.challenges("input", c.inputVars);
+    if (!evalExpr(c.tensorExpr[0], tau).equals(evalExpr(c.inputLimbs, tau))) {
+      throw new VerificationException("committed input does not match its range-checked limbs");
+    }
     for (int i = arch.layers().size() - 1; i >= 0; i--) {
       verifyLayer(i);
-    }
-    for (int t = 0; t < arch.tensorCount(); t++) {
-      if (c.tensorPoly[t] == null && pending.get(t).isEmpty()) {
-        throw new VerificationException("internal: tensor " + t + " was never constrained");
-      }
     }
     ch.label("openings");
     TensorCommitment.verify(ch, c.inputParams(), statement.input().toBytes(), claims.get(Source.INPUT.ordinal()));
@@ -87,32 +90,34 @@ final class InferenceVerifier {
 
   // ---------------------------------------------------------------- claims
 
-  private Ext open(Poly p, Ext[] point) throws VerificationException {
-    if (p.source() == Source.PUBLIC) {
+  private Ext open(Column col, Ext[] point) throws VerificationException {
+    if (col.source() == Source.PUBLIC) {
       return Mle.evaluate(publicVec, point);
     }
     Ext v = ch.receive();
-    claims.get(p.source().ordinal()).add(new EvalClaim(p.offset(), point, v));
+    claims.get(col.source().ordinal()).add(new EvalClaim(col.offset(), point, v));
+    return v;
+  }
+
+  private Ext evalExpr(Expr e, Ext[] point) throws VerificationException {
+    Ext v = Ext.ofLong(e.constant());
+    for (Term term : e.terms()) {
+      v = v.add(open(term.column(), point).mul(Goldilocks.fromLong(term.coefficient())));
+    }
     return v;
   }
 
   private void claimTensor(int t, Ext[] point, Ext value) throws VerificationException {
-    Poly p = c.tensorPoly[t];
-    if (p == null) {
+    if (c.tensorExpr[t] == null) {
       pending.get(t).add(new InferenceProver.Claim(point, value));
-    } else if (p.source() == Source.PUBLIC) {
-      if (!Mle.evaluate(publicVec, point).equals(value)) {
-        throw new VerificationException("proof does not match the claimed output");
-      }
-    } else {
-      claims.get(p.source().ordinal()).add(new EvalClaim(p.offset(), point, value));
+    } else if (!evalExpr(c.tensorExpr[t], point).equals(value)) {
+      throw new VerificationException("tensor " + t + " does not match the layer reading it");
     }
   }
 
   private Ext tensorValue(int t, Ext[] point) throws VerificationException {
-    Poly p = c.tensorPoly[t];
-    if (p != null) {
-      return open(p, point);
+    if (c.tensorExpr[t] != null) {
+      return evalExpr(c.tensorExpr[t], point);
     }
     Ext v = ch.receive();
     pending.get(t).add(new InferenceProver.Claim(point, v));
@@ -125,37 +130,35 @@ final class InferenceVerifier {
     ch.label("lookups");
     Ext beta = ch.challenge("lookup-beta");
     Ext alpha = ch.challenge("lookup-alpha");
+    Ext beta2 = beta.square();
+    Ext beta3 = beta2.mul(beta);
     int n = c.lookupVars;
     FractionSum.LeafClaim leaf = FractionSum.verify(ch, n + 1);
     Ext[] point = leaf.point();
     Ext side = point[n];
     Ext[] rest = Arrays.copyOf(point, n);
-    Ext m = open(c.multiplicities, Arrays.copyOf(rest, c.tableVars));
-    // m lives on the first 2^tableVars entries of the table side
-    Ext mExt = m;
-    for (int i = c.tableVars; i < n; i++) {
-      mExt = mExt.mul(Ext.ONE.sub(rest[i]));
+    Ext m = open(c.multiplicities, Arrays.copyOf(rest, Circuit.TABLE_VARS));
+    // the multiplicities occupy the first 2^TABLE_VARS rows of the table side
+    for (int i = Circuit.TABLE_VARS; i < n; i++) {
+      m = m.mul(Ext.ONE.sub(rest[i]));
     }
     Ext f = Ext.ZERO;
-    Ext beta2 = beta.square();
     for (LookupGroup g : c.lookups) {
       Ext[] local = Arrays.copyOf(rest, g.vars());
-      Ext value = Ext.ofLong(g.constant());
-      for (Term term : g.xTerms()) {
-        Ext v = open(term.poly(), term.window() == null ? local : term.window().apply(local));
-        value = value.add(v.mul(Goldilocks.fromLong(term.coefficient())));
+      Ext value = evalExpr(g.x(), local);
+      if (g.y() != null) {
+        value = value.add(beta.mul(evalExpr(g.y(), local)));
       }
-      if (g.yTerm() != null) {
-        value = value.add(beta.mul(open(g.yTerm().poly(), local)));
+      if (g.w() != null) {
+        value = value.add(beta2.mul(evalExpr(g.w(), local)));
       }
-      value = value.add(beta2.mul(g.tag()));
+      value = value.add(beta3.mul(g.tag()));
       Ext select = Mle.eqAt(Arrays.copyOfRange(rest, g.vars(), n), (long) g.offset() >>> g.vars());
       f = f.add(select.mul(value));
     }
-    Ext table = c.tableAt(Arrays.copyOf(rest, c.tableVars), beta);
-    Ext one = Ext.ONE;
-    Ext expectedP = one.sub(side).add(side.mul(mExt.neg()));
-    Ext expectedQ = one.sub(side).mul(alpha.sub(f)).add(side.mul(alpha.sub(table)));
+    Ext table = Circuit.tableAt(Arrays.copyOf(rest, Circuit.TABLE_VARS), beta);
+    Ext expectedP = Ext.ONE.sub(side).sub(side.mul(m));
+    Ext expectedQ = Ext.ONE.sub(side).mul(alpha.sub(f)).add(side.mul(alpha.sub(table)));
     if (!expectedP.equals(leaf.p()) || !expectedQ.equals(leaf.q())) {
       throw new VerificationException("lookup argument does not match the committed values");
     }
@@ -165,7 +168,7 @@ final class InferenceVerifier {
 
   private List<InferenceProver.Claim> claimsOn(int t) {
     List<InferenceProver.Claim> list = pending.get(t);
-    if (t == arch.outputTensor() && c.tensorPoly[t].source() == Source.PUBLIC && list.isEmpty()) {
+    if (t == arch.outputTensor() && list.isEmpty()) {
       Ext[] tau = ch.challenges("output", arch.shape(t).vars());
       list.add(new InferenceProver.Claim(tau, Mle.evaluate(publicVec, tau)));
     }
@@ -179,20 +182,22 @@ final class InferenceVerifier {
     switch (layer) {
       case Layer.Requant r -> {
         Ext[] tau = ch.challenges("requant", arch.shape(t).vars());
-        Ext z = open(c.quotient[t], tau);
-        Ext rem = r.shift() > 0 ? open(c.remainder[t], tau) : Ext.ZERO;
+        Ext z = evalExpr(c.quotientExpr[t], tau);
+        Ext rem = c.remainderExpr[t] != null ? evalExpr(c.remainderExpr[t], tau) : Ext.ZERO;
+        if (r.relu() && t == arch.outputTensor()) {
+          if (!evalExpr(c.reluExpr[t], tau).equals(Mle.evaluate(publicVec, tau))) {
+            throw new VerificationException("proof does not match the claimed output");
+          }
+        }
         claimTensor(r.input(), tau, z.mul(1L << r.shift()).add(rem));
       }
       case Layer.Dense d -> verifyDense(i, d, claimsOn(t));
       case Layer.Conv2d cv -> verifyConv(i, cv, claimsOn(t));
       case Layer.SumPool s -> {
-        Shape os = arch.shape(t);
         for (InferenceProver.Claim cl : claimsOn(t)) {
           Ext sum = Ext.ZERO;
-          for (int dy = 0; dy < 2; dy++) {
-            for (int dx = 0; dx < 2; dx++) {
-              sum = sum.add(tensorValue(s.input(), new Window(os.logWidth(), os.logHeight(), dx, dy).apply(cl.point())));
-            }
+          for (Window w : InferenceProver.windows(arch.shape(t))) {
+            sum = sum.add(tensorValue(s.input(), w.apply(cl.point())));
           }
           if (!sum.equals(cl.value())) {
             throw new VerificationException("sum pooling " + i + " does not add up");
@@ -218,7 +223,7 @@ final class InferenceVerifier {
     Ext target = Ext.ZERO;
     Ext s = Ext.ONE;
     for (InferenceProver.Claim cl : cls) {
-      Ext b = open(c.biasPoly[i], cl.point());
+      Ext b = open(c.biasColumn[i], cl.point());
       target = target.add(s.mul(cl.value().sub(b)));
       s = s.mul(a);
     }
@@ -228,7 +233,7 @@ final class InferenceVerifier {
     Ext wsum = Ext.ZERO;
     s = Ext.ONE;
     for (InferenceProver.Claim cl : cls) {
-      wsum = wsum.add(s.mul(open(c.weightPoly[i], InferenceProver.concat(red.point(), cl.point()))));
+      wsum = wsum.add(s.mul(open(c.weightColumn[i], InferenceProver.concat(red.point(), cl.point()))));
       s = s.mul(a);
     }
     if (!x.mul(wsum).equals(red.value())) {
@@ -244,7 +249,7 @@ final class InferenceVerifier {
     Ext s = Ext.ONE;
     List<Ext[]> points = new ArrayList<>();
     for (InferenceProver.Claim cl : cls) {
-      Ext b = open(c.biasPoly[i], geo.channelPart(cl.point()));
+      Ext b = open(c.biasColumn[i], geo.channelPart(cl.point()));
       target = target.add(s.mul(cl.value().sub(b.mul(geo.validFactor(cl.point())))));
       s = s.mul(a);
       points.add(cl.point());
@@ -256,7 +261,7 @@ final class InferenceVerifier {
       throw new VerificationException("convolution " + i + " does not match its input");
     }
     SumCheck.Reduction redK = SumCheck.verify(ch, g, geo.kernelVars(), 2);
-    Ext k = open(c.weightPoly[i], redK.point());
+    Ext k = open(c.weightColumn[i], redK.point());
     Ext h = geo.kernelWeightsAt(points, a, red.point(), redK.point());
     if (!k.mul(h).equals(redK.value())) {
       throw new VerificationException("convolution " + i + " does not match its weights");
@@ -265,12 +270,21 @@ final class InferenceVerifier {
 
   private void verifyMaxPool(int t, Layer.MaxPool m) throws VerificationException {
     Shape os = arch.shape(t);
+    Window[] windows = InferenceProver.windows(os);
     Ext[] tau = ch.challenges("maxpool", os.vars());
+    Ext max = evalExpr(c.tensorExpr[t], tau);
+    for (int j = 0; j < 4; j++) {
+      Ext x = evalExpr(c.tensorExpr[m.input()], windows[j].apply(tau));
+      Ext d = evalExpr(c.diffExpr[t][j], tau);
+      if (!max.sub(x).equals(d)) {
+        throw new VerificationException("max pooling " + (t - 1) + " differences do not match its input");
+      }
+    }
+    Ext[] tau2 = ch.challenges("maxpool-product", os.vars());
     SumCheck.Reduction red = SumCheck.verify(ch, Ext.ZERO, os.vars(), 5);
-    Ext mv = open(c.tensorPoly[t], red.point());
-    Ext prod = Mle.eq(tau, red.point());
-    for (Window w : InferenceProver.windows(os)) {
-      prod = prod.mul(mv.sub(open(c.tensorPoly[m.input()], w.apply(red.point()))));
+    Ext prod = Mle.eq(tau2, red.point());
+    for (int j = 0; j < 4; j++) {
+      prod = prod.mul(evalExpr(c.diffExpr[t][j], red.point()));
     }
     if (!prod.equals(red.value())) {
       throw new VerificationException("max pooling " + (t - 1) + " output is not the maximum of its window");

@@ -35,8 +35,8 @@ public sealed interface Layer {
   }
 
   /**
-   * Rescaling with an optional ReLU: z = floor(x / 2^shift), output relu(z) or z. z must lie in
-   * the activation range [-2^(bits-1), 2^(bits-1)); inference fails otherwise.
+   * Rescaling with an optional ReLU: z = floor(x / 2^shift) (shift 0..24), output relu(z) or z. z
+   * must be an int16; inference fails otherwise.
    */
   record Requant(int input, int shift, boolean relu) implements Layer {
     @Override

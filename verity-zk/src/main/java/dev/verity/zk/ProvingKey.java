@@ -60,7 +60,7 @@ public final class ProvingKey {
         int inVars = in.vars();
         int n = in.size();
         int[] wt = model.weightsView(i);
-        int base = c.weightPoly[i].offset();
+        int base = c.weightColumn[i].offset();
         for (int o = 0; o < d.outputs(); o++) {
           for (int j = 0; j < n; j++) {
             w[base + (o << inVars) + in.physicalIndexOfFlat(j)] = Goldilocks.fromLong(wt[o * n + j]);
@@ -68,7 +68,7 @@ public final class ProvingKey {
         }
         long[] b = model.biasView(i);
         for (int o = 0; o < d.outputs(); o++) {
-          w[c.biasPoly[i].offset() + o] = Goldilocks.fromLong(b[o]);
+          w[c.biasColumn[i].offset() + o] = Goldilocks.fromLong(b[o]);
         }
       } else if (l instanceof Layer.Conv2d cv) {
         Shape in = arch.shape(cv.input());
@@ -76,7 +76,7 @@ public final class ProvingKey {
         int kp = 1 << Shape.log2Ceil(k);
         int cip = in.paddedChannels();
         int[] wt = model.weightsView(i);
-        int base = c.weightPoly[i].offset();
+        int base = c.weightColumn[i].offset();
         for (int co = 0; co < cv.outChannels(); co++) {
           for (int ci = 0; ci < in.channels(); ci++) {
             for (int ky = 0; ky < k; ky++) {
@@ -89,7 +89,7 @@ public final class ProvingKey {
         }
         long[] b = model.biasView(i);
         for (int co = 0; co < cv.outChannels(); co++) {
-          w[c.biasPoly[i].offset() + co] = Goldilocks.fromLong(b[co]);
+          w[c.biasColumn[i].offset() + co] = Goldilocks.fromLong(b[co]);
         }
       }
     }

@@ -11,10 +11,10 @@ import java.util.Objects;
  * output a proof attests.
  *
  * <p>Quantization: weights are int16 values (int8 models are a special case), biases are integers
- * at the accumulator's scale, activations are signed integers of {@code activationBits} bits. A
+ * at the accumulator's scale, activations are int16 ({@link Architecture#ACTIVATION_BITS}). A
  * layer's real-valued scale is the product of its input and weight scales; a {@link
  * Layer.Requant} divides by a power of two (floor) to return to the activation scale. Inputs must
- * lie in [-2^(bits-1), 2^(bits-1)). Inference fails with {@link ArithmeticException} when a
+ * lie in [-2^15, 2^15). Inference fails with {@link ArithmeticException} when a
  * rescaled value leaves that range (choose larger shifts).
  *
  * <p>Instances are immutable and validated: the {@link Architecture} is well formed, weights are in
@@ -39,8 +39,8 @@ public final class QuantizedModel {
   }
 
   /** Starts a model whose input has the given shape. */
-  public static Builder builder(Cid cid, int activationBits, Shape input) {
-    return new Builder(cid, activationBits, input);
+  public static Builder builder(Cid cid, Shape input) {
+    return new Builder(cid, input);
   }
 
   public Cid cid() {
@@ -103,7 +103,7 @@ public final class QuantizedModel {
   private void checkParameters() {
     List<Layer> layers = architecture.layers();
     long[] bound = new long[architecture.tensorCount()];
-    bound[0] = 1L << (architecture.activationBits() - 1);
+    bound[0] = 1L << (Architecture.ACTIVATION_BITS - 1);
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       long b =
@@ -118,7 +118,7 @@ public final class QuantizedModel {
             }
             case Layer.Requant r -> {
               requireNoParameters(i);
-              yield 1L << (architecture.activationBits() - 1);
+              yield 1L << (Architecture.ACTIVATION_BITS - 1);
             }
             case Layer.MaxPool m -> {
               requireNoParameters(i);
@@ -180,15 +180,13 @@ public final class QuantizedModel {
   /** Collects layers and their weights; {@link #build} validates everything. */
   public static final class Builder {
     private final Cid cid;
-    private final int bits;
     private final Shape input;
     private final List<Layer> layers = new ArrayList<>();
     private final List<int[]> weights = new ArrayList<>();
     private final List<long[]> biases = new ArrayList<>();
 
-    private Builder(Cid cid, int bits, Shape input) {
+    private Builder(Cid cid, Shape input) {
       this.cid = Objects.requireNonNull(cid, "a model needs the CID it was derived from");
-      this.bits = bits;
       this.input = Objects.requireNonNull(input);
     }
 
@@ -235,7 +233,7 @@ public final class QuantizedModel {
     }
 
     public QuantizedModel build() {
-      Architecture a = new Architecture(bits, input, layers);
+      Architecture a = new Architecture(input, layers);
       return new QuantizedModel(cid, a, weights.toArray(new int[0][]), biases.toArray(new long[0][]));
     }
   }

@@ -27,13 +27,13 @@ final class Trace {
     if (input.length != inShape.size()) {
       throw new IllegalArgumentException("input needs " + inShape.size() + " values (" + inShape + "), got " + input.length);
     }
-    long limit = 1L << (arch.activationBits() - 1);
+    long limit = 1L << (Architecture.ACTIVATION_BITS - 1);
     Trace t = new Trace(model);
     long[] x = new long[inShape.paddedSize()];
     for (int i = 0; i < input.length; i++) {
       if (input[i] < -limit || input[i] >= limit) {
         throw new IllegalArgumentException(
-            "input value " + input[i] + " at " + i + " is outside the " + arch.activationBits() + "-bit activation range");
+            "input value " + input[i] + " at " + i + " is outside the " + Architecture.ACTIVATION_BITS + "-bit activation range");
       }
       x[inShape.physicalIndexOfFlat(i)] = input[i];
     }
@@ -75,12 +75,12 @@ final class Trace {
         long[] x = values[r.input()];
         long[] z = new long[x.length];
         long[] rem = new long[x.length];
-        long limit = 1L << (arch.activationBits() - 1);
+        long limit = 1L << (Architecture.ACTIVATION_BITS - 1);
         for (int i = 0; i < x.length; i++) {
           long q = x[i] >> r.shift();
           if (q < -limit || q >= limit) {
             throw new ArithmeticException(
-                "rescaled value " + q + " of layer " + (out - 1) + " leaves the " + arch.activationBits()
+                "rescaled value " + q + " of layer " + (out - 1) + " leaves the " + Architecture.ACTIVATION_BITS
                     + "-bit activation range; increase its shift");
           }
           z[i] = q;

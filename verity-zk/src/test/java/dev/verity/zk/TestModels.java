@@ -40,7 +40,7 @@ final class TestModels {
   /** in -> hidden (ReLU) -> out, 8-bit activations. */
   static QuantizedModel mlp(long seed, int in, int hidden, int out) {
     Random rnd = new Random(seed);
-    var b = QuantizedModel.builder(cid("mlp-" + seed), 8, Shape.vector(in));
+    var b = QuantizedModel.builder(cid("mlp-" + seed), Shape.vector(in));
     int h = b.dense(0, hidden, weights(rnd, hidden * in, 15), bias(rnd, hidden, 100));
     h = b.requant(h, 8, true);
     int o = b.dense(h, out, weights(rnd, out * hidden, 15), bias(rnd, out, 100));
@@ -51,7 +51,7 @@ final class TestModels {
   /** A small CNN with every layer type: conv, relu, max pool, avg pool, add, dense. */
   static QuantizedModel cnn(long seed) {
     Random rnd = new Random(seed);
-    var b = QuantizedModel.builder(cid("cnn-" + seed), 8, new Shape(2, 8, 12));
+    var b = QuantizedModel.builder(cid("cnn-" + seed), new Shape(2, 8, 12));
     int c1 = b.conv2d(0, 3, 3, 1, 1, weights(rnd, 3 * 2 * 9, 10), bias(rnd, 3, 50));
     int r1 = b.requant(c1, 6, true);
     int p1 = b.maxPool(r1);
