@@ -35,21 +35,7 @@ public final class Architecture {
       throw new IllegalArgumentException("a model needs 1.." + MAX_LAYERS + " layers, got " + layers.size());
     }
     this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
-    List<Shape> s = new ArrayList<>();
-    List<Boolean> committed = new ArrayList<>();
-    s.add(input);
-    committed.add(true);
-    for (int i = 0; i < layers.size(); i++) {
-      Layer l = layers.get(i);
-      for (int t : l.inputs()) {
-        if (t < 0 || t > i) {
-          throw new IllegalArgumentException("layer " + i + " reads tensor " + t + ", but only tensors 0.." + i + " exist");
-        }
-      }
-      Shape out = outputShape(l, s, committed, i);
-      s.add(out);
-      committed.add(l instanceof Layer.Requant || l instanceof Layer.MaxPool);
-    }
+    List<Shape> s = deriveShapes(input, layers);
     boolean[] used = new boolean[s.size()];
     for (Layer l : layers) {
       for (int t : l.inputs()) {
@@ -64,7 +50,26 @@ public final class Architecture {
     this.shapes = Collections.unmodifiableList(s);
   }
 
-  private Shape outputShape(Layer l, List<Shape> s, List<Boolean> committed, int i) {
+  /** Every tensor's shape, validating each layer against what it reads. */
+  static List<Shape> deriveShapes(Shape input, List<Layer> layers) {
+    List<Shape> s = new ArrayList<>();
+    List<Boolean> committed = new ArrayList<>();
+    s.add(input);
+    committed.add(true);
+    for (int i = 0; i < layers.size(); i++) {
+      Layer l = layers.get(i);
+      for (int t : l.inputs()) {
+        if (t < 0 || t > i) {
+          throw new IllegalArgumentException("layer " + i + " reads tensor " + t + ", but only tensors 0.." + i + " exist");
+        }
+      }
+      s.add(outputShape(l, s, committed, i));
+      committed.add(l instanceof Layer.Requant || l instanceof Layer.MaxPool);
+    }
+    return s;
+  }
+
+  private static Shape outputShape(Layer l, List<Shape> s, List<Boolean> committed, int i) {
     return switch (l) {
       case Layer.Dense d -> {
         if (d.outputs() < 1) {

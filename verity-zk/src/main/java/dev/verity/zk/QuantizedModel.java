@@ -195,6 +195,11 @@ public final class QuantizedModel {
       return layers.size();
     }
 
+    /** The shape of a tensor produced so far (checks the layers up to it). */
+    public Shape shapeOf(int tensor) {
+      return Architecture.deriveShapes(input, layers.subList(0, tensor)).get(tensor);
+    }
+
     private int push(Layer l, int[] w, long[] b) {
       layers.add(l);
       weights.add(w == null ? null : w.clone());
