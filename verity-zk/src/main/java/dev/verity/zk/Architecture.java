@@ -25,6 +25,8 @@ public final class Architecture {
   public static final int MAX_SHIFT = 24;
   /** Upper bound on layers, so hostile encodings cannot request unbounded work. */
   public static final int MAX_LAYERS = 256;
+  /** Upper bound on the padded size of all tensors together. */
+  public static final long MAX_TOTAL_SIZE = 1L << 25;
 
   private final List<Layer> layers;
   private final List<Shape> shapes;
@@ -46,6 +48,13 @@ public final class Architecture {
       if (!used[t]) {
         throw new IllegalArgumentException("tensor " + t + " is never used; only the last tensor may be the output");
       }
+    }
+    long total = 0;
+    for (Shape sh : s) {
+      total += sh.paddedSize();
+    }
+    if (total > MAX_TOTAL_SIZE) {
+      throw new IllegalArgumentException("model tensors total " + total + " padded values, more than " + MAX_TOTAL_SIZE);
     }
     this.shapes = Collections.unmodifiableList(s);
   }
