@@ -44,6 +44,18 @@ final class InferenceVerifier {
     new InferenceVerifier(statement, proof, new Circuit(statement.key().architecture())).run();
   }
 
+  /**
+   * Verifies and returns how many proof bytes precede the commitment openings: the messages whose
+   * values depend on private data in the clear (see docs/ZK.md, "What is hidden").
+   */
+  static int revealedBytes(Statement statement, Proof proof) throws VerificationException {
+    InferenceVerifier v = new InferenceVerifier(statement, proof, new Circuit(statement.key().architecture()));
+    v.run();
+    return v.openingsStart - Proof.HEADER - 32;
+  }
+
+  private int openingsStart;
+
   /** The output in the padded layout, after checking it is in the range the model can produce. */
   private long[] publicOutput() throws VerificationException {
     Shape s = arch.outputShape();
@@ -78,6 +90,7 @@ final class InferenceVerifier {
     for (int i = arch.layers().size() - 1; i >= 0; i--) {
       verifyLayer(i);
     }
+    openingsStart = ch.position();
     ch.label("openings");
     TensorCommitment.verify(ch, c.inputParams(), statement.input().toBytes(), claims.get(Source.INPUT.ordinal()));
     TensorCommitment.verify(ch, c.witnessParams(), witnessRoot, claims.get(Source.WITNESS.ordinal()));

@@ -108,6 +108,11 @@ public final class VerifierChannel {
     transcript.absorbLabel(label);
   }
 
+  /** The offset of the next unread byte. */
+  public int position() {
+    return pos;
+  }
+
   /** Rejects a proof with bytes left after the last message. */
   public void finish() throws VerificationException {
     if (pos != in.length) {

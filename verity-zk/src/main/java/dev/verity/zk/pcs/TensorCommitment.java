@@ -31,11 +31,11 @@ import java.util.List;
  *
  * <p><b>Hiding.</b> With {@code hiding}, the polynomial gets one more top variable whose upper half
  * is a uniformly random mask over the used rows. The batching sum-check binds that variable first,
- * so every later message (round polynomials, u, u', the final value) is a function of (1-r) w + r
- * R, which is uniform; the random coefficients make the opened columns uniform (at most
- * randomCoeffs columns are opened); leaves are salted so unopened columns stay hidden. What remains
- * visible is the first round polynomial, which depends only on the batched claim (already known)
- * and the mask.
+ * so every later message (round polynomials, u, the final value) is a function of (1-r) w + r R,
+ * which is uniform; one more committed random row, outside the polynomial, masks u'; the random
+ * coefficients make the opened columns uniform (at most randomCoeffs columns are opened); leaves
+ * are salted so unopened columns stay hidden. What remains visible is the first round polynomial,
+ * which depends only on the batched claim (already known) and the mask.
  *
  * <p><b>Soundness.</b> With rate rho = (cols + randomCoeffs) / codeLength and unique-decoding
  * distance delta = (1 - rho) / 2, each opened column catches a cheating prover with probability
@@ -122,14 +122,21 @@ public final class TensorCommitment {
       return 1 << (vars - logCols);
     }
 
+    /**
+     * Committed rows: the used data rows; when hiding, also the mask rows and one random row that
+     * masks the proximity combination and is not part of the polynomial.
+     */
     public int committedRows() {
-      return hiding ? 2 * usedRows() : usedRows();
+      return hiding ? 2 * usedRows() + 1 : usedRows();
     }
 
-    /** The logical row index of the i-th committed row. */
+    /** The logical row index of the i-th committed row, or -1 for the proximity mask row. */
     int rowIndex(int i) {
       int used = usedRows();
-      return i < used ? i : maskRowStart() + (i - used);
+      if (i < used) {
+        return i;
+      }
+      return i < 2 * used ? maskRowStart() + (i - used) : -1;
     }
 
     int leafBytes() {
@@ -192,7 +199,14 @@ public final class TensorCommitment {
     }
     long[] coeffs = new long[rows * msgLen];
     for (int i = 0; i < rows; i++) {
-      System.arraycopy(extended, p.rowIndex(i) * k, coeffs, i * msgLen, k);
+      int r = p.rowIndex(i);
+      if (r >= 0) {
+        System.arraycopy(extended, r * k, coeffs, i * msgLen, k);
+      } else {
+        for (int j = 0; j < k; j++) {
+          coeffs[i * msgLen + j] = random.nextElement();
+        }
+      }
       for (int j = k; j < msgLen; j++) {
         coeffs[i * msgLen + j] = random.nextElement();
       }
@@ -286,7 +300,9 @@ public final class TensorCommitment {
     for (int i = 0; i < rows; i++) {
       int r = p.rowIndex(i);
       accumulateRow(up, c.coeffs, i * msgLen, msgLen, g);
-      accumulateRow(ue, c.coeffs, i * msgLen, msgLen, new Ext(eqRows[2 * r], eqRows[2 * r + 1]));
+      if (r >= 0) {
+        accumulateRow(ue, c.coeffs, i * msgLen, msgLen, new Ext(eqRows[2 * r], eqRows[2 * r + 1]));
+      }
       g = g.mul(gamma);
     }
     ch.sendInterleaved(up, 0, msgLen);
@@ -375,8 +391,10 @@ public final class TensorCommitment {
     Ext g = Ext.ONE;
     for (int i = 0; i < rows; i++) {
       int r = p.rowIndex(i);
-      rowWeightsE[2 * i] = eqRows[2 * r];
-      rowWeightsE[2 * i + 1] = eqRows[2 * r + 1];
+      if (r >= 0) {
+        rowWeightsE[2 * i] = eqRows[2 * r];
+        rowWeightsE[2 * i + 1] = eqRows[2 * r + 1];
+      }
       rowWeightsP[2 * i] = g.c0();
       rowWeightsP[2 * i + 1] = g.c1();
       g = g.mul(gamma);
