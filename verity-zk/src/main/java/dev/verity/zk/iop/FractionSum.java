@@ -23,30 +23,79 @@ public final class FractionSum {
   /** The claim left at the leaves: p~(point) and q~(point). */
   public record LeafClaim(Ext[] point, Ext p, Ext q) {}
 
-  private static final class LayerKernel extends SumCheck.Kernel {
-    private final long l0;
-    private final long l1;
-
-    LayerKernel(Ext lambda) {
-      super(3);
-      l0 = lambda.c0();
-      l1 = lambda.c1();
+  /**
+   * One layer's sum-check: sum_x eq(x) (p0 q1 + p1 q0 + lambda q0 q1)(x), degree 3, on five
+   * interleaved tables that are folded in place. Same messages as {@link SumCheck#prove} with the
+   * corresponding kernel, written out because it dominates the lookup argument's cost.
+   */
+  private static Ext[] layerSumCheck(
+      ProverChannel ch, long[] eq, long[] p0, long[] p1, long[] q0, long[] q1, int vars, Ext lambda) {
+    long l0 = lambda.c0();
+    long l1 = lambda.c1();
+    Ext[] point = new Ext[vars];
+    for (int round = 0; round < vars; round++) {
+      int half = 1 << (vars - 1 - round);
+      int chunks = Parallel.chunks(half);
+      long[][] partial = new long[chunks][6];
+      Parallel.forRange(
+          half,
+          (c, from, to) -> {
+            long[] acc = partial[c];
+            long[] v = new long[10];
+            long[] d = new long[10];
+            long[][] t = {eq, p0, p1, q0, q1};
+            for (int i = from; i < to; i++) {
+              for (int k = 0; k < 5; k++) {
+                long[] tk = t[k];
+                long lo0 = tk[2 * i];
+                long lo1 = tk[2 * i + 1];
+                v[2 * k] = lo0;
+                v[2 * k + 1] = lo1;
+                d[2 * k] = Goldilocks.sub(tk[2 * (i + half)], lo0);
+                d[2 * k + 1] = Goldilocks.sub(tk[2 * (i + half) + 1], lo1);
+              }
+              term(v, l0, l1, acc, 0);
+              // t = 2 and t = 3: lo + t (hi - lo)
+              for (int k = 0; k < 10; k++) {
+                v[k] = Goldilocks.add(v[k], Goldilocks.add(d[k], d[k]));
+              }
+              term(v, l0, l1, acc, 2);
+              for (int k = 0; k < 10; k++) {
+                v[k] = Goldilocks.add(v[k], d[k]);
+              }
+              term(v, l0, l1, acc, 4);
+            }
+          });
+      long[] msg = new long[6];
+      for (long[] part : partial) {
+        for (int k = 0; k < 6; k++) {
+          msg[k] = Goldilocks.add(msg[k], part[k]);
+        }
+      }
+      ch.sendInterleaved(msg, 0, 3);
+      Ext r = ch.challenge("sumcheck");
+      point[vars - 1 - round] = r;
+      Mle.fold(eq, half, r);
+      Mle.fold(p0, half, r);
+      Mle.fold(p1, half, r);
+      Mle.fold(q0, half, r);
+      Mle.fold(q1, half, r);
     }
+    return point;
+  }
 
-    @Override
-    public void accumulate(long[] v, long[] acc, int at) {
-      // v: eq, p0, p1, q0, q1
-      long a0 = Ext.mulC0(v[2], v[3], v[8], v[9]);
-      long a1 = Ext.mulC1(v[2], v[3], v[8], v[9]);
-      long b0 = Ext.mulC0(v[4], v[5], v[6], v[7]);
-      long b1 = Ext.mulC1(v[4], v[5], v[6], v[7]);
-      long q0 = Ext.mulC0(v[6], v[7], v[8], v[9]);
-      long q1 = Ext.mulC1(v[6], v[7], v[8], v[9]);
-      long s0 = Goldilocks.add(Goldilocks.add(a0, b0), Ext.mulC0(q0, q1, l0, l1));
-      long s1 = Goldilocks.add(Goldilocks.add(a1, b1), Ext.mulC1(q0, q1, l0, l1));
-      acc[at] = Goldilocks.add(acc[at], Ext.mulC0(v[0], v[1], s0, s1));
-      acc[at + 1] = Goldilocks.add(acc[at + 1], Ext.mulC1(v[0], v[1], s0, s1));
-    }
+  /** acc[at..at+1] += eq (p0 q1 + p1 q0 + lambda q0 q1) for v = (eq, p0, p1, q0, q1). */
+  private static void term(long[] v, long l0, long l1, long[] acc, int at) {
+    long a0 = Ext.mulC0(v[2], v[3], v[8], v[9]);
+    long a1 = Ext.mulC1(v[2], v[3], v[8], v[9]);
+    long b0 = Ext.mulC0(v[4], v[5], v[6], v[7]);
+    long b1 = Ext.mulC1(v[4], v[5], v[6], v[7]);
+    long q0 = Ext.mulC0(v[6], v[7], v[8], v[9]);
+    long q1 = Ext.mulC1(v[6], v[7], v[8], v[9]);
+    long s0 = Goldilocks.add(Goldilocks.add(a0, b0), Ext.mulC0(q0, q1, l0, l1));
+    long s1 = Goldilocks.add(Goldilocks.add(a1, b1), Ext.mulC1(q0, q1, l0, l1));
+    acc[at] = Goldilocks.add(acc[at], Ext.mulC0(v[0], v[1], s0, s1));
+    acc[at + 1] = Goldilocks.add(acc[at + 1], Ext.mulC1(v[0], v[1], s0, s1));
   }
 
   /**
@@ -97,7 +146,7 @@ public final class FractionSum {
       long[] p1 = java.util.Arrays.copyOfRange(ps[l + 1], 2 * size, 4 * size);
       long[] q0 = java.util.Arrays.copyOfRange(qs[l + 1], 0, 2 * size);
       long[] q1 = java.util.Arrays.copyOfRange(qs[l + 1], 2 * size, 4 * size);
-      Ext[] rho = SumCheck.prove(ch, new long[][] {eq, p0, p1, q0, q1}, l, new LayerKernel(lambda));
+      Ext[] rho = layerSumCheck(ch, eq, p0, p1, q0, q1, l, lambda);
       ch.send(new Ext(p0[0], p0[1]));
       ch.send(new Ext(p1[0], p1[1]));
       ch.send(new Ext(q0[0], q0[1]));
