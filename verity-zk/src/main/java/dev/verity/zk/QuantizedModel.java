@@ -51,14 +51,21 @@ public final class QuantizedModel {
     return architecture;
   }
 
-  /** Weights of dense or convolution layer i (a copy). */
+  /** Weights of dense or convolution layer i (a copy), in the order {@link Layer} documents. */
   public int[] weights(int layer) {
-    return weights[layer].clone();
+    return parametersOf(layer, weights).clone();
   }
 
   /** Biases of dense or convolution layer i (a copy). */
   public long[] bias(int layer) {
-    return biases[layer].clone();
+    return parametersOf(layer, biases).clone();
+  }
+
+  private static <T> T parametersOf(int layer, T[] all) {
+    if (layer < 0 || layer >= all.length || all[layer] == null) {
+      throw new IllegalArgumentException("layer " + layer + " is not a dense or convolution layer");
+    }
+    return all[layer];
   }
 
   int[] weightsView(int layer) {

@@ -21,10 +21,6 @@ public record Statement(VerifyingKey key, InputCommitment input, long[] output) 
     return output.clone();
   }
 
-  long outputAt(int i) {
-    return output[i];
-  }
-
   public Cid modelCid() {
     return key.modelCid();
   }

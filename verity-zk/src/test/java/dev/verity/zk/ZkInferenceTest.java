@@ -26,6 +26,25 @@ class ZkInferenceTest {
   }
 
   @Test
+  void proofIsAboutTheCommitmentTheUserComputed() throws Exception {
+    QuantizedModel model = TestModels.mlp(5, 12, 6, 3);
+    long[] input = TestModels.input(new Random(6), 12, 8);
+    Blinding blinding = Blinding.random();
+    InputCommitment mine = InputCommitment.of(model.architecture(), input, blinding);
+    ProvedInference p = ZkInference.prove(ProvingKey.of(model), input, blinding);
+    org.junit.jupiter.api.Assertions.assertEquals(mine, p.statement().input());
+    p.statement().input().verifyOpening(model.architecture(), input, blinding);
+  }
+
+  @Test
+  void provingFailsCleanlyForInputsOutsideInt16() {
+    QuantizedModel model = TestModels.mlp(5, 12, 6, 3);
+    long[] input = new long[12];
+    input[3] = 1 << 15;
+    assertThrows(IllegalArgumentException.class, () -> ZkInference.prove(model, input, Blinding.random()));
+  }
+
+  @Test
   void rejectsChangedOutput() {
     QuantizedModel model = TestModels.mlp(1, 12, 6, 3);
     long[] input = TestModels.input(new Random(2), 12, 8);

@@ -140,13 +140,4 @@ public final class Mle {
     }
     return t;
   }
-
-  /** sum_i 2^i x_i, the MLE of the index itself, at a point. */
-  public static Ext indexValue(Ext[] point, int from, int count) {
-    Ext acc = Ext.ZERO;
-    for (int j = count - 1; j >= 0; j--) {
-      acc = acc.add(acc).add(point[from + j]);
-    }
-    return acc;
-  }
 }

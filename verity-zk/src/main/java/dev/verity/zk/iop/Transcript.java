@@ -60,11 +60,6 @@ public final class Transcript {
     digest.update(word);
   }
 
-  public void absorbExt(Ext e) {
-    absorbLong(e.c0());
-    absorbLong(e.c1());
-  }
-
   private void absorbLength(int n) {
     absorbLong(n);
   }
@@ -143,10 +138,5 @@ public final class Transcript {
       out[i] = (int) (s.nextWord() & (bound - 1));
     }
     return out;
-  }
-
-  /** The state as of the last challenge drawn. */
-  public byte[] state() {
-    return state.clone();
   }
 }
