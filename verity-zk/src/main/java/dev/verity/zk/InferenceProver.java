@@ -14,7 +14,7 @@ import dev.verity.zk.iop.Mle;
 import dev.verity.zk.iop.Parallel;
 import dev.verity.zk.iop.ProverChannel;
 import dev.verity.zk.iop.SumCheck;
-import dev.verity.zk.pcs.EvalClaim;
+import dev.verity.zk.pcs.LinearClaim;
 import dev.verity.zk.pcs.Prg;
 import dev.verity.zk.pcs.TensorCommitment;
 import java.util.ArrayList;
@@ -32,7 +32,7 @@ final class InferenceProver {
   private long[] witnessVec;
   private long[] publicVec;
   private final long[][] fieldValues;
-  private final List<List<EvalClaim>> claims = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+  private final List<List<LinearClaim>> claims = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
   private final List<List<Claim>> pending = new ArrayList<>();
 
   /** A claim about a virtual tensor's extension at a point. */
@@ -166,7 +166,7 @@ final class InferenceProver {
     Ext v = Mle.evaluate(vector(col.source()), col.offset(), 1 << col.vars(), point);
     if (col.source() != Source.PUBLIC) {
       ch.send(v);
-      claims.get(col.source().ordinal()).add(new EvalClaim(col.offset(), point, v));
+      claims.get(col.source().ordinal()).add(LinearClaim.eval(col.offset(), point, v));
     }
     return v;
   }

@@ -13,7 +13,7 @@ import dev.verity.zk.iop.FractionSum;
 import dev.verity.zk.iop.Mle;
 import dev.verity.zk.iop.SumCheck;
 import dev.verity.zk.iop.VerifierChannel;
-import dev.verity.zk.pcs.EvalClaim;
+import dev.verity.zk.pcs.LinearClaim;
 import dev.verity.zk.pcs.TensorCommitment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +26,7 @@ final class InferenceVerifier {
   private final Architecture arch;
   private final VerifierChannel ch;
   private final long[] publicVec;
-  private final List<List<EvalClaim>> claims = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+  private final List<List<LinearClaim>> claims = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
   private final List<List<InferenceProver.Claim>> pending = new ArrayList<>();
 
   private InferenceVerifier(Statement statement, Proof proof, Circuit circuit) throws VerificationException {
@@ -108,7 +108,7 @@ final class InferenceVerifier {
       return Mle.evaluate(publicVec, point);
     }
     Ext v = ch.receive();
-    claims.get(col.source().ordinal()).add(new EvalClaim(col.offset(), point, v));
+    claims.get(col.source().ordinal()).add(LinearClaim.eval(col.offset(), point, v));
     return v;
   }
 

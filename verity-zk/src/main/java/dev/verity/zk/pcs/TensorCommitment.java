@@ -23,9 +23,10 @@ import java.util.List;
  * Reed-Solomon encoded (polynomial evaluation on a subgroup of size 2^logCodeLength). The
  * commitment is the Merkle root over the encoded columns.
  *
- * <p><b>Open.</b> Any number of evaluation claims on aligned slices are batched: for a random alpha
- * the prover shows sum_x w(x) E(x) = sum_i alpha^i v_i with E = sum_i alpha^i eq(p_i, .) by
- * sum-check, leaving one evaluation w~(rho). That is opened by sending u = eq(rho_row)^T M and, for
+ * <p><b>Open.</b> Any number of {@link LinearClaim}s (evaluations of aligned slices, or inner
+ * products with explicit coefficients) are batched: for a random alpha the prover shows sum_x w(x)
+ * E(x) = sum_i alpha^i v_i, where E holds the claims' weights scaled by alpha^i, by sum-check,
+ * leaving one evaluation w~(rho). That is opened by sending u = eq(rho_row)^T M and, for
  * the proximity test, u' = gamma-combination of all rows; the verifier checks random columns of the
  * encoded matrix against the encodings of u and u'.
  *
@@ -253,34 +254,83 @@ public final class TensorCommitment {
     }
   }
 
-  /** E = sum_i alpha^i eq(p_i, .) on each claim's slice, over 2^totalVars entries. */
-  private static long[] batchWeights(Params p, List<EvalClaim> claims, Ext alpha) {
+  /** E = sum_i alpha^i (the weights of claim i's linear function), over 2^totalVars entries. */
+  private static long[] batchWeights(Params p, List<LinearClaim> claims, Ext alpha) {
     long[] e = new long[2 << p.totalVars()];
     Ext scale = Ext.ONE;
-    for (EvalClaim c : claims) {
-      long[] eq = Mle.eqTable(c.point(), scale);
-      int off = 2 * c.offset();
-      for (int i = 0; i < eq.length; i++) {
-        e[off + i] = Goldilocks.add(e[off + i], eq[i]);
+    for (LinearClaim c : claims) {
+      for (LinearClaim.Part part : c.parts()) {
+        int off = 2 * part.offset();
+        switch (part) {
+          case LinearClaim.Eval ev -> {
+            long[] eq = Mle.eqTable(ev.point(), scale.mul(ev.coefficient()));
+            for (int i = 0; i < eq.length; i++) {
+              e[off + i] = Goldilocks.add(e[off + i], eq[i]);
+            }
+          }
+          case LinearClaim.Dot dot -> {
+            long[] co = dot.view();
+            for (int i = 0; i < co.length / 2; i++) {
+              Ext w = new Ext(co[2 * i], co[2 * i + 1]).mul(scale);
+              e[off + 2 * i] = Goldilocks.add(e[off + 2 * i], w.c0());
+              e[off + 2 * i + 1] = Goldilocks.add(e[off + 2 * i + 1], w.c1());
+            }
+          }
+        }
       }
       scale = scale.mul(alpha);
     }
     return e;
   }
 
-  private static void checkClaims(Params p, List<EvalClaim> claims) {
+  /** E~(rho) for the same weights, in time linear in the claims' explicit coefficients. */
+  private static Ext batchWeightsAt(List<LinearClaim> claims, Ext alpha, Ext[] rho) {
+    Ext total = Ext.ZERO;
+    Ext scale = Ext.ONE;
+    for (LinearClaim c : claims) {
+      Ext claimWeight = Ext.ZERO;
+      for (LinearClaim.Part part : c.parts()) {
+        int len = part.logLength();
+        Ext select = Mle.eqAt(Arrays.copyOfRange(rho, len, rho.length), (long) part.offset() >>> len);
+        Ext[] low = Arrays.copyOfRange(rho, 0, len);
+        Ext local =
+            switch (part) {
+              case LinearClaim.Eval ev -> Mle.eq(ev.point(), low).mul(ev.coefficient());
+              case LinearClaim.Dot dot -> {
+                long[] eq = Mle.eqTable(low);
+                long[] co = dot.view();
+                long s0 = 0;
+                long s1 = 0;
+                for (int i = 0; i < co.length / 2; i++) {
+                  s0 = Goldilocks.add(s0, Ext.mulC0(co[2 * i], co[2 * i + 1], eq[2 * i], eq[2 * i + 1]));
+                  s1 = Goldilocks.add(s1, Ext.mulC1(co[2 * i], co[2 * i + 1], eq[2 * i], eq[2 * i + 1]));
+                }
+                yield new Ext(s0, s1);
+              }
+            };
+        claimWeight = claimWeight.add(local.mul(select));
+      }
+      total = total.add(claimWeight.mul(scale));
+      scale = scale.mul(alpha);
+    }
+    return total;
+  }
+
+  private static void checkClaims(Params p, List<LinearClaim> claims) {
     if (claims.isEmpty()) {
       throw new IllegalArgumentException("an opening needs at least one claim");
     }
-    for (EvalClaim c : claims) {
-      if (c.point().length > p.vars() || c.offset() + (1L << c.point().length) > (1L << p.vars())) {
-        throw new IllegalArgumentException("claim slice lies outside the committed domain");
+    for (LinearClaim c : claims) {
+      for (LinearClaim.Part part : c.parts()) {
+        if (part.logLength() > p.vars() || part.offset() + (1L << part.logLength()) > (1L << p.vars())) {
+          throw new IllegalArgumentException("claim slice lies outside the committed domain");
+        }
       }
     }
   }
 
   /** Proves all claims (which must hold) against the commitment. */
-  public static void open(ProverChannel ch, Committed c, List<EvalClaim> claims) {
+  public static void open(ProverChannel ch, Committed c, List<LinearClaim> claims) {
     Params p = c.params;
     checkClaims(p, claims);
     ch.label("pcs-open");
@@ -342,29 +392,20 @@ public final class TensorCommitment {
    * Verifies that the committed vector satisfies every claim. Throws {@link VerificationException}
    * when the opening does not check out.
    */
-  public static void verify(VerifierChannel ch, Params p, byte[] root, List<EvalClaim> claims)
+  public static void verify(VerifierChannel ch, Params p, byte[] root, List<LinearClaim> claims)
       throws VerificationException {
     checkClaims(p, claims);
     ch.label("pcs-open");
     Ext alpha = ch.challenge("pcs-batch");
     Ext sum = Ext.ZERO;
     Ext scale = Ext.ONE;
-    for (EvalClaim c : claims) {
+    for (LinearClaim c : claims) {
       sum = sum.add(c.value().mul(scale));
       scale = scale.mul(alpha);
     }
     SumCheck.Reduction red = SumCheck.verify(ch, sum, p.totalVars(), 2);
     Ext[] rho = red.point();
-    // E~(rho): each claim's eq on its slice, times eq of the slice selector bits
-    Ext eAtRho = Ext.ZERO;
-    scale = Ext.ONE;
-    for (EvalClaim c : claims) {
-      int len = c.point().length;
-      Ext local = Mle.eq(c.point(), Arrays.copyOfRange(rho, 0, len));
-      Ext select = Mle.eqAt(Arrays.copyOfRange(rho, len, rho.length), (long) c.offset() >>> len);
-      eAtRho = eAtRho.add(local.mul(select).mul(scale));
-      scale = scale.mul(alpha);
-    }
+    Ext eAtRho = batchWeightsAt(claims, alpha, rho);
     int k = p.cols();
     int msgLen = p.messageLength();
     int rows = p.committedRows();

@@ -39,8 +39,8 @@ class TensorCommitmentTest {
   }
 
   /** True claims on random aligned slices of the vector. */
-  private static List<EvalClaim> claims(Random rnd, long[] v, int vars, int count) {
-    List<EvalClaim> out = new ArrayList<>();
+  private static List<LinearClaim> claims(Random rnd, long[] v, int vars, int count) {
+    List<LinearClaim> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       int len = rnd.nextInt(vars + 1);
       int slices = 1 << (vars - len);
@@ -50,18 +50,18 @@ class TensorCommitmentTest {
       for (int j = 0; j < slice.length; j++) {
         slice[j] = offset + j < v.length ? v[offset + j] : 0;
       }
-      out.add(new EvalClaim(offset, point, Mle.evaluate(slice, point)));
+      out.add(LinearClaim.eval(offset, point, Mle.evaluate(slice, point)));
     }
     return out;
   }
 
-  private static byte[] prove(TensorCommitment.Committed c, List<EvalClaim> claims) {
+  private static byte[] prove(TensorCommitment.Committed c, List<LinearClaim> claims) {
     ProverChannel pc = new ProverChannel(new Transcript("pcs-test"));
     TensorCommitment.open(pc, c, claims);
     return pc.toBytes();
   }
 
-  private static void verify(TensorCommitment.Params p, byte[] root, List<EvalClaim> claims, byte[] proof)
+  private static void verify(TensorCommitment.Params p, byte[] root, List<LinearClaim> claims, byte[] proof)
       throws VerificationException {
     VerifierChannel vc = new VerifierChannel(new Transcript("pcs-test"), proof, 0);
     TensorCommitment.verify(vc, p, root, claims);
@@ -76,7 +76,7 @@ class TensorCommitmentTest {
     int len = 1 + rnd.nextInt(1 << vars);
     long[] v = randomVector(rnd, len);
     TensorCommitment.Committed c = TensorCommitment.commit(v, vars, hiding, new Prg(new byte[] {1}, "t"));
-    List<EvalClaim> cl = claims(rnd, v, vars, 1 + rnd.nextInt(4));
+    List<LinearClaim> cl = claims(rnd, v, vars, 1 + rnd.nextInt(4));
     verify(c.params(), c.root(), cl, prove(c, cl));
   }
 
@@ -85,11 +85,11 @@ class TensorCommitmentTest {
     Random rnd = new Random(seed);
     long[] v = randomVector(rnd, 1 << vars);
     TensorCommitment.Committed c = TensorCommitment.commit(v, vars, hiding, new Prg(new byte[] {2}, "t"));
-    List<EvalClaim> cl = claims(rnd, v, vars, 2);
+    List<LinearClaim> cl = claims(rnd, v, vars, 2);
     byte[] proof = prove(c, cl);
-    List<EvalClaim> wrong = new ArrayList<>(cl);
-    EvalClaim first = wrong.get(0);
-    wrong.set(0, new EvalClaim(first.offset(), first.point(), first.value().add(Ext.ONE)));
+    List<LinearClaim> wrong = new ArrayList<>(cl);
+    LinearClaim first = wrong.get(0);
+    wrong.set(0, new LinearClaim(first.parts(), first.value().add(Ext.ONE)));
     assertThrows(VerificationException.class, () -> verify(c.params(), c.root(), wrong, proof));
   }
 
@@ -98,7 +98,7 @@ class TensorCommitmentTest {
     Random rnd = new Random(7);
     long[] v = randomVector(rnd, 200);
     TensorCommitment.Committed c = TensorCommitment.commit(v, 8, true, new Prg(new byte[] {3}, "t"));
-    List<EvalClaim> cl = claims(rnd, v, 8, 3);
+    List<LinearClaim> cl = claims(rnd, v, 8, 3);
     byte[] proof = prove(c, cl);
     for (int i = 0; i < proof.length; i += 1 + proof.length / 400) {
       byte[] bad = proof.clone();
@@ -115,9 +115,35 @@ class TensorCommitmentTest {
     long[] v2 = v.clone();
     v2[5] = Goldilocks.add(v2[5], 1);
     TensorCommitment.Committed c2 = TensorCommitment.commit(v2, 6, false, null);
-    List<EvalClaim> cl = claims(rnd, v, 6, 1);
+    List<LinearClaim> cl = claims(rnd, v, 6, 1);
     byte[] proof = prove(c, cl);
     assertThrows(VerificationException.class, () -> verify(c.params(), c2.root(), cl, proof));
+  }
+
+  @Property(tries = 10)
+  void innerProductAndCombinedClaimsVerify(@ForAll boolean hiding, @ForAll long seed) throws Exception {
+    Random rnd = new Random(seed);
+    int vars = 9;
+    long[] v = randomVector(rnd, 400);
+    TensorCommitment.Committed c = TensorCommitment.commit(v, vars, hiding, new Prg(new byte[] {4}, "t"));
+    // 3 * MLE(v[0..256))(p) + sum_j c_j v[384 + j] for 16 explicit coefficients
+    Ext[] p = randomPoint(rnd, 8);
+    long[] slice = java.util.Arrays.copyOf(v, 256);
+    long[] co = new long[32];
+    Ext dot = Ext.ZERO;
+    for (int j = 0; j < 16; j++) {
+      Ext cj = randomPoint(rnd, 1)[0];
+      co[2 * j] = cj.c0();
+      co[2 * j + 1] = cj.c1();
+      dot = dot.add(cj.mul(v[384 + j]));
+    }
+    Ext value = Mle.evaluate(slice, p).mul(3).add(dot);
+    List<LinearClaim> cl = List.of(new LinearClaim(
+        List.of(new LinearClaim.Eval(0, p, Ext.of(3)), new LinearClaim.Dot(384, 4, co)), value));
+    byte[] proof = prove(c, cl);
+    verify(c.params(), c.root(), cl, proof);
+    List<LinearClaim> wrong = List.of(new LinearClaim(cl.get(0).parts(), value.add(Ext.ONE)));
+    assertThrows(VerificationException.class, () -> verify(c.params(), c.root(), wrong, proof));
   }
 
   @Test
