@@ -14,9 +14,11 @@ import java.util.Set;
  * <p>Activations (the input, and every rescaled value) are int16: a proof checks that each lies in
  * [-2^15, 2^15).
  *
- * <p>Validated on construction: every layer reads existing tensors with fitting shapes, pooling
- * reads even heights and widths, max pooling reads a tensor that proofs commit to (the input, a
- * rescaling or another max pooling), and every tensor but the last is consumed.
+ * <p>Validated on construction: every layer reads existing tensors with fitting shapes; pooling
+ * reads even heights and widths and leaves at least 8 padded values per tensor; dense,
+ * convolution, pooling and add layers read tensors that proofs commit to (the input, a rescaling
+ * or a max pooling); the output of a dense, convolution, sum pooling or add layer is read by
+ * exactly one rescaling, or is the network's output; every tensor but the last is consumed.
  */
 public final class Architecture {
   /** Activations are signed integers of this many bits. */
@@ -38,15 +40,33 @@ public final class Architecture {
     }
     this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
     List<Shape> s = deriveShapes(input, layers);
-    boolean[] used = new boolean[s.size()];
+    int[] uses = new int[s.size()];
     for (Layer l : layers) {
       for (int t : l.inputs()) {
-        used[t] = true;
+        uses[t]++;
       }
     }
     for (int t = 0; t < s.size() - 1; t++) {
-      if (!used[t]) {
+      if (uses[t] == 0) {
         throw new IllegalArgumentException("tensor " + t + " is never used; only the last tensor may be the output");
+      }
+    }
+    for (int i = 0; i < layers.size(); i++) {
+      Layer l = layers.get(i);
+      int t = i + 1;
+      if (!(l instanceof Layer.Requant) && !(l instanceof Layer.MaxPool) && t != s.size() - 1) {
+        boolean rescaled = uses[t] == 1;
+        for (Layer reader : layers) {
+          for (int in : reader.inputs()) {
+            if (in == t && !(reader instanceof Layer.Requant)) {
+              rescaled = false;
+            }
+          }
+        }
+        if (!rescaled) {
+          throw new IllegalArgumentException(
+              "the output of layer " + i + " must be read by exactly one requant (or be the network output)");
+        }
       }
     }
     long total = 0;
@@ -70,6 +90,10 @@ public final class Architecture {
       for (int t : l.inputs()) {
         if (t < 0 || t > i) {
           throw new IllegalArgumentException("layer " + i + " reads tensor " + t + ", but only tensors 0.." + i + " exist");
+        }
+        if (!(l instanceof Layer.Requant) && !committed.get(t)) {
+          throw new IllegalArgumentException(
+              "layer " + i + " reads tensor " + t + ", which is not rescaled; add a requant between them");
         }
       }
       s.add(outputShape(l, s, committed, i));
@@ -106,13 +130,7 @@ public final class Architecture {
         }
         yield s.get(r.input());
       }
-      case Layer.MaxPool m -> {
-        if (!committed.get(m.input())) {
-          throw new IllegalArgumentException(
-              "max pooling " + i + " must read the input, a rescaling or another max pooling; add a requant first");
-        }
-        yield pooled(s.get(m.input()), i);
-      }
+      case Layer.MaxPool m -> pooled(s.get(m.input()), i);
       case Layer.SumPool p -> pooled(s.get(p.input()), i);
       case Layer.Add a -> {
         if (!s.get(a.left()).equals(s.get(a.right()))) {
@@ -128,7 +146,12 @@ public final class Architecture {
     if (in.height() % 2 != 0 || in.width() % 2 != 0) {
       throw new IllegalArgumentException("2x2 pooling " + i + " needs even height and width, got " + in);
     }
-    return new Shape(in.channels(), in.height() / 2, in.width() / 2);
+    Shape out = new Shape(in.channels(), in.height() / 2, in.width() / 2);
+    if (out.logChannels() != in.logChannels()) {
+      throw new IllegalArgumentException(
+          "2x2 pooling " + i + " of " + in + " leaves fewer than 8 values; pool a larger tensor");
+    }
+    return out;
   }
 
   public List<Layer> layers() {

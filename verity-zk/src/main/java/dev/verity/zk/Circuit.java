@@ -1,6 +1,8 @@
 package dev.verity.zk;
 
 import dev.verity.zk.field.Ext;
+import dev.verity.zk.iop.Masking;
+import dev.verity.zk.iop.ZkSumCheck;
 import dev.verity.zk.pcs.TensorCommitment;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -10,12 +12,14 @@ import java.util.List;
  * How a proof of inference is laid out for an architecture; derived identically by prover and
  * verifier from public data.
  *
- * <p>Three committed vectors: the <i>input</i> (the user's hiding input commitment), the
- * <i>witness</i> (per proof, hiding) and the <i>weights</i> (per model, deterministic). Each is a
- * concatenation of power-of-two, aligned <i>columns</i>. The output tensor is public. Every other
- * tensor is either <i>virtual</i> (outputs of dense, convolution, sum pooling and add: claims about
- * it are reduced by sum-checks to claims about the tensors it is computed from) or an affine
- * expression over columns.
+ * <p>Four committed vectors: the <i>input</i> (the user's hiding input commitment: the input and
+ * its mask), the <i>witness</i> (per proof, hiding), the <i>helpers</i> of the lookup argument (per
+ * proof, hiding, committed after the lookup challenges) and the <i>weights</i> (per model,
+ * deterministic). Each holds power-of-two aligned <i>columns</i>. Every private column has a
+ * {@link Masking} mask next to it, so that proofs only ever reveal evaluations of masked
+ * polynomials. The output tensor is public. The outputs of dense, convolution, sum pooling and add
+ * layers are <i>virtual</i>: never committed, they appear only inside the sum-check of the
+ * rescaling that reads them.
  *
  * <p>Activations are int16 and are handled as two 8-bit limbs: a rescaled value z is committed as
  * h, l with z = 256 h + l - 2^15. A ReLU output is committed as s = [z >= 0], sh = s (h - 128) and
@@ -25,6 +29,9 @@ import java.util.List;
  * (x, y, w) with a tag: RANGE (v, 0, 0) for v in [0, 256); HIGH (h, [h >= 128], [h >= 128] (h -
  * 128)); MASK (l, s, s l) for s in {0, 1}. A lookup is encoded as x + beta y + beta^2 w + beta^3
  * tag.
+ *
+ * <p>Every relation is proven by a zero-knowledge sum-check ({@link Check}); each has a committed
+ * masking polynomial in the witness.
  */
 final class Circuit {
   static final int LIMB_BITS = 8;
@@ -40,12 +47,25 @@ final class Circuit {
   enum Source {
     INPUT,
     WITNESS,
+    HELPERS,
     WEIGHTS,
     PUBLIC
   }
 
-  /** A vector slice [offset, offset + 2^vars) read as a multilinear polynomial. */
-  record Column(Source source, int offset, int vars) {}
+  /**
+   * A vector slice [offset, offset + 2^vars) read as a multilinear polynomial, and where its mask
+   * coefficients lie in the same vector (-1 for public and weight columns, which are not masked).
+   */
+  record Column(Source source, int offset, int vars, int maskOffset) {
+    boolean masked() {
+      return maskOffset >= 0;
+    }
+
+    /** log2 of the mask slice's length. */
+    int maskLogLength() {
+      return Shape.log2Ceil(2 * Masking.coefficients(vars));
+    }
+  }
 
   /**
    * Maps a point of a pooled tensor's domain to the corresponding window element of the pooled
@@ -79,12 +99,23 @@ final class Circuit {
       int inH = logOutHeight + 1;
       return (((c << inH) | (2 * oy + dy)) << inW) | (2 * ox + dx);
     }
+
+    static Window[] of(Shape pooled) {
+      Window[] out = new Window[4];
+      int k = 0;
+      for (int dy = 0; dy < 2; dy++) {
+        for (int dx = 0; dx < 2; dx++) {
+          out[k++] = new Window(pooled.logWidth(), pooled.logHeight(), dx, dy);
+        }
+      }
+      return out;
+    }
   }
 
   /** coefficient * column(x). */
   record Term(Column column, long coefficient) {}
 
-  /** constant + sum of terms: an affine function of columns at the same point. */
+  /** constant + sum of terms: an affine function of columns of the same domain. */
   record Expr(long constant, List<Term> terms) {
     static Expr of(Column c) {
       return new Expr(0, List.of(new Term(c, 1)));
@@ -93,6 +124,10 @@ final class Circuit {
     /** 256 hi + lo + constant. */
     static Expr limbs(Column hi, Column lo, long constant) {
       return new Expr(constant, List.of(new Term(hi, LIMB), new Term(lo, 1)));
+    }
+
+    int vars() {
+      return terms.get(0).column().vars();
     }
   }
 
@@ -115,11 +150,26 @@ final class Circuit {
   /** A witness column with its meaning: kind, tensor and limb or window index. */
   record WitnessColumn(Column column, Kind kind, int tensor, int index) {}
 
-  /** Lookups of x + beta y + beta^2 w + beta^3 tag over a slice of the lookup domain. */
-  record LookupGroup(int offset, int vars, int tag, Expr x, Expr y, Expr w) {}
+  /**
+   * Lookups of x + beta y + beta^2 w + beta^3 tag for every point of a domain, with the helper
+   * column 1 / (alpha - lookup) committed as its two coordinates.
+   */
+  record LookupGroup(int vars, int tag, Expr x, Expr y, Expr w, Column helperRe, Column helperIm) {}
+
+  /** What a zero-knowledge sum-check establishes. */
+  enum CheckKind {
+    LOOKUPS,
+    INPUT_LIMBS,
+    REQUANT,
+    MAX_POOL,
+    OUTPUT
+  }
+
+  /** One zero-knowledge sum-check of the protocol, in proof order, with its masking polynomial. */
+  record Check(CheckKind kind, int tensor, int vars, int degree, Column maskPoly) {}
 
   final Architecture arch;
-  /** Tensor t as an expression over columns, or null when virtual. */
+  /** Tensor t as an expression over columns (public for the output), or null when virtual. */
   final Expr[] tensorExpr;
   /** For a rescaling's output t: z = floor(x / 2^shift). */
   final Expr[] quotientExpr;
@@ -131,15 +181,22 @@ final class Circuit {
   final Expr[][] diffExpr;
   /** 256 h + l - 2^15 over the input's limbs. */
   final Expr inputLimbs;
+  final Column inputColumn;
   final Column[] weightColumn;
   final Column[] biasColumn;
   final Column multiplicities;
+  final Column tableHelperRe;
+  final Column tableHelperIm;
   final List<WitnessColumn> witnessColumns;
   final List<LookupGroup> lookups;
+  final List<Check> checks;
   final int lookupVars;
   final int inputVars;
+  final int inputLength;
   final int witnessVars;
   final int witnessLength;
+  final int helperVars;
+  final int helperLength;
   final int weightsVars;
   final int weightsLength;
 
@@ -156,171 +213,269 @@ final class Circuit {
     weightColumn = new Column[layers.size()];
     biasColumn = new Column[layers.size()];
 
-    inputVars = arch.inputShape().vars();
-    tensorExpr[0] = Expr.of(new Column(Source.INPUT, 0, inputVars));
+    // the input commitment: the input and its mask
+    int inVars = arch.inputShape().vars();
+    Allocator input = new Allocator(Source.INPUT);
+    int inSlot = input.masked(inVars);
+    input.place();
+    inputColumn = input.column(inSlot);
+    inputLength = input.length();
+    inputVars = Shape.log2Ceil(inputLength);
+    tensorExpr[0] = Expr.of(inputColumn);
 
     // witness columns, requested in a fixed order and placed largest first
-    Allocator alloc = new Allocator();
-    List<Pending> requested = new ArrayList<>();
-    java.util.function.BiFunction<Kind, int[], Integer> req =
-        (kind, tv) -> {
-          requested.add(new Pending(kind, tv[0], tv[1], alloc.request(tv[2])));
-          return requested.size() - 1;
-        };
-    int ih = req.apply(Kind.INPUT_HIGH, new int[] {0, 0, inputVars});
-    int il = req.apply(Kind.INPUT_LOW, new int[] {0, 0, inputVars});
+    Allocator wit = new Allocator(Source.WITNESS);
+    List<int[]> requested = new ArrayList<>(); // {kind, tensor, index, slot}
+    int ih = request(wit, requested, Kind.INPUT_HIGH, 0, 0, inVars);
+    int il = request(wit, requested, Kind.INPUT_LOW, 0, 0, inVars);
     int[][] slots = new int[n][];
     for (int i = 0; i < layers.size(); i++) {
       int t = i + 1;
       int vars = arch.shape(t).vars();
       Layer l = layers.get(i);
+      List<Integer> s = new ArrayList<>();
       if (l instanceof Layer.Requant r) {
-        List<Integer> s = new ArrayList<>();
         if (r.relu() || t != out) {
-          s.add(req.apply(Kind.HIGH, new int[] {t, 0, vars}));
-          s.add(req.apply(Kind.LOW, new int[] {t, 0, vars}));
+          s.add(request(wit, requested, Kind.HIGH, t, 0, vars));
+          s.add(request(wit, requested, Kind.LOW, t, 0, vars));
         }
         if (r.relu()) {
-          s.add(req.apply(Kind.SIGN, new int[] {t, 0, vars}));
-          s.add(req.apply(Kind.SIGN_HIGH, new int[] {t, 0, vars}));
-          s.add(req.apply(Kind.SIGN_LOW, new int[] {t, 0, vars}));
+          s.add(request(wit, requested, Kind.SIGN, t, 0, vars));
+          s.add(request(wit, requested, Kind.SIGN_HIGH, t, 0, vars));
+          s.add(request(wit, requested, Kind.SIGN_LOW, t, 0, vars));
         }
         for (int k = 0; k < limbCount(r.shift()); k++) {
-          s.add(req.apply(Kind.REMAINDER_LIMB, new int[] {t, k, vars}));
+          s.add(request(wit, requested, Kind.REMAINDER_LIMB, t, k, vars));
         }
-        slots[t] = s.stream().mapToInt(Integer::intValue).toArray();
       } else if (l instanceof Layer.MaxPool) {
-        List<Integer> s = new ArrayList<>();
         if (t != out) {
-          s.add(req.apply(Kind.POOL_MAX, new int[] {t, 0, vars}));
+          s.add(request(wit, requested, Kind.POOL_MAX, t, 0, vars));
         }
         for (int j = 0; j < 4; j++) {
-          s.add(req.apply(Kind.POOL_DIFF_LOW, new int[] {t, j, vars}));
-          s.add(req.apply(Kind.POOL_DIFF_HIGH, new int[] {t, j, vars}));
+          s.add(request(wit, requested, Kind.POOL_DIFF_LOW, t, j, vars));
+          s.add(request(wit, requested, Kind.POOL_DIFF_HIGH, t, j, vars));
         }
-        slots[t] = s.stream().mapToInt(Integer::intValue).toArray();
       }
+      slots[t] = s.stream().mapToInt(Integer::intValue).toArray();
     }
-    int mSlot = req.apply(Kind.MULTIPLICITIES, new int[] {0, 0, TABLE_VARS});
-    alloc.place();
-    witnessLength = alloc.length();
-    witnessVars = Shape.log2Ceil(witnessLength);
-    List<WitnessColumn> cols = new ArrayList<>();
-    for (Pending p : requested) {
-      cols.add(new WitnessColumn(alloc.column(Source.WITNESS, p.slot), p.kind, p.tensor, p.index));
-    }
-    witnessColumns = List.copyOf(cols);
-    multiplicities = cols.get(mSlot).column();
-    inputLimbs = Expr.limbs(cols.get(ih).column(), cols.get(il).column(), -HALF);
+    int mSlot = request(wit, requested, Kind.MULTIPLICITIES, 0, 0, TABLE_VARS);
 
-    List<PendingGroup> groups = new ArrayList<>();
-    int inputOffsetVars = inputVars;
-    groups.add(new PendingGroup(inputOffsetVars, TAG_RANGE, Expr.of(cols.get(ih).column()), null, null));
-    groups.add(new PendingGroup(inputOffsetVars, TAG_RANGE, Expr.of(cols.get(il).column()), null, null));
+    // lookup groups and their helpers
+    Allocator help = new Allocator(Source.HELPERS);
+    // expressions can only be built after placement, so groups are recorded by slot first
+    record G(int vars, int tag, long constX, int[] xSlots, long[] xCoeffs, int ySlot, int wSlot, int re, int im) {}
+    List<G> pending = new ArrayList<>();
+    java.util.function.Function<G, G> add =
+        g -> {
+          pending.add(g);
+          return g;
+        };
+    add.apply(new G(inVars, TAG_RANGE, 0, new int[] {ih}, new long[] {1}, -1, -1, help.masked(inVars), help.masked(inVars)));
+    add.apply(new G(inVars, TAG_RANGE, 0, new int[] {il}, new long[] {1}, -1, -1, help.masked(inVars), help.masked(inVars)));
     for (int i = 0; i < layers.size(); i++) {
       int t = i + 1;
       int vars = arch.shape(t).vars();
-      Column pub = new Column(Source.PUBLIC, 0, vars);
       Layer l = layers.get(i);
+      int[] s = slots[t];
       if (l instanceof Layer.Requant r) {
         int k = 0;
-        Column h = null;
-        Column lo = null;
+        int h = -1;
+        int lo = -1;
         if (r.relu() || t != out) {
-          h = cols.get(slots[t][k++]).column();
-          lo = cols.get(slots[t][k++]).column();
+          h = s[k++];
+          lo = s[k++];
+        }
+        if (r.relu()) {
+          int sg = s[k++];
+          int sh = s[k++];
+          int sl = s[k++];
+          add.apply(new G(vars, TAG_HIGH, 0, new int[] {h}, new long[] {1}, sg, sh, help.masked(vars), help.masked(vars)));
+          add.apply(new G(vars, TAG_MASK, 0, new int[] {lo}, new long[] {1}, sg, sl, help.masked(vars), help.masked(vars)));
+        } else if (t != out) {
+          add.apply(new G(vars, TAG_RANGE, 0, new int[] {h}, new long[] {1}, -1, -1, help.masked(vars), help.masked(vars)));
+          add.apply(new G(vars, TAG_RANGE, 0, new int[] {lo}, new long[] {1}, -1, -1, help.masked(vars), help.masked(vars)));
+        }
+        int limbs = limbCount(r.shift());
+        for (int j = 0; j < limbs; j++) {
+          int limb = s[k++];
+          add.apply(new G(vars, TAG_RANGE, 0, new int[] {limb}, new long[] {1}, -1, -1, help.masked(vars), help.masked(vars)));
+          int topBits = r.shift() - LIMB_BITS * j;
+          if (j == limbs - 1 && topBits < LIMB_BITS) {
+            add.apply(new G(vars, TAG_RANGE, (1L << topBits) - 1, new int[] {limb}, new long[] {-1}, -1, -1,
+                help.masked(vars), help.masked(vars)));
+          }
+        }
+      } else if (l instanceof Layer.MaxPool) {
+        int k = t != out ? 1 : 0;
+        for (int j = 0; j < 8; j++) {
+          add.apply(new G(vars, TAG_RANGE, 0, new int[] {s[k + j]}, new long[] {1}, -1, -1, help.masked(vars), help.masked(vars)));
+        }
+      }
+    }
+    int qRe = help.masked(TABLE_VARS);
+    int qIm = help.masked(TABLE_VARS);
+    help.place();
+    helperLength = help.length();
+    helperVars = Shape.log2Ceil(helperLength);
+    tableHelperRe = help.column(qRe);
+    tableHelperIm = help.column(qIm);
+    int maxGroupVars = TABLE_VARS;
+    for (G g : pending) {
+      maxGroupVars = Math.max(maxGroupVars, g.vars);
+    }
+    lookupVars = maxGroupVars;
+
+    // the zero-knowledge sum-checks, each with a masking polynomial in the witness
+    List<int[]> checkSpecs = new ArrayList<>(); // {kind, tensor, vars, degree, slot}
+    checkSpecs.add(check(wit, CheckKind.LOOKUPS, 0, lookupVars, 5));
+    checkSpecs.add(check(wit, CheckKind.INPUT_LIMBS, 0, inVars, 3));
+    for (int i = layers.size() - 1; i >= 0; i--) {
+      int t = i + 1;
+      Layer l = layers.get(i);
+      int vars = arch.shape(t).vars();
+      if (l instanceof Layer.Requant r) {
+        int u = r.input();
+        int cv = vars;
+        if (u != 0 && isVirtual(arch.producer(u), u, out)) {
+          cv = Math.max(cv, linearInputVars(arch, u));
+        }
+        checkSpecs.add(check(wit, CheckKind.REQUANT, t, cv, 3));
+      } else if (l instanceof Layer.MaxPool) {
+        checkSpecs.add(check(wit, CheckKind.MAX_POOL, t, vars, 9));
+      } else if (t == out) {
+        checkSpecs.add(check(wit, CheckKind.OUTPUT, t, Math.max(vars, linearInputVars(arch, t)), 3));
+      }
+    }
+    wit.place();
+    witnessLength = wit.length();
+    witnessVars = Shape.log2Ceil(witnessLength);
+
+    List<WitnessColumn> cols = new ArrayList<>();
+    for (int[] r : requested) {
+      cols.add(new WitnessColumn(wit.column(r[3]), Kind.values()[r[0]], r[1], r[2]));
+    }
+    witnessColumns = List.copyOf(cols);
+    multiplicities = wit.column(mSlot);
+    inputLimbs = Expr.limbs(wit.column(ih), wit.column(il), -HALF);
+    List<Check> checkList = new ArrayList<>();
+    for (int[] c : checkSpecs) {
+      checkList.add(new Check(CheckKind.values()[c[0]], c[1], c[2], c[3], wit.column(c[4])));
+    }
+    checks = List.copyOf(checkList);
+
+    // expressions of every committed tensor
+    for (int i = 0; i < layers.size(); i++) {
+      int t = i + 1;
+      int vars = arch.shape(t).vars();
+      Column pub = new Column(Source.PUBLIC, 0, vars, -1);
+      Layer l = layers.get(i);
+      int[] s = slots[t];
+      if (l instanceof Layer.Requant r) {
+        int k = 0;
+        if (r.relu() || t != out) {
+          Column h = wit.column(s[k++]);
+          Column lo = wit.column(s[k++]);
           quotientExpr[t] = Expr.limbs(h, lo, -HALF);
         } else {
           quotientExpr[t] = Expr.of(pub);
         }
         if (r.relu()) {
-          Column s = cols.get(slots[t][k++]).column();
-          Column sh = cols.get(slots[t][k++]).column();
-          Column sl = cols.get(slots[t][k++]).column();
+          k++; // the sign column
+          Column sh = wit.column(s[k++]);
+          Column sl = wit.column(s[k++]);
           reluExpr[t] = Expr.limbs(sh, sl, 0);
           tensorExpr[t] = t == out ? Expr.of(pub) : reluExpr[t];
-          groups.add(new PendingGroup(vars, TAG_HIGH, Expr.of(h), Expr.of(s), Expr.of(sh)));
-          groups.add(new PendingGroup(vars, TAG_MASK, Expr.of(lo), Expr.of(s), Expr.of(sl)));
         } else {
           tensorExpr[t] = quotientExpr[t];
-          if (t != out) {
-            groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(h), null, null));
-            groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(lo), null, null));
-          }
         }
         int limbs = limbCount(r.shift());
         if (limbs > 0) {
           List<Term> terms = new ArrayList<>();
           for (int j = 0; j < limbs; j++) {
-            Column limb = cols.get(slots[t][k++]).column();
-            terms.add(new Term(limb, 1L << (LIMB_BITS * j)));
-            groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(limb), null, null));
-            int topBits = r.shift() - LIMB_BITS * j;
-            if (j == limbs - 1 && topBits < LIMB_BITS) {
-              groups.add(new PendingGroup(
-                  vars, TAG_RANGE, new Expr((1L << topBits) - 1, List.of(new Term(limb, -1))), null, null));
-            }
+            terms.add(new Term(wit.column(s[k++]), 1L << (LIMB_BITS * j)));
           }
           remainderExpr[t] = new Expr(0, List.copyOf(terms));
         }
       } else if (l instanceof Layer.MaxPool) {
         int k = 0;
-        tensorExpr[t] = t == out ? Expr.of(pub) : Expr.of(cols.get(slots[t][k++]).column());
+        tensorExpr[t] = t == out ? Expr.of(pub) : Expr.of(wit.column(s[k++]));
         diffExpr[t] = new Expr[4];
         for (int j = 0; j < 4; j++) {
-          Column dl = cols.get(slots[t][k++]).column();
-          Column dh = cols.get(slots[t][k++]).column();
+          Column dl = wit.column(s[k++]);
+          Column dh = wit.column(s[k++]);
           diffExpr[t][j] = Expr.limbs(dh, dl, 0);
-          groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(dl), null, null));
-          groups.add(new PendingGroup(vars, TAG_RANGE, Expr.of(dh), null, null));
         }
       } else if (t == out) {
         tensorExpr[t] = Expr.of(pub);
       }
     }
-
-    Allocator lookupSlots = new Allocator();
-    int[] slot = new int[groups.size()];
-    for (int g = 0; g < groups.size(); g++) {
-      slot[g] = lookupSlots.request(groups.get(g).vars);
-    }
-    lookupSlots.place();
     List<LookupGroup> placed = new ArrayList<>();
-    for (int g = 0; g < groups.size(); g++) {
-      PendingGroup pg = groups.get(g);
-      placed.add(new LookupGroup(lookupSlots.offset(slot[g]), pg.vars, pg.tag, pg.x, pg.y, pg.w));
+    for (G g : pending) {
+      List<Term> xt = new ArrayList<>();
+      for (int j = 0; j < g.xSlots.length; j++) {
+        xt.add(new Term(wit.column(g.xSlots[j]), g.xCoeffs[j]));
+      }
+      Expr x = new Expr(g.constX, List.copyOf(xt));
+      Expr y = g.ySlot < 0 ? null : Expr.of(wit.column(g.ySlot));
+      Expr w = g.wSlot < 0 ? null : Expr.of(wit.column(g.wSlot));
+      placed.add(new LookupGroup(g.vars, g.tag, x, y, w, help.column(g.re), help.column(g.im)));
     }
     lookups = List.copyOf(placed);
-    lookupVars = Math.max(Shape.log2Ceil(lookupSlots.length()), TABLE_VARS);
 
     // weight columns
-    Allocator weights = new Allocator();
+    Allocator weights = new Allocator(Source.WEIGHTS);
     int[] wSlot = new int[layers.size()];
     int[] bSlot = new int[layers.size()];
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       if (l instanceof Layer.Dense d) {
         int outVars = arch.shape(i + 1).vars();
-        wSlot[i] = weights.request(arch.shape(d.input()).vars() + outVars);
-        bSlot[i] = weights.request(outVars);
+        wSlot[i] = weights.plain(arch.shape(d.input()).vars() + outVars);
+        bSlot[i] = weights.plain(outVars);
       } else if (l instanceof Layer.Conv2d c) {
         int kv = Shape.log2Ceil(c.kernel());
         int ci = arch.shape(c.input()).logChannels();
         int co = arch.shape(i + 1).logChannels();
-        wSlot[i] = weights.request(2 * kv + ci + co);
-        bSlot[i] = weights.request(co);
+        wSlot[i] = weights.plain(2 * kv + ci + co);
+        bSlot[i] = weights.plain(co);
       }
     }
     weights.place();
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       if (l instanceof Layer.Dense || l instanceof Layer.Conv2d) {
-        weightColumn[i] = weights.column(Source.WEIGHTS, wSlot[i]);
-        biasColumn[i] = weights.column(Source.WEIGHTS, bSlot[i]);
+        weightColumn[i] = weights.column(wSlot[i]);
+        biasColumn[i] = weights.column(bSlot[i]);
       }
     }
     weightsLength = Math.max(1, weights.length());
     weightsVars = Shape.log2Ceil(weightsLength);
+  }
+
+  private static int request(Allocator a, List<int[]> requested, Kind kind, int tensor, int index, int vars) {
+    int slot = a.masked(vars);
+    requested.add(new int[] {kind.ordinal(), tensor, index, slot});
+    return slot;
+  }
+
+  private static int[] check(Allocator a, CheckKind kind, int tensor, int vars, int degree) {
+    int slot = a.plain(Shape.log2Ceil(2 * ZkSumCheck.Mask.size(vars, degree)));
+    return new int[] {kind.ordinal(), tensor, vars, degree, slot};
+  }
+
+  /** True for the output of a dense, convolution, sum pooling or add layer that is not public. */
+  static boolean isVirtual(Layer producer, int t, int out) {
+    return t != out && !(producer instanceof Layer.Requant) && !(producer instanceof Layer.MaxPool);
+  }
+
+  /** Variables of the domain a linear layer's output is computed from (its input's, or its own). */
+  static int linearInputVars(Architecture arch, int t) {
+    Layer p = arch.producer(t);
+    return switch (p) {
+      case Layer.Dense d -> arch.shape(d.input()).vars();
+      case Layer.Conv2d c -> arch.shape(c.input()).vars();
+      default -> arch.shape(t).vars();
+    };
   }
 
   /** Number of 8-bit limbs of a remainder in [0, 2^shift). */
@@ -328,31 +483,48 @@ final class Circuit {
     return (shift + LIMB_BITS - 1) / LIMB_BITS;
   }
 
-  private record Pending(Kind kind, int tensor, int index, int slot) {}
-
-  private record PendingGroup(int vars, int tag, Expr x, Expr y, Expr w) {}
-
   TensorCommitment.Params inputParams() {
-    return TensorCommitment.Params.choose(inputVars, 1 << inputVars, true);
+    return TensorCommitment.Params.choose(inputVars, inputLength, true);
   }
 
   TensorCommitment.Params witnessParams() {
     return TensorCommitment.Params.choose(witnessVars, witnessLength, true);
   }
 
+  TensorCommitment.Params helperParams() {
+    return TensorCommitment.Params.choose(helperVars, helperLength, true);
+  }
+
   TensorCommitment.Params weightsParams() {
     return TensorCommitment.Params.choose(weightsVars, weightsLength, false);
   }
 
-  /** Assigns aligned offsets to power-of-two slices: largest first, then in request order. */
+  /**
+   * Assigns aligned offsets to power-of-two slices, largest first and then in request order. A
+   * masked column requests its data slice and a slice for its mask coefficients.
+   */
   private static final class Allocator {
+    private final Source source;
     private final List<Integer> vars = new ArrayList<>();
+    private final List<Integer> maskSlot = new ArrayList<>();
     private int[] offsets;
     private int length;
 
-    int request(int v) {
+    Allocator(Source source) {
+      this.source = source;
+    }
+
+    int plain(int v) {
       vars.add(v);
+      maskSlot.add(-1);
       return vars.size() - 1;
+    }
+
+    int masked(int v) {
+      int data = plain(v);
+      int mask = plain(Shape.log2Ceil(2 * Masking.coefficients(v)));
+      maskSlot.set(data, mask);
+      return data;
     }
 
     void place() {
@@ -366,23 +538,20 @@ final class Circuit {
       for (int i : order) {
         offsets[i] = (int) at;
         at += 1L << vars.get(i);
-        if (at > (1 << 28)) {
-          throw new IllegalArgumentException("model is too large to prove: more than 2^28 committed values");
+        if (at > (1 << 27)) {
+          throw new IllegalArgumentException("model is too large to prove: more than 2^27 committed values");
         }
       }
       length = (int) at;
     }
 
-    int offset(int slot) {
-      return offsets[slot];
-    }
-
-    Column column(Source s, int slot) {
-      return new Column(s, offsets[slot], vars.get(slot));
+    Column column(int slot) {
+      int m = maskSlot.get(slot);
+      return new Column(source, offsets[slot], vars.get(slot), m < 0 ? -1 : offsets[m]);
     }
 
     int length() {
-      return length;
+      return Math.max(1, length);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.verity.zk;
 
+import dev.verity.zk.Circuit.Check;
 import dev.verity.zk.Circuit.Column;
 import dev.verity.zk.Circuit.Expr;
 import dev.verity.zk.Circuit.LookupGroup;
@@ -9,45 +10,33 @@ import dev.verity.zk.Circuit.Window;
 import dev.verity.zk.Circuit.WitnessColumn;
 import dev.verity.zk.field.Ext;
 import dev.verity.zk.field.Goldilocks;
-import dev.verity.zk.iop.FractionSum;
+import dev.verity.zk.iop.Masking;
 import dev.verity.zk.iop.Mle;
 import dev.verity.zk.iop.Parallel;
 import dev.verity.zk.iop.ProverChannel;
 import dev.verity.zk.iop.SumCheck;
-import dev.verity.zk.pcs.LinearClaim;
+import dev.verity.zk.iop.ZkSumCheck;
 import dev.verity.zk.pcs.Prg;
 import dev.verity.zk.pcs.TensorCommitment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
-/** The prover of {@link ZkInference}; one instance per proof. See docs/ZK.md for the protocol. */
-final class InferenceProver {
+/** The prover side of {@link Protocol}; one instance per proof. */
+final class InferenceProver extends Protocol {
   private final ProvingKey pk;
-  private final Circuit c;
-  private final Architecture arch;
   private final Trace trace;
+  private final Prg random = Prg.fresh("proof");
   private ProverChannel ch;
   private long[] inputVec;
   private long[] witnessVec;
-  private long[] publicVec;
+  private long[] helperVec;
+  private TensorCommitment.Committed helperCom;
   private final long[][] fieldValues;
-  private final List<List<LinearClaim>> claims = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-  private final List<List<Claim>> pending = new ArrayList<>();
-
-  /** A claim about a virtual tensor's extension at a point. */
-  record Claim(Ext[] point, Ext value) {}
-
-  private InferenceProver(ProvingKey pk, long[] input) {
-    this.pk = pk;
-    this.c = pk.circuit();
-    this.arch = c.arch;
-    this.trace = Trace.of(pk.model(), input);
-    this.fieldValues = new long[arch.tensorCount()][];
-    for (int t = 0; t < arch.tensorCount(); t++) {
-      pending.add(new ArrayList<>());
-    }
-  }
+  private final Map<Integer, long[]> linearTables = new HashMap<>();
 
   /**
    * Changes the witness and the claimed output before anything is committed: the hook of a
@@ -56,6 +45,13 @@ final class InferenceProver {
    */
   interface Tamper {
     void apply(Circuit circuit, long[] witness, long[] output);
+  }
+
+  private InferenceProver(ProvingKey pk, long[] input) {
+    super(pk.circuit());
+    this.pk = pk;
+    this.trace = Trace.of(pk.model(), input);
+    this.fieldValues = new long[arch.tensorCount()][];
   }
 
   static ProvedInference prove(ProvingKey pk, long[] input, Blinding blinding) {
@@ -67,8 +63,9 @@ final class InferenceProver {
   }
 
   private ProvedInference run(long[] input, Blinding blinding, Tamper tamper) {
-    TensorCommitment.Committed inCom = InputCommitment.commit(arch, input, blinding);
-    inputVec = fieldTensor(0);
+    Prg inputRandom = new Prg(blinding.reveal(), "input-commitment");
+    inputVec = InputCommitment.vector(c, input, inputRandom);
+    TensorCommitment.Committed inCom = TensorCommitment.commit(inputVec, c.inputVars, true, inputRandom);
     long[] output = trace.logicalOutput();
     witnessVec = new long[c.witnessLength];
     for (WitnessColumn wc : c.witnessColumns) {
@@ -84,27 +81,39 @@ final class InferenceProver {
     }
     Statement statement = new Statement(pk.verifyingKey(), InputCommitment.fromBytes(inCom.root()), output);
     long[] counts = multiplicities(tamper != null);
-    System.arraycopy(counts, 0, witnessVec, c.multiplicities.offset(), counts.length);
-    TensorCommitment.Committed witCom =
-        TensorCommitment.commit(witnessVec, c.witnessVars, true, Prg.fresh("witness"));
+    for (int i = 0; i < counts.length; i++) {
+      witnessVec[c.multiplicities.offset() + i] = Goldilocks.fromLong(counts[i]);
+    }
+    // zero-knowledge masks of every witness column and every sum-check
+    for (WitnessColumn wc : c.witnessColumns) {
+      randomize(witnessVec, wc.column().maskOffset(), 2 * Masking.coefficients(wc.column().vars()));
+    }
+    for (Check check : c.checks) {
+      randomize(witnessVec, check.maskPoly().offset(), 2 * ZkSumCheck.Mask.size(check.vars(), check.degree()));
+    }
+    TensorCommitment.Committed witCom = TensorCommitment.commit(witnessVec, c.witnessVars, true, random);
 
     ch = new ProverChannel(ZkInference.transcript(statement));
     ch.sendBytes(witCom.root());
-    proveLookups();
-    ch.label("input");
-    Ext[] tau = ch.challenges("input", c.inputVars);
-    evalExpr(c.tensorExpr[0], tau);
-    evalExpr(c.inputLimbs, tau);
-    for (int i = arch.layers().size() - 1; i >= 0; i--) {
-      proveLayer(i);
+    try {
+      body();
+    } catch (dev.verity.core.VerificationException e) {
+      throw new IllegalStateException("the prover does not verify", e);
     }
     ch.label("openings");
-    TensorCommitment.open(ch, inCom, claims.get(Source.INPUT.ordinal()));
-    TensorCommitment.open(ch, witCom, claims.get(Source.WITNESS.ordinal()));
-    if (!claims.get(Source.WEIGHTS.ordinal()).isEmpty()) {
-      TensorCommitment.open(ch, pk.weightsCommitment(), claims.get(Source.WEIGHTS.ordinal()));
+    TensorCommitment.open(ch, inCom, claims.get(Source.INPUT));
+    TensorCommitment.open(ch, witCom, claims.get(Source.WITNESS));
+    TensorCommitment.open(ch, helperCom, claims.get(Source.HELPERS));
+    if (!claims.get(Source.WEIGHTS).isEmpty()) {
+      TensorCommitment.open(ch, pk.weightsCommitment(), claims.get(Source.WEIGHTS));
     }
     return new ProvedInference(statement, Proof.ofBody(ch.toBytes()));
+  }
+
+  private void randomize(long[] v, int offset, int count) {
+    for (int j = 0; j < count; j++) {
+      v[offset + j] = random.nextElement();
+    }
   }
 
   private long[] fieldTensor(int t) {
@@ -146,7 +155,7 @@ final class InferenceProver {
 
   private long poolDiff(int t, int j, int x) {
     Layer.MaxPool m = (Layer.MaxPool) arch.producer(t);
-    Window w = windows(arch.shape(t))[j];
+    Window w = Window.of(arch.shape(t))[j];
     return trace.values[t][x] - trace.values[m.input()][w.apply(x)];
   }
 
@@ -154,52 +163,16 @@ final class InferenceProver {
     return switch (s) {
       case INPUT -> inputVec;
       case WITNESS -> witnessVec;
+      case HELPERS -> helperVec;
       case WEIGHTS -> pk.weights();
       case PUBLIC -> publicVec;
     };
   }
 
-  // ---------------------------------------------------------------- claims
-
-  /** Sends column(point) unless public, and records the claim for the commitment opening. */
-  private Ext open(Column col, Ext[] point) {
-    Ext v = Mle.evaluate(vector(col.source()), col.offset(), 1 << col.vars(), point);
-    if (col.source() != Source.PUBLIC) {
-      ch.send(v);
-      claims.get(col.source().ordinal()).add(LinearClaim.eval(col.offset(), point, v));
-    }
-    return v;
+  /** A column's value at index x of its domain, as a field element. */
+  private long at(Column col, int x) {
+    return col.source() == Source.PUBLIC ? publicVec[x] : vector(col.source())[col.offset() + x];
   }
-
-  private Ext evalExpr(Expr e, Ext[] point) {
-    Ext v = Ext.ofLong(e.constant());
-    for (Term term : e.terms()) {
-      v = v.add(open(term.column(), point).mul(Goldilocks.fromLong(term.coefficient())));
-    }
-    return v;
-  }
-
-  /** Establishes tensor t's value at a point that the verifier has derived. */
-  private void claimTensor(int t, Ext[] point, Ext value) {
-    if (c.tensorExpr[t] == null) {
-      pending.get(t).add(new Claim(point, value));
-    } else {
-      evalExpr(c.tensorExpr[t], point);
-    }
-  }
-
-  /** Sends tensor t's value at a point (as its columns, or directly if virtual) and records it. */
-  private Ext tensorValue(int t, Ext[] point) {
-    if (c.tensorExpr[t] != null) {
-      return evalExpr(c.tensorExpr[t], point);
-    }
-    Ext v = Mle.evaluate(fieldTensor(t), point);
-    ch.send(v);
-    pending.get(t).add(new Claim(point, v));
-    return v;
-  }
-
-  // ---------------------------------------------------------------- lookups
 
   private long exprAt(Expr e, int x) {
     if (e == null) {
@@ -207,175 +180,122 @@ final class InferenceProver {
     }
     long v = e.constant();
     for (Term term : e.terms()) {
-      Column col = term.column();
-      v += term.coefficient() * Goldilocks.toSigned(vector(col.source())[col.offset() + x]);
+      v += term.coefficient() * Goldilocks.toSigned(at(term.column(), x));
     }
     return v;
   }
 
-  private long[] multiplicities(boolean lenient) {
-    long[] m = new long[1 << Circuit.TABLE_VARS];
-    long used = 0;
-    for (LookupGroup g : c.lookups) {
-      int size = 1 << g.vars();
-      used += size;
+  // ------------------------------------------------------------------ backend
+
+  @Override
+  boolean proving() {
+    return true;
+  }
+
+  @Override
+  Ext challenge(String label) {
+    return ch.challenge(label);
+  }
+
+  @Override
+  Ext[] challenges(String label, int n) {
+    return ch.challenges(label, n);
+  }
+
+  @Override
+  Ext exchange(Supplier<Ext> proverValue) {
+    Ext v = proverValue.get();
+    ch.send(v);
+    return v;
+  }
+
+  @Override
+  Ext columnValue(Column col, Ext[] point) {
+    long[] vec = vector(col.source());
+    Ext v = Mle.evaluate(vec, col.offset(), 1 << col.vars(), point);
+    return col.masked() ? v.add(Masking.maskAt(vec, col.maskOffset(), point)) : v;
+  }
+
+  @Override
+  ZkSumCheck.Factor maskedFactor(Sym.Masked m, int vars) {
+    int size = 1 << vars;
+    long[] table = new long[2 * size];
+    for (int i = 0; i < m.exprs().size(); i++) {
+      Expr e = m.exprs().get(i);
+      Ext coeff = m.coefficients().get(i);
+      long k0 = coeff.c0();
+      long k1 = coeff.c1();
+      Parallel.forRange(
+          size,
+          (chunk, from, to) -> {
+            for (int x = from; x < to; x++) {
+              int src = m.window() == null ? x : m.window().apply(x);
+              long v = Goldilocks.fromLong(e.constant());
+              for (Term t : e.terms()) {
+                v = Goldilocks.add(v, Goldilocks.mul(at(t.column(), src), Goldilocks.fromLong(t.coefficient())));
+              }
+              table[2 * x] = Goldilocks.add(table[2 * x], Goldilocks.mul(v, k0));
+              table[2 * x + 1] = Goldilocks.add(table[2 * x + 1], Goldilocks.mul(v, k1));
+            }
+          });
+    }
+    Ext constant = m.constant();
+    if (!constant.isZero()) {
       for (int x = 0; x < size; x++) {
-        int index = Circuit.tableIndex(g.tag(), exprAt(g.x(), x), exprAt(g.y(), x), exprAt(g.w(), x));
-        if (index >= 0) {
-          m[index]++;
-        } else if (!lenient) {
-          throw new IllegalStateException("inference trace violates a lookup of tag " + g.tag());
-        }
+        table[2 * x] = Goldilocks.add(table[2 * x], constant.c0());
+        table[2 * x + 1] = Goldilocks.add(table[2 * x + 1], constant.c1());
       }
     }
-    m[0] += (1L << c.lookupVars) - used;
-    return m;
+    boolean anyMask = false;
+    for (Expr e : m.exprs()) {
+      for (Term t : e.terms()) {
+        anyMask |= t.column().masked();
+      }
+    }
+    ZkSumCheck.MaskFunction mask =
+        !anyMask
+            ? null
+            : p -> {
+              Ext[] at = m.window() == null ? p : m.window().apply(p);
+              Ext v = Ext.ZERO;
+              for (int i = 0; i < m.exprs().size(); i++) {
+                Ext ev = Ext.ZERO;
+                for (Term t : m.exprs().get(i).terms()) {
+                  if (t.column().masked()) {
+                    ev = ev.add(Masking.maskAt(vector(t.column().source()), t.column().maskOffset(), at)
+                        .mul(Goldilocks.fromLong(t.coefficient())));
+                  }
+                }
+                v = v.add(ev.mul(m.coefficients().get(i)));
+              }
+              return v;
+            };
+    return new ZkSumCheck.Factor(table, mask);
   }
 
-  /** The encoding x + beta y + beta^2 w + beta^3 tag of integer entries. */
-  private static void encode(long x, long y, long w, long tag, Ext[] powers, long[] out, int at) {
-    long fx = Goldilocks.fromLong(x);
-    long c0 = fx;
-    long c1 = 0;
-    long[] ys = {y, w, tag};
-    for (int k = 0; k < 3; k++) {
-      if (ys[k] != 0) {
-        long f = Goldilocks.fromLong(ys[k]);
-        c0 = Goldilocks.add(c0, Goldilocks.mul(powers[k].c0(), f));
-        c1 = Goldilocks.add(c1, Goldilocks.mul(powers[k].c1(), f));
-      }
-    }
-    out[2 * at] = c0;
-    out[2 * at + 1] = c1;
-  }
-
-  private void proveLookups() {
-    ch.label("lookups");
-    Ext beta = ch.challenge("lookup-beta");
-    Ext alpha = ch.challenge("lookup-alpha");
-    Ext[] powers = {beta, beta.square(), beta.square().mul(beta)};
-    int n = c.lookupVars;
-    int size = 1 << n;
-    long[] p = new long[4 * size];
-    long[] q = new long[4 * size];
-    long[] f = new long[2 * size];
-    for (LookupGroup g : c.lookups) {
-      for (int x = 0; x < (1 << g.vars()); x++) {
-        encode(exprAt(g.x(), x), exprAt(g.y(), x), exprAt(g.w(), x), g.tag(), powers, f, g.offset() + x);
-      }
-    }
-    for (int i = 0; i < size; i++) {
-      p[2 * i] = 1;
-      q[2 * i] = Goldilocks.sub(alpha.c0(), f[2 * i]);
-      q[2 * i + 1] = Goldilocks.sub(alpha.c1(), f[2 * i + 1]);
-    }
-    int tableSize = 1 << Circuit.TABLE_VARS;
-    long[] table = new long[2 * tableSize];
-    for (int i = 0; i < tableSize; i++) {
-      long[] row = Circuit.tableRow(i);
-      encode(row[0], row[1], row[2], row[3], powers, table, i);
-    }
-    int mOff = c.multiplicities.offset();
-    for (int i = 0; i < size; i++) {
-      int at = size + i;
-      if (i < tableSize) {
-        p[2 * at] = Goldilocks.neg(witnessVec[mOff + i]);
-      }
-      int t = i & (tableSize - 1);
-      q[2 * at] = Goldilocks.sub(alpha.c0(), table[2 * t]);
-      q[2 * at + 1] = Goldilocks.sub(alpha.c1(), table[2 * t + 1]);
-    }
-    FractionSum.LeafClaim leaf = FractionSum.prove(ch, p, q, n + 1);
-    Ext[] rest = Arrays.copyOf(leaf.point(), n);
-    open(c.multiplicities, Arrays.copyOf(rest, Circuit.TABLE_VARS));
-    for (LookupGroup g : c.lookups) {
-      Ext[] local = Arrays.copyOf(rest, g.vars());
-      evalExpr(g.x(), local);
-      if (g.y() != null) {
-        evalExpr(g.y(), local);
-      }
-      if (g.w() != null) {
-        evalExpr(g.w(), local);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- layers
-
-  private List<Claim> claimsOn(int t) {
-    List<Claim> list = pending.get(t);
-    if (t == arch.outputTensor() && list.isEmpty()) {
-      // the public output of a linear layer: seed a claim the verifier evaluates itself
-      Ext[] tau = ch.challenges("output", arch.shape(t).vars());
-      list.add(new Claim(tau, Mle.evaluate(publicVec, tau)));
-    }
-    return list;
-  }
-
-  private void proveLayer(int i) {
+  @Override
+  long[] linearTable(Sym.Linear l, Ext[] tau) {
+    int i = l.layer();
     Layer layer = arch.layers().get(i);
-    int t = i + 1;
-    ch.label("layer");
-    switch (layer) {
-      case Layer.Requant r -> {
-        Ext[] tau = ch.challenges("requant", arch.shape(t).vars());
-        Ext z = evalExpr(c.quotientExpr[t], tau);
-        Ext rem = c.remainderExpr[t] != null ? evalExpr(c.remainderExpr[t], tau) : Ext.ZERO;
-        if (r.relu() && t == arch.outputTensor()) {
-          evalExpr(c.reluExpr[t], tau);
-        }
-        claimTensor(r.input(), tau, z.mul(1L << r.shift()).add(rem));
-      }
-      case Layer.Dense d -> proveDense(i, d, claimsOn(t));
-      case Layer.Conv2d cv -> proveConv(i, cv, claimsOn(t));
-      case Layer.SumPool s -> {
-        for (Claim cl : claimsOn(t)) {
-          for (Window w : windows(arch.shape(t))) {
-            tensorValue(s.input(), w.apply(cl.point()));
-          }
-        }
-      }
-      case Layer.Add a -> {
-        for (Claim cl : claimsOn(t)) {
-          Ext left = tensorValue(a.left(), cl.point());
-          claimTensor(a.right(), cl.point(), cl.value().sub(left));
-        }
-      }
-      case Layer.MaxPool m -> proveMaxPool(t, m);
-    }
+    Shape out = arch.shape(i + 1);
+    long[] e = Mle.eqTable(Arrays.copyOf(tau, out.vars()));
+    long[] g =
+        switch (layer) {
+          case Layer.Dense d -> denseTable(i, d, e);
+          case Layer.Conv2d cv -> convTable(i, cv, e);
+          default -> throw new IllegalStateException("layer " + i + " has no weights");
+        };
+    linearTables.put(i, g);
+    return g.clone();
   }
 
-  /** E = sum_i a^i eq(r_i, .) with the batching challenge a (one claim needs none). */
-  private long[] batchedEq(List<Claim> cls, int vars) {
-    Ext a = cls.size() > 1 ? ch.challenge("batch") : Ext.ONE;
-    long[] e = new long[2 << vars];
-    Ext s = Ext.ONE;
-    for (Claim cl : cls) {
-      long[] eq = Mle.eqTable(cl.point(), s);
-      for (int k = 0; k < e.length; k++) {
-        e[k] = Goldilocks.add(e[k], eq[k]);
-      }
-      s = s.mul(a);
-    }
-    return e;
-  }
-
-  private void proveDense(int i, Layer.Dense d, List<Claim> cls) {
+  /** G[j] = sum_o E[o] W[o][j] over the input's padded domain. */
+  private long[] denseTable(int i, Layer.Dense d, long[] e) {
     Shape in = arch.shape(d.input());
-    long[] e = batchedEq(cls, arch.shape(i + 1).vars());
-    for (Claim cl : cls) {
-      open(c.biasColumn[i], cl.point());
-    }
-    int inVars = in.vars();
     int n = in.size();
     int[] w = pk.model().weightsView(i);
-    long[] g = new long[2 << inVars];
-    int[] phys = new int[n];
-    for (int j = 0; j < n; j++) {
-      phys[j] = in.physicalIndexOfFlat(j);
-    }
+    long[] g = new long[2 << in.vars()];
     int outputs = d.outputs();
-    // G[j] = sum_o E[o] W[o][j]
     Parallel.forRange(
         n,
         (chunk, from, to) -> {
@@ -390,38 +310,22 @@ final class InferenceProver {
                 s1 = Goldilocks.add(s1, Goldilocks.mul(e[2 * o + 1], f));
               }
             }
-            g[2 * phys[j]] = s0;
-            g[2 * phys[j] + 1] = s1;
+            int p = in.physicalIndexOfFlat(j);
+            g[2 * p] = s0;
+            g[2 * p + 1] = s1;
           }
         });
-    long[] x = Mle.lift(fieldTensor(d.input()), 1 << inVars);
-    Ext[] rho = SumCheck.proveProduct(ch, g, x, inVars);
-    tensorValue(d.input(), rho);
-    for (Claim cl : cls) {
-      open(c.weightColumn[i], concat(rho, cl.point()));
-    }
+    return g;
   }
 
-  static Ext[] concat(Ext[] low, Ext[] high) {
-    Ext[] out = Arrays.copyOf(low, low.length + high.length);
-    System.arraycopy(high, 0, out, low.length, high.length);
-    return out;
-  }
-
-  private void proveConv(int i, Layer.Conv2d cv, List<Claim> cls) {
+  /** G(ci, y, x) = sum over outputs and kernel offsets of E(co, oy, ox) K(co, ci, ky, kx). */
+  private long[] convTable(int i, Layer.Conv2d cv, long[] e) {
     Shape in = arch.shape(cv.input());
     Shape out = arch.shape(i + 1);
-    ConvGeometry geo = new ConvGeometry(cv, in, out);
-    long[] e = batchedEq(cls, out.vars());
-    for (Claim cl : cls) {
-      open(c.biasColumn[i], geo.channelPart(cl.point()));
-    }
     int[] w = pk.model().weightsView(i);
     int k = cv.kernel();
     int ci = in.channels();
-    int inVars = in.vars();
-    // G(ci, y, x) = sum over outputs and kernel offsets of E(co, oy, ox) K(co, ci, ky, kx)
-    long[] g = new long[2 << inVars];
+    long[] g = new long[2 << in.vars()];
     Parallel.forRange(
         ci,
         (chunk, from, to) -> {
@@ -455,71 +359,185 @@ final class InferenceProver {
             }
           }
         });
-    long[] x = Mle.lift(fieldTensor(cv.input()), 1 << inVars);
-    Ext[] rho = SumCheck.proveProduct(ch, g, x, inVars);
-    tensorValue(cv.input(), rho);
-    ch.send(new Ext(g[0], g[1]));
-    long[] h = geo.kernelWeights(e, rho);
+    return g;
+  }
+
+  @Override
+  Ext linearValue(Sym.Linear l, Ext[] tau, Ext[] rhoIn) {
+    return Mle.evaluateExt(linearTables.get(l.layer()), rhoIn);
+  }
+
+  @Override
+  SumCheck.Reduction kernelSumCheck(Sym.Linear l, Ext[] tau, Ext[] rhoIn, Ext claim) {
+    int i = l.layer();
+    Layer.Conv2d cv = (Layer.Conv2d) arch.layers().get(i);
+    ConvGeometry geo = new ConvGeometry(cv, arch.shape(cv.input()), arch.shape(i + 1));
+    long[] h = geo.kernelWeights(Mle.eqTable(tau), rhoIn);
     int kOff = c.weightColumn[i].offset();
-    long[] kt = Mle.lift(Arrays.copyOfRange(pk.weights(), kOff, kOff + (1 << geo.kernelVars())), 1 << geo.kernelVars());
-    Ext[] rhoK = SumCheck.proveProduct(ch, kt, h, geo.kernelVars());
-    open(c.weightColumn[i], rhoK);
+    int size = 1 << geo.kernelVars();
+    long[] kt = Mle.lift(Arrays.copyOfRange(pk.weights(), kOff, kOff + size), size);
+    Ext[] point = SumCheck.proveProduct(ch, kt, h, geo.kernelVars());
+    return new SumCheck.Reduction(point, null);
   }
 
-  private void proveMaxPool(int t, Layer.MaxPool m) {
-    Shape os = arch.shape(t);
-    int vars = os.vars();
-    Window[] windows = windows(os);
-    Ext[] tau = ch.challenges("maxpool", vars);
-    evalExpr(c.tensorExpr[t], tau);
-    for (int j = 0; j < 4; j++) {
-      evalExpr(c.tensorExpr[m.input()], windows[j].apply(tau));
-      evalExpr(c.diffExpr[t][j], tau);
+  @Override
+  long[] lookupTable() {
+    int size = 1 << Circuit.TABLE_VARS;
+    long[] table = new long[2 * size];
+    Ext[] powers = {beta, beta.square(), beta.square().mul(beta)};
+    for (int i = 0; i < size; i++) {
+      long[] row = Circuit.tableRow(i);
+      encode(row[0], row[1], row[2], row[3], powers, table, i);
     }
-    Ext[] tau2 = ch.challenges("maxpool-product", vars);
-    long[][] tables = new long[5][];
-    tables[0] = Mle.eqTable(tau2);
-    for (int j = 0; j < 4; j++) {
-      long[] d = new long[2 << vars];
-      for (int x = 0; x < (1 << vars); x++) {
-        d[2 * x] = Goldilocks.fromLong(exprAt(c.diffExpr[t][j], x));
-      }
-      tables[j + 1] = d;
-    }
-    Ext[] rho = SumCheck.prove(ch, tables, vars, new ProductKernel());
-    for (int j = 0; j < 4; j++) {
-      evalExpr(c.diffExpr[t][j], rho);
-    }
+    return table;
   }
 
-  static Window[] windows(Shape pooled) {
-    Window[] out = new Window[4];
-    int k = 0;
-    for (int dy = 0; dy < 2; dy++) {
-      for (int dx = 0; dx < 2; dx++) {
-        out[k++] = new Window(pooled.logWidth(), pooled.logHeight(), dx, dy);
+  @Override
+  ZkSumCheck.Reduction zeroKnowledgeSumCheck(Check check, List<SymTerm> terms, Ext claim, Ext[] tau) {
+    List<ZkSumCheck.Term> zk = new ArrayList<>();
+    long[] lookupTable = null;
+    for (SymTerm t : terms) {
+      List<ZkSumCheck.Factor> fs = new ArrayList<>();
+      for (Sym s : t.factors()) {
+        fs.add(
+            switch (s) {
+              case Sym.Eq e -> new ZkSumCheck.Factor(Mle.eqTable(Arrays.copyOf(tau, e.vars())), null);
+              case Sym.Masked m -> maskedFactor(m, t.vars());
+              case Sym.Linear l -> new ZkSumCheck.Factor(linearTable(l, tau), null);
+              case Sym.Table tb -> {
+                if (lookupTable == null) {
+                  lookupTable = lookupTable();
+                }
+                yield new ZkSumCheck.Factor(lookupTable.clone(), null);
+              }
+            });
       }
+      zk.add(new ZkSumCheck.Term(t.coefficient(), t.vars(), fs));
+    }
+    Ext[] point = ZkSumCheck.prove(ch, check.vars(), check.degree(), zk, maskPolynomial(check));
+    return new ZkSumCheck.Reduction(point, null, null);
+  }
+
+  private ZkSumCheck.Mask maskPolynomial(Check check) {
+    int size = ZkSumCheck.Mask.size(check.vars(), check.degree());
+    Ext[] a = new Ext[size];
+    int off = check.maskPoly().offset();
+    for (int j = 0; j < size; j++) {
+      a[j] = new Ext(witnessVec[off + 2 * j], witnessVec[off + 2 * j + 1]);
+    }
+    return new ZkSumCheck.Mask(a, check.vars(), check.degree());
+  }
+
+  @Override
+  Ext maskPolynomialValue(Check check, Ext[] rho) {
+    return maskPolynomial(check).at(rho);
+  }
+
+  // ------------------------------------------------------------------ lookups
+
+  private long[] multiplicities(boolean lenient) {
+    long[] m = new long[1 << Circuit.TABLE_VARS];
+    for (LookupGroup g : c.lookups) {
+      for (int x = 0; x < (1 << g.vars()); x++) {
+        int index = Circuit.tableIndex(g.tag(), exprAt(g.x(), x), exprAt(g.y(), x), exprAt(g.w(), x));
+        if (index >= 0) {
+          m[index]++;
+        } else if (!lenient) {
+          throw new IllegalStateException("inference trace violates a lookup of tag " + g.tag());
+        }
+      }
+    }
+    return m;
+  }
+
+  /** The encoding x + beta y + beta^2 w + beta^3 tag of integer entries. */
+  private static void encode(long x, long y, long w, long tag, Ext[] powers, long[] out, int at) {
+    long c0 = Goldilocks.fromLong(x);
+    long c1 = 0;
+    long[] ys = {y, w, tag};
+    for (int k = 0; k < 3; k++) {
+      if (ys[k] != 0) {
+        long f = Goldilocks.fromLong(ys[k]);
+        c0 = Goldilocks.add(c0, Goldilocks.mul(powers[k].c0(), f));
+        c1 = Goldilocks.add(c1, Goldilocks.mul(powers[k].c1(), f));
+      }
+    }
+    out[2 * at] = c0;
+    out[2 * at + 1] = c1;
+  }
+
+  @Override
+  byte[] helperRoot() {
+    helperVec = new long[c.helperLength];
+    Ext[] powers = {beta, beta.square(), beta.square().mul(beta)};
+    for (LookupGroup g : c.lookups) {
+      int size = 1 << g.vars();
+      long[] denom = new long[2 * size];
+      for (int x = 0; x < size; x++) {
+        encode(exprAt(g.x(), x), exprAt(g.y(), x), exprAt(g.w(), x), g.tag(), powers, denom, x);
+        denom[2 * x] = Goldilocks.sub(alpha.c0(), denom[2 * x]);
+        denom[2 * x + 1] = Goldilocks.sub(alpha.c1(), denom[2 * x + 1]);
+      }
+      long[] inv = batchInverse(denom);
+      writeExtColumn(g.helperRe(), g.helperIm(), inv);
+    }
+    long[] table = lookupTable();
+    int size = 1 << Circuit.TABLE_VARS;
+    long[] denom = new long[2 * size];
+    for (int t = 0; t < size; t++) {
+      denom[2 * t] = Goldilocks.sub(alpha.c0(), table[2 * t]);
+      denom[2 * t + 1] = Goldilocks.sub(alpha.c1(), table[2 * t + 1]);
+    }
+    long[] inv = batchInverse(denom);
+    int mOff = c.multiplicities.offset();
+    for (int t = 0; t < size; t++) {
+      long m = witnessVec[mOff + t];
+      inv[2 * t] = Goldilocks.mul(inv[2 * t], m);
+      inv[2 * t + 1] = Goldilocks.mul(inv[2 * t + 1], m);
+    }
+    writeExtColumn(c.tableHelperRe, c.tableHelperIm, inv);
+    helperCom = TensorCommitment.commit(helperVec, c.helperVars, true, random);
+    byte[] root = helperCom.root();
+    ch.sendBytes(root);
+    return root;
+  }
+
+  private void writeExtColumn(Column re, Column im, long[] values) {
+    for (int x = 0; x < values.length / 2; x++) {
+      helperVec[re.offset() + x] = values[2 * x];
+      helperVec[im.offset() + x] = values[2 * x + 1];
+    }
+    randomize(helperVec, re.maskOffset(), 2 * Masking.coefficients(re.vars()));
+    randomize(helperVec, im.maskOffset(), 2 * Masking.coefficients(im.vars()));
+  }
+
+  /** Inverses of interleaved extension elements with one inversion (zero stays zero). */
+  static long[] batchInverse(long[] v) {
+    int n = v.length / 2;
+    Ext[] prefix = new Ext[n + 1];
+    prefix[0] = Ext.ONE;
+    for (int i = 0; i < n; i++) {
+      Ext x = new Ext(v[2 * i], v[2 * i + 1]);
+      prefix[i + 1] = x.isZero() ? prefix[i] : prefix[i].mul(x);
+    }
+    Ext inv = prefix[n].inverse();
+    long[] out = new long[2 * n];
+    for (int i = n - 1; i >= 0; i--) {
+      Ext x = new Ext(v[2 * i], v[2 * i + 1]);
+      if (x.isZero()) {
+        continue;
+      }
+      Ext xi = inv.mul(prefix[i]);
+      out[2 * i] = xi.c0();
+      out[2 * i + 1] = xi.c1();
+      inv = inv.mul(x);
     }
     return out;
   }
 
-  /** eq(tau, x) D_0(x) D_1(x) D_2(x) D_3(x): zero everywhere exactly when some difference is. */
-  static final class ProductKernel extends SumCheck.Kernel {
-    ProductKernel() {
-      super(5);
-    }
-
-    @Override
-    public void accumulate(long[] v, long[] acc, int at) {
-      long p0 = v[0];
-      long p1 = v[1];
-      for (int j = 1; j <= 4; j++) {
-        long n0 = Ext.mulC0(p0, p1, v[2 * j], v[2 * j + 1]);
-        p1 = Ext.mulC1(p0, p1, v[2 * j], v[2 * j + 1]);
-        p0 = n0;
-      }
-      acc[at] = Goldilocks.add(acc[at], p0);
-      acc[at + 1] = Goldilocks.add(acc[at + 1], p1);
-    }
+  static Ext[] concat(Ext[] low, Ext[] high) {
+    Ext[] out = Arrays.copyOf(low, low.length + high.length);
+    System.arraycopy(high, 0, out, low.length, high.length);
+    return out;
   }
 }

@@ -10,8 +10,8 @@ import java.util.HexFormat;
 
 /**
  * A hiding, binding commitment to a model input: the Merkle root of a hiding {@link
- * TensorCommitment} to the input (padded channel-major layout), all of whose randomness is derived
- * from a {@link Blinding}. Proofs of inference show that the committed input produced the claimed
+ * TensorCommitment} to the input (padded channel-major layout) and its zero-knowledge mask, all of
+ * whose randomness is derived from a {@link Blinding}. Proofs of inference show that the committed input produced the claimed
  * output; the input itself is never revealed. Opening is by recomputation: given the input and the
  * blinding, anyone can check the commitment.
  */
@@ -37,15 +37,29 @@ public final class InputCommitment {
   }
 
   static TensorCommitment.Committed commit(Architecture arch, long[] input, Blinding blinding) {
-    Shape s = arch.inputShape();
+    Circuit c = new Circuit(arch);
+    Prg prg = new Prg(blinding.reveal(), "input-commitment");
+    return TensorCommitment.commit(vector(c, input, prg), c.inputVars, true, prg);
+  }
+
+  /**
+   * The committed vector: the input in the padded layout, then its zero-knowledge mask drawn from
+   * prg (which then supplies the commitment's own randomness).
+   */
+  static long[] vector(Circuit c, long[] input, Prg prg) {
+    Shape s = c.arch.inputShape();
     if (input.length != s.size()) {
       throw new IllegalArgumentException("input needs " + s.size() + " values (" + s + "), got " + input.length);
     }
-    long[] v = new long[s.paddedSize()];
+    long[] v = new long[c.inputLength];
     for (int i = 0; i < input.length; i++) {
-      v[s.physicalIndexOfFlat(i)] = Goldilocks.fromLong(input[i]);
+      v[c.inputColumn.offset() + s.physicalIndexOfFlat(i)] = Goldilocks.fromLong(input[i]);
     }
-    return TensorCommitment.commit(v, s.vars(), true, new Prg(blinding.reveal(), "input-commitment"));
+    int masks = 2 * dev.verity.zk.iop.Masking.coefficients(c.inputColumn.vars());
+    for (int j = 0; j < masks; j++) {
+      v[c.inputColumn.maskOffset() + j] = prg.nextElement();
+    }
+    return v;
   }
 
   /** Checks that this commitment is to {@code input} under {@code blinding}. */

@@ -5,16 +5,20 @@ package dev.verity.zk;
  * dimension is padded to a power of two and the tensor is stored channel-major, so index (c, y, x)
  * sits at ((c * paddedHeight) + y) * paddedWidth + x and each coordinate owns a block of variables
  * of the tensor's multilinear extension: x the lowest, then y, then c. Padding entries are zero.
+ * Channels are padded further so that every tensor has at least {@link #MIN_VARS} variables, which
+ * its zero-knowledge masks need.
  */
 public record Shape(int channels, int height, int width) {
   /** Largest number of padded entries of one tensor. */
   public static final int MAX_PADDED_SIZE = 1 << 24;
+  /** Fewest variables of a tensor's multilinear extension. */
+  public static final int MIN_VARS = 3;
 
   public Shape {
     if (channels < 1 || height < 1 || width < 1) {
       throw new IllegalArgumentException("tensor dimensions must be positive: " + channels + "x" + height + "x" + width);
     }
-    if ((long) ceilPow2(channels) * ceilPow2(height) * ceilPow2(width) > MAX_PADDED_SIZE) {
+    if ((long) ceilPow2(channels) * ceilPow2(height) * ceilPow2(width) > MAX_PADDED_SIZE / 8) {
       throw new IllegalArgumentException("tensor " + channels + "x" + height + "x" + width + " is too large to prove");
     }
   }
@@ -29,7 +33,7 @@ public record Shape(int channels, int height, int width) {
   }
 
   public int logChannels() {
-    return log2Ceil(channels);
+    return Math.max(log2Ceil(channels), MIN_VARS - logHeight() - logWidth());
   }
 
   public int logHeight() {

@@ -42,13 +42,18 @@ class QuantizedModelTest {
 
   @Test
   void poolingAndResidualAdd() {
-    var b = QuantizedModel.builder(CID, new Shape(1, 2, 4));
+    var b = QuantizedModel.builder(CID, new Shape(1, 4, 8));
     int mx = b.maxPool(0);
     int avg = b.avgPool(0);
     b.add(mx, avg);
-    long[] x = {1, -7, 4, 2, 3, 0, -1, 9};
-    // max: (3, 9); avg: floor(-3 / 4) = -1, floor(14 / 4) = 3
-    assertArrayEquals(new long[] {2, 12}, b.build().run(x));
+    // x[y][x] = 8 y + x, except x[0][0] = -7: a window holds v, v+1, v+8, v+9 (v = 16 oy + 2 ox), so
+    // max + floor(sum / 4) = (v + 9) + (v + 4); the first window is -7, 1, 8, 9: 9 + floor(11 / 4)
+    long[] x = new long[32];
+    for (int i = 0; i < 32; i++) {
+      x[i] = i;
+    }
+    x[0] = -7;
+    assertArrayEquals(new long[] {11, 17, 21, 25, 45, 49, 53, 57}, b.build().run(x));
   }
 
   @Test

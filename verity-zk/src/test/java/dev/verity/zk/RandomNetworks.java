@@ -32,9 +32,9 @@ final class RandomNetworks {
         int fan = sh.channels() * k * k;
         next = b.conv2d(cur, co, k, 1, pad, TestModels.weights(rnd, co * fan, 7), TestModels.bias(rnd, co, 50));
         next = b.requant(next, shiftFor(fan, 7), rnd.nextBoolean());
-      } else if (choice == 1 && committed.get(cur) && sh.height() % 2 == 0 && sh.width() % 2 == 0) {
+      } else if (choice == 1 && committed.get(cur) && canPool(sh)) {
         next = b.maxPool(cur);
-      } else if (choice == 2 && sh.height() % 2 == 0 && sh.width() % 2 == 0) {
+      } else if (choice == 2 && canPool(sh)) {
         next = b.avgPool(cur);
       } else if (choice == 3 && cur > 0) {
         // a residual connection to an earlier tensor of the same shape, or to itself
@@ -68,6 +68,14 @@ final class RandomNetworks {
       b.requant(d, shiftFor(sh.size(), 7), rnd.nextBoolean());
     }
     return b.build();
+  }
+
+  /** 2x2 pooling needs even sizes and must leave at least 8 padded values. */
+  static boolean canPool(Shape sh) {
+    if (sh.height() % 2 != 0 || sh.width() % 2 != 0) {
+      return false;
+    }
+    return new Shape(sh.channels(), sh.height() / 2, sh.width() / 2).logChannels() == sh.logChannels();
   }
 
   /** A shift that maps fan * weight * 2^15 back below 2^14. */

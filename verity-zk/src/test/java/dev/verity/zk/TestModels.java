@@ -57,7 +57,7 @@ final class TestModels {
     int p1 = b.maxPool(r1);
     int c2 = b.conv2d(p1, 3, 3, 1, 1, weights(rnd, 3 * 3 * 9, 10), bias(rnd, 3, 50));
     int r2 = b.requant(c2, 6, false);
-    int sum = b.add(r2, p1);
+    int sum = b.requant(b.add(r2, p1), 1, false);
     int avg = b.avgPool(sum);
     int d = b.dense(avg, 5, weights(rnd, 5 * 3 * 2 * 3, 10), bias(rnd, 5, 50));
     b.requant(d, 5, false);

@@ -88,7 +88,6 @@ public final class ZkBenchmark {
     double[] prove = new double[reps + 1];
     double[] verify = new double[reps + 1];
     int size = 0;
-    int revealed = 0;
     long peak = 0;
     for (int i = 0; i <= reps; i++) {
       long[] x = pixels(rnd, inputs);
@@ -101,19 +100,15 @@ public final class ZkBenchmark {
       ZkInference.verify(p.statement(), p.proof());
       verify[i] = (System.nanoTime() - b) / 1e6;
       size = p.proof().size();
-      revealed = InferenceVerifier.revealedBytes(p.statement(), p.proof());
     }
     System.out.printf("proving key (weights commitment): %.1f ms%n", keyMs);
     Circuit c = pk.circuit();
-    System.out.printf("committed values: input 2^%d, witness %d (2^%d), weights %d (2^%d); lookups 2^%d%n",
-        c.inputVars, c.witnessLength, c.witnessVars, c.weightsLength, c.weightsVars, c.lookupVars);
-    System.out.println("commitments: input " + c.inputParams() + "\n             witness " + c.witnessParams()
-        + "\n             weights " + c.weightsParams());
+    System.out.printf("committed values: input %d, witness %d, lookup helpers %d, weights %d; %d sum-checks%n",
+        c.inputLength, c.witnessLength, c.helperLength, c.weightsLength, c.checks.size());
     System.out.printf("prove:  first %.1f ms, median of next %d: %.1f ms (min %.1f)%n", prove[0], reps, median(prove, 1), min(prove, 1));
     System.out.printf("verify: first %.1f ms, median of next %d: %.1f ms (min %.1f)%n", verify[0], reps, median(verify, 1), min(verify, 1));
     System.out.printf("proof size: %d bytes (%.1f KiB)%n", size, size / 1024.0);
     System.out.printf("peak heap during proving: %.1f MiB%n", peak / 1048576.0);
-    System.out.printf("field elements revealed outside the hiding openings: %d (%d bytes)%n", revealed / 8, revealed);
     double inf = median(infer, 0);
     System.out.printf("plain inference: median %.3f ms -> proving overhead x%.0f%n", inf, median(prove, 1) / inf);
   }

@@ -47,12 +47,19 @@ public final class Masking {
 
   /** The mask with interleaved coefficients c at point p. */
   public static Ext maskAt(long[] c, Ext[] p) {
+    return maskAt(c, 0, p);
+  }
+
+  /** The mask whose interleaved coefficients start at c[offset], at point p. */
+  public static Ext maskAt(long[] c, int offset, Ext[] p) {
     Ext[] phi = phi(p);
     long s0 = 0;
     long s1 = 0;
     for (int j = 0; j < phi.length; j++) {
-      s0 = dev.verity.zk.field.Goldilocks.add(s0, Ext.mulC0(c[2 * j], c[2 * j + 1], phi[j].c0(), phi[j].c1()));
-      s1 = dev.verity.zk.field.Goldilocks.add(s1, Ext.mulC1(c[2 * j], c[2 * j + 1], phi[j].c0(), phi[j].c1()));
+      long a0 = c[offset + 2 * j];
+      long a1 = c[offset + 2 * j + 1];
+      s0 = dev.verity.zk.field.Goldilocks.add(s0, Ext.mulC0(a0, a1, phi[j].c0(), phi[j].c1()));
+      s1 = dev.verity.zk.field.Goldilocks.add(s1, Ext.mulC1(a0, a1, phi[j].c0(), phi[j].c1()));
     }
     return new Ext(s0, s1);
   }
