@@ -181,6 +181,11 @@ final class Circuit {
   final Expr[][] diffExpr;
   /** 256 h + l - 2^15 over the input's limbs. */
   final Expr inputLimbs;
+  /**
+   * For pooling layer i, window j and term k of the pooled tensor's expression: the offset of a
+   * fresh mask (in that term's column's vector) that hides the column's value at the window point.
+   */
+  final int[][][] windowMasks;
   final Column inputColumn;
   final Column[] weightColumn;
   final Column[] biasColumn;
@@ -205,6 +210,7 @@ final class Circuit {
     int n = arch.tensorCount();
     int out = arch.outputTensor();
     List<Layer> layers = arch.layers();
+    checkEvaluationCounts(arch);
     tensorExpr = new Expr[n];
     quotientExpr = new Expr[n];
     remainderExpr = new Expr[n];
@@ -217,11 +223,6 @@ final class Circuit {
     int inVars = arch.inputShape().vars();
     Allocator input = new Allocator(Source.INPUT);
     int inSlot = input.masked(inVars);
-    input.place();
-    inputColumn = input.column(inSlot);
-    inputLength = input.length();
-    inputVars = Shape.log2Ceil(inputLength);
-    tensorExpr[0] = Expr.of(inputColumn);
 
     // witness columns, requested in a fixed order and placed largest first
     Allocator wit = new Allocator(Source.WITNESS);
@@ -259,6 +260,28 @@ final class Circuit {
       slots[t] = s.stream().mapToInt(Integer::intValue).toArray();
     }
     int mSlot = request(wit, requested, Kind.MULTIPLICITIES, 0, 0, TABLE_VARS);
+
+    // fresh masks for every column read at the four window points of a pooling
+    int[][][] windowSlot = new int[layers.size()][][];
+    for (int i = 0; i < layers.size(); i++) {
+      Layer l = layers.get(i);
+      if (l instanceof Layer.MaxPool || l instanceof Layer.SumPool) {
+        int x = l.inputs()[0];
+        Allocator a = x == 0 ? input : wit;
+        int pooledVars = arch.shape(i + 1).vars();
+        windowSlot[i] = new int[4][termCount(arch, x)];
+        for (int j = 0; j < 4; j++) {
+          for (int k = 0; k < windowSlot[i][j].length; k++) {
+            windowSlot[i][j][k] = a.plain(Shape.log2Ceil(2 * Masking.coefficients(pooledVars)));
+          }
+        }
+      }
+    }
+    input.place();
+    inputColumn = input.column(inSlot);
+    inputLength = input.length();
+    inputVars = Shape.log2Ceil(inputLength);
+    tensorExpr[0] = Expr.of(inputColumn);
 
     // lookup groups and their helpers
     Allocator help = new Allocator(Source.HELPERS);
@@ -347,6 +370,19 @@ final class Circuit {
       }
     }
     wit.place();
+    windowMasks = new int[layers.size()][][];
+    for (int i = 0; i < layers.size(); i++) {
+      if (windowSlot[i] != null) {
+        Allocator a = layers.get(i).inputs()[0] == 0 ? input : wit;
+        windowMasks[i] = new int[4][];
+        for (int j = 0; j < 4; j++) {
+          windowMasks[i][j] = new int[windowSlot[i][j].length];
+          for (int k = 0; k < windowMasks[i][j].length; k++) {
+            windowMasks[i][j][k] = a.column(windowSlot[i][j][k]).offset();
+          }
+        }
+      }
+    }
     witnessLength = wit.length();
     witnessVars = Shape.log2Ceil(witnessLength);
 
@@ -450,6 +486,40 @@ final class Circuit {
     }
     weightsLength = Math.max(1, weights.length());
     weightsVars = Shape.log2Ceil(weightsLength);
+  }
+
+  /**
+   * Zero knowledge holds while every column is evaluated at no more random points than its mask
+   * can hide ({@link Masking#capacity}): once for the lookups, once for its own check, once per
+   * reader other than pooling (whose window reads carry fresh masks), once more for the input's
+   * limb check.
+   */
+  static void checkEvaluationCounts(Architecture arch) {
+    int[] evaluations = new int[arch.tensorCount()];
+    java.util.Arrays.fill(evaluations, 2);
+    evaluations[0]++;
+    for (Layer l : arch.layers()) {
+      if (!(l instanceof Layer.MaxPool || l instanceof Layer.SumPool)) {
+        for (int t : l.inputs()) {
+          evaluations[t]++;
+        }
+      }
+    }
+    for (int t = 0; t < arch.tensorCount(); t++) {
+      int capacity = Masking.capacity(arch.shape(t).vars());
+      if (evaluations[t] > capacity) {
+        throw new IllegalArgumentException(
+            "tensor " + t + " (" + arch.shape(t) + ") is read too often for its mask to hide it; read it through fewer layers");
+      }
+    }
+  }
+
+  /** Number of columns in the expression of committed tensor x (the input, a rescaling, a max pooling). */
+  private static int termCount(Architecture arch, int x) {
+    if (x == 0) {
+      return 1;
+    }
+    return arch.producer(x) instanceof Layer.Requant ? 2 : 1;
   }
 
   private static int request(Allocator a, List<int[]> requested, Kind kind, int tensor, int index, int vars) {

@@ -91,6 +91,15 @@ final class InferenceProver extends Protocol {
     for (Check check : c.checks) {
       randomize(witnessVec, check.maskPoly().offset(), 2 * ZkSumCheck.Mask.size(check.vars(), check.degree()));
     }
+    for (int i = 0; i < arch.layers().size(); i++) {
+      if (c.windowMasks[i] != null && arch.layers().get(i).inputs()[0] != 0) {
+        for (int[] perWindow : c.windowMasks[i]) {
+          for (int offset : perWindow) {
+            randomize(witnessVec, offset, 2 * Masking.coefficients(arch.shape(i + 1).vars()));
+          }
+        }
+      }
+    }
     TensorCommitment.Committed witCom = TensorCommitment.commit(witnessVec, c.witnessVars, true, random);
 
     ch = new ProverChannel(ZkInference.transcript(statement));
@@ -217,6 +226,11 @@ final class InferenceProver extends Protocol {
   }
 
   @Override
+  Ext windowMaskValue(Column col, int windowMask, Ext[] p) {
+    return Masking.maskAt(vector(col.source()), windowMask, p);
+  }
+
+  @Override
   ZkSumCheck.Factor maskedFactor(Sym.Masked m, int vars) {
     int size = 1 << vars;
     long[] table = new long[2 * size];
@@ -260,10 +274,15 @@ final class InferenceProver extends Protocol {
               Ext v = Ext.ZERO;
               for (int i = 0; i < m.exprs().size(); i++) {
                 Ext ev = Ext.ZERO;
-                for (Term t : m.exprs().get(i).terms()) {
+                List<Term> ts = m.exprs().get(i).terms();
+                for (int k = 0; k < ts.size(); k++) {
+                  Term t = ts.get(k);
                   if (t.column().masked()) {
-                    ev = ev.add(Masking.maskAt(vector(t.column().source()), t.column().maskOffset(), at)
-                        .mul(Goldilocks.fromLong(t.coefficient())));
+                    Ext mk = Masking.maskAt(vector(t.column().source()), t.column().maskOffset(), at);
+                    if (m.window() != null) {
+                      mk = mk.add(Masking.maskAt(vector(t.column().source()), m.windowMasks()[k], p));
+                    }
+                    ev = ev.add(mk.mul(Goldilocks.fromLong(t.coefficient())));
                   }
                 }
                 v = v.add(ev.mul(m.coefficients().get(i)));

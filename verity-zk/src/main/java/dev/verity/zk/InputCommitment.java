@@ -59,6 +59,19 @@ public final class InputCommitment {
     for (int j = 0; j < masks; j++) {
       v[c.inputColumn.maskOffset() + j] = prg.nextElement();
     }
+    // fresh masks for pooling windows that read the input
+    for (int i = 0; i < c.windowMasks.length; i++) {
+      if (c.windowMasks[i] != null && c.arch.layers().get(i).inputs()[0] == 0) {
+        int count = 2 * dev.verity.zk.iop.Masking.coefficients(c.arch.shape(i + 1).vars());
+        for (int[] perWindow : c.windowMasks[i]) {
+          for (int offset : perWindow) {
+            for (int j = 0; j < count; j++) {
+              v[offset + j] = prg.nextElement();
+            }
+          }
+        }
+      }
+    }
     return v;
   }
 

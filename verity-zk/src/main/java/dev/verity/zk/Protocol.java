@@ -95,14 +95,19 @@ abstract class Protocol {
     /** eq(tau_0..tau_{vars-1}, x). */
     record Eq(int vars) implements Sym {}
 
-    /** sum_i coefficient_i expression_i(window(x)) + constant: a masked polynomial. */
-    record Masked(List<Ext> coefficients, List<Expr> exprs, Ext constant, Window window) implements Sym {
+    /**
+     * sum_i coefficient_i expression_i(window(x)) + constant: a masked polynomial. A window read
+     * (one expression) adds, per column of the expression, a fresh mask over the pooled domain at
+     * {@code windowMasks[k]} in that column's vector.
+     */
+    record Masked(List<Ext> coefficients, List<Expr> exprs, Ext constant, Window window, int[] windowMasks)
+        implements Sym {
       static Masked of(Expr e) {
-        return new Masked(List.of(Ext.ONE), List.of(e), Ext.ZERO, null);
+        return new Masked(List.of(Ext.ONE), List.of(e), Ext.ZERO, null, null);
       }
 
-      static Masked of(Expr e, Window w) {
-        return new Masked(List.of(Ext.ONE), List.of(e), Ext.ZERO, w);
+      static Masked of(Expr e, Window w, int[] windowMasks) {
+        return new Masked(List.of(Ext.ONE), List.of(e), Ext.ZERO, w, windowMasks);
       }
     }
 
@@ -139,12 +144,12 @@ abstract class Protocol {
           for (int i = 0; i < m.exprs().size(); i++) {
             Expr e = m.exprs().get(i);
             Ext ev = Ext.ofLong(e.constant());
-            for (Term t : e.terms()) {
-              Ext[] at = m.window() == null ? p : m.window().apply(p);
+            for (int k = 0; k < e.terms().size(); k++) {
+              Term t = e.terms().get(k);
               OpenKey key = new OpenKey(t.column(), m.window(), vars);
               Ext cv = cache.get(key);
               if (cv == null) {
-                cv = open(t.column(), at);
+                cv = m.window() == null ? open(t.column(), p) : openWindow(t.column(), m.window(), m.windowMasks()[k], p);
                 cache.put(key, cv);
               }
               ev = ev.add(cv.mul(Goldilocks.fromLong(t.coefficient())));
@@ -247,6 +252,28 @@ abstract class Protocol {
     return v;
   }
 
+  /**
+   * A column's value at the window point w(p), plus the fresh window mask at p: exchanged and
+   * claimed (public columns are never pooled).
+   */
+  Ext openWindow(Column col, Window w, int windowMask, Ext[] p) throws VerificationException {
+    Ext[] at = w.apply(p);
+    Ext v = exchange(() -> columnValue(col, at).add(windowMaskValue(col, windowMask, p)));
+    int maskLog = Shape.log2Ceil(2 * Masking.coefficients(p.length));
+    claims.get(col.source()).add(new LinearClaim(
+        List.of(
+            new LinearClaim.Eval(col.offset(), at, Ext.ONE),
+            new LinearClaim.Dot(col.maskOffset(), col.maskLogLength(), interleaveWithU(Masking.phi(at))),
+            new LinearClaim.Dot(windowMask, maskLog, interleaveWithU(Masking.phi(p)))),
+        v));
+    return v;
+  }
+
+  /** Prover only: a window mask's value. */
+  Ext windowMaskValue(Column col, int windowMask, Ext[] p) {
+    throw new UnsupportedOperationException();
+  }
+
   // ------------------------------------------------------------------ the protocol
 
   /** Everything between the witness commitment and the openings. */
@@ -281,7 +308,7 @@ abstract class Protocol {
     for (LookupGroup g : c.lookups) {
       Ext lambda = challenge("lookup-lambda");
       claim = claim.add(lambda);
-      Sym h = new Sym.Masked(List.of(Ext.ONE, U), List.of(Expr.of(g.helperRe()), Expr.of(g.helperIm())), Ext.ZERO, null);
+      Sym h = new Sym.Masked(List.of(Ext.ONE, U), List.of(Expr.of(g.helperRe()), Expr.of(g.helperIm())), Ext.ZERO, null, null);
       List<Ext> coeffs = new ArrayList<>(List.of(Ext.ONE));
       List<Expr> exprs = new ArrayList<>(List.of(g.x()));
       if (g.y() != null) {
@@ -292,14 +319,14 @@ abstract class Protocol {
         coeffs.add(beta2);
         exprs.add(g.w());
       }
-      Sym f = new Sym.Masked(coeffs, exprs, beta2.mul(beta).mul(g.tag()), null);
+      Sym f = new Sym.Masked(coeffs, exprs, beta2.mul(beta).mul(g.tag()), null, null);
       Sym eq = new Sym.Eq(g.vars());
       terms.add(new SymTerm(lambda.mul(alpha), g.vars(), List.of(eq, h)));
       terms.add(new SymTerm(lambda.neg(), g.vars(), List.of(eq, h, f)));
       terms.add(new SymTerm(Ext.ONE, g.vars(), List.of(h)));
     }
     Ext lambdaT = challenge("lookup-lambda");
-    Sym q = new Sym.Masked(List.of(Ext.ONE, U), List.of(Expr.of(c.tableHelperRe), Expr.of(c.tableHelperIm)), Ext.ZERO, null);
+    Sym q = new Sym.Masked(List.of(Ext.ONE, U), List.of(Expr.of(c.tableHelperRe), Expr.of(c.tableHelperIm)), Ext.ZERO, null, null);
     Sym m = Sym.Masked.of(Expr.of(c.multiplicities));
     Sym eqT = new Sym.Eq(Circuit.TABLE_VARS);
     int tv = Circuit.TABLE_VARS;
@@ -390,8 +417,10 @@ abstract class Protocol {
         yield Ext.ZERO;
       }
       case Layer.SumPool s -> {
-        for (Window w : Window.of(arch.shape(u))) {
-          terms.add(new SymTerm(sign, uVars, List.of(new Sym.Eq(uVars), Sym.Masked.of(c.tensorExpr[s.input()], w))));
+        Window[] ws = Window.of(arch.shape(u));
+        for (int j = 0; j < 4; j++) {
+          terms.add(new SymTerm(sign, uVars, List.of(new Sym.Eq(uVars),
+              Sym.Masked.of(c.tensorExpr[s.input()], ws[j], c.windowMasks[u - 1][j]))));
         }
         yield Ext.ZERO;
       }
@@ -439,7 +468,7 @@ abstract class Protocol {
     List<Sym> product = new ArrayList<>(List.of(eq));
     for (int j = 0; j < 4; j++) {
       sum = sum.add(l);
-      terms.add(new SymTerm(l.neg(), vars, List.of(eq, Sym.Masked.of(c.tensorExpr[m.input()], windows[j]))));
+      terms.add(new SymTerm(l.neg(), vars, List.of(eq, Sym.Masked.of(c.tensorExpr[m.input()], windows[j], c.windowMasks[t - 1][j]))));
       terms.add(new SymTerm(l.neg(), vars, List.of(eq, Sym.Masked.of(c.diffExpr[t][j]))));
       product.add(Sym.Masked.of(c.diffExpr[t][j]));
       l = l.mul(lambda);

@@ -11,7 +11,7 @@ import dev.verity.zk.field.Ext;
  * m = min(k, 4), with uniformly random extension-field coefficients c committed next to the vector.
  * P^ equals P~ on the boolean hypercube, so every sum over the hypercube is unchanged, but its
  * values at random points are uniformly random and independent as long as a column is evaluated
- * at no more than m (k + 1) - 1 generic points. The mask vanishes at every point whose first m
+ * at no more than {@link #capacity} = m k generic points. The mask vanishes at every point whose first m
  * coordinates are boolean; a sum-check binding variables from the top therefore only sees masks
  * in its last m rounds.
  */
@@ -25,7 +25,12 @@ public final class Masking {
     return Math.min(k, MASKED_VARS);
   }
 
-  /** Number of extension-field mask coefficients of a k-variable polynomial. */
+  /** How many evaluations at independent random points a mask keeps independent and uniform. */
+  public static int capacity(int k) {
+    return maskedVars(k) * k;
+  }
+
+  /** Number of extension-field mask coefficients of a k-variable polynomial (some stay unused). */
   public static int coefficients(int k) {
     return maskedVars(k) * (k + 1);
   }

@@ -133,6 +133,65 @@ class ZkSumCheckTest {
     assertNotEquals(Ext.ZERO, Masking.maskAt(c, Fields.point(rnd, 6)));
   }
 
+  /** Rank over F_{p^2} of the rows, by Gaussian elimination. */
+  private static int rank(Ext[][] rows) {
+    Ext[][] m = new Ext[rows.length][];
+    for (int i = 0; i < rows.length; i++) {
+      m[i] = rows[i].clone();
+    }
+    int rank = 0;
+    for (int col = 0; col < m[0].length && rank < m.length; col++) {
+      int pivot = -1;
+      for (int r = rank; r < m.length; r++) {
+        if (!m[r][col].isZero()) {
+          pivot = r;
+          break;
+        }
+      }
+      if (pivot < 0) {
+        continue;
+      }
+      Ext[] tmp = m[pivot];
+      m[pivot] = m[rank];
+      m[rank] = tmp;
+      Ext inv = m[rank][col].inverse();
+      for (int r = rank + 1; r < m.length; r++) {
+        Ext f = m[r][col].mul(inv);
+        for (int k = col; k < m[r].length; k++) {
+          m[r][k] = m[r][k].sub(f.mul(m[rank][k]));
+        }
+      }
+      rank++;
+    }
+    return rank;
+  }
+
+  @Test
+  void masksHideAsManyEvaluationsAsTheCircuitMakes() {
+    // the values of a masked column at e random points are independent and uniform when the
+    // functionals phi(p_1..p_e) are linearly independent, which holds up to the capacity
+    Random rnd = new Random(7);
+    for (int k = 1; k <= 9; k++) {
+      int capacity = Masking.capacity(k);
+      Ext[][] rows = new Ext[capacity][];
+      for (int e = 0; e < capacity; e++) {
+        rows[e] = Masking.phi(Fields.point(rnd, k));
+      }
+      assertEquals(capacity, rank(rows), "k = " + k);
+    }
+    // the four window points of a pooling share all but two (boolean) coordinates: their masks are
+    // dependent (v00 + v11 = v01 + v10), which is why window reads carry fresh masks
+    Ext[] base = Fields.point(rnd, 5);
+    Ext[][] window = new Ext[4][];
+    for (int j = 0; j < 4; j++) {
+      Ext[] p = base.clone();
+      p[0] = Ext.of(j & 1);
+      p[2] = Ext.of(j >> 1);
+      window[j] = Masking.phi(p);
+    }
+    assertEquals(3, rank(window));
+  }
+
   @Test
   void maskSumAndEvaluationAgreeWithBruteForce() {
     Random rnd = new Random(6);
