@@ -16,10 +16,10 @@ import java.util.Objects;
  * ZkInference.verify(p.statement(), p.proof());         // throws VerificationException if invalid
  * }</pre>
  *
- * <p>The proof system (sum-checks, a logUp-GKR lookup argument and hash-based polynomial
- * commitments over the Goldilocks field and its quadratic extension, made non-interactive with a
- * SHA-256 Fiat-Shamir transcript), its security level (100 bits) and exactly what it hides are
- * described in docs/ZK.md.
+ * <p>The proof system (zero-knowledge sum-checks over masked polynomials, a committed logUp
+ * lookup argument and hiding hash-based polynomial commitments over the Goldilocks field and its
+ * quadratic extension, made non-interactive with a SHA-256 Fiat-Shamir transcript), its security
+ * level (100 bits) and its privacy argument are described in docs/ZK.md.
  */
 public final class ZkInference {
   static final String PROTOCOL = "verity/zk/inference/v1";
