@@ -45,6 +45,34 @@ class ZkInferenceTest {
   }
 
   @Test
+  void proofsOfTheSameInferenceAreFreshlyRandomised() throws Exception {
+    QuantizedModel model = TestModels.mlp(5, 12, 6, 3);
+    ProvingKey pk = ProvingKey.of(model);
+    long[] input = TestModels.input(new Random(6), 12, 8);
+    byte[] blinding = Blinding.random().toBytes();
+    ProvedInference a = ZkInference.prove(pk, input, Blinding.of(blinding));
+    ProvedInference b = ZkInference.prove(pk, input, Blinding.of(blinding));
+    org.junit.jupiter.api.Assertions.assertEquals(a.statement(), b.statement());
+    org.junit.jupiter.api.Assertions.assertNotEquals(a.proof(), b.proof());
+    ZkInference.verify(a.statement(), a.proof());
+    ZkInference.verify(b.statement(), b.proof());
+  }
+
+  @Test
+  void refusesArchitecturesThatReadATensorTooOftenToHideIt() {
+    // a tensor of 8 values has a mask hiding 9 evaluations; nine readers need more
+    Random rnd = new Random(9);
+    var b = QuantizedModel.builder(TestModels.cid("wide"), Shape.vector(4));
+    int r = b.requant(b.dense(0, 8, TestModels.weights(rnd, 32, 3), TestModels.bias(rnd, 8, 3)), 2, false);
+    int cur = r;
+    for (int i = 0; i < 8; i++) {
+      cur = b.requant(b.add(cur, r), 1, false);
+    }
+    QuantizedModel model = b.build();
+    assertThrows(IllegalArgumentException.class, () -> ProvingKey.of(model));
+  }
+
+  @Test
   void rejectsChangedOutput() {
     QuantizedModel model = TestModels.mlp(1, 12, 6, 3);
     long[] input = TestModels.input(new Random(2), 12, 8);

@@ -7,7 +7,8 @@ import dev.verity.zk.field.Goldilocks;
 /**
  * The sum-check protocol (Lund, Fortnow, Karloff, Nisan) for sums over the boolean hypercube
  * {0,1}^n of a polynomial C(t_1(x), ..., t_m(x)) where every t_k is multilinear and C has total
- * degree d. Round j sends the univariate restriction g_j as its values at 0, 2, 3, ..., d (the
+ * degree d; the prover here handles products of two tables (the zero-knowledge variant for
+ * general summands is {@link ZkSumCheck}). Round j sends the univariate restriction g_j as its values at 0, 2, 3, ..., d (the
  * value at 1 follows from the running claim); the verifier checks nothing per round beyond that
  * consistency and replies with a random challenge r_j; after n rounds the claim has been reduced to
  * C(t_1(r), ..., t_m(r)) at a random point r, which the caller must check by other means. A false
@@ -19,86 +20,14 @@ import dev.verity.zk.field.Goldilocks;
 public final class SumCheck {
   private SumCheck() {}
 
-  /** The summand: a polynomial of the tables' values at one hypercube point. */
-  public abstract static class Kernel {
-    private final int degree;
-
-    protected Kernel(int degree) {
-      if (degree < 1 || degree > 8) {
-        throw new IllegalArgumentException("kernel degree must be 1..8");
-      }
-      this.degree = degree;
-    }
-
-    public int degree() {
-      return degree;
-    }
-
-    /**
-     * Adds C(values) to acc[at], acc[at + 1]. values holds one extension element per table,
-     * interleaved.
-     */
-    public abstract void accumulate(long[] values, long[] acc, int at);
-  }
-
   /** What the verifier is left with: a random point and the value the summand must take there. */
   public record Reduction(Ext[] point, Ext value) {}
 
   /**
-   * Proves sum_x C(tables(x)) = claim (the claim is implied, not sent). Tables are interleaved
-   * extension vectors of 2^nVars elements and are folded in place: afterwards element 0 of each is
-   * its value at the returned point.
+   * Proves sum_x f(x) g(x) = claim (implied, not sent) for two interleaved extension tables of
+   * 2^nVars elements, folded in place: afterwards element 0 of each is its value at the returned
+   * point.
    */
-  public static Ext[] prove(ProverChannel ch, long[][] tables, int nVars, Kernel kernel) {
-    int d = kernel.degree();
-    int m = tables.length;
-    Ext[] point = new Ext[nVars];
-    for (int round = 0; round < nVars; round++) {
-      int half = 1 << (nVars - 1 - round);
-      int chunks = Parallel.chunks(half);
-      long[][] partial = new long[chunks][2 * d];
-      Parallel.forRange(
-          half,
-          (c, from, to) -> {
-            long[] vals = new long[2 * m];
-            long[] diff = new long[2 * m];
-            long[] acc = partial[c];
-            for (int i = from; i < to; i++) {
-              for (int k = 0; k < m; k++) {
-                long[] t = tables[k];
-                vals[2 * k] = t[2 * i];
-                vals[2 * k + 1] = t[2 * i + 1];
-              }
-              kernel.accumulate(vals, acc, 0);
-              for (int k = 0; k < m; k++) {
-                long[] t = tables[k];
-                long h0 = t[2 * (i + half)];
-                long h1 = t[2 * (i + half) + 1];
-                diff[2 * k] = Goldilocks.sub(h0, vals[2 * k]);
-                diff[2 * k + 1] = Goldilocks.sub(h1, vals[2 * k + 1]);
-                vals[2 * k] = h0;
-                vals[2 * k + 1] = h1;
-              }
-              for (int s = 2; s <= d; s++) {
-                for (int k = 0; k < 2 * m; k++) {
-                  vals[k] = Goldilocks.add(vals[k], diff[k]);
-                }
-                kernel.accumulate(vals, acc, 2 * (s - 1));
-              }
-            }
-          });
-      long[] msg = sum(partial, 2 * d);
-      ch.sendInterleaved(msg, 0, d);
-      Ext r = ch.challenge("sumcheck");
-      point[nVars - 1 - round] = r;
-      for (long[] t : tables) {
-        Mle.fold(t, half, r);
-      }
-    }
-    return point;
-  }
-
-  /** Proves sum_x f(x) g(x) for two interleaved tables; a fast path of {@link #prove}. */
   public static Ext[] proveProduct(ProverChannel ch, long[] f, long[] g, int nVars) {
     Ext[] point = new Ext[nVars];
     for (int round = 0; round < nVars; round++) {

@@ -108,11 +108,6 @@ public final class VerifierChannel {
     transcript.absorbLabel(label);
   }
 
-  /** The offset of the next unread byte. */
-  public int position() {
-    return pos;
-  }
-
   /** Rejects a proof with bytes left after the last message. */
   public void finish() throws VerificationException {
     if (pos != in.length) {

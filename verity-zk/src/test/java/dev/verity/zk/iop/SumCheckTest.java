@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.verity.core.VerificationException;
 import dev.verity.zk.field.Ext;
-import dev.verity.zk.field.Goldilocks;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -58,44 +57,6 @@ class SumCheckTest {
     VerifierChannel vc = new VerifierChannel(new Transcript("test"), pc.toBytes(), 0);
     SumCheck.Reduction red = SumCheck.verify(vc, wrong, n, 2);
     assertNotEquals(Mle.evaluateExt(f0, point).mul(Mle.evaluateExt(g0, point)), red.value());
-  }
-
-  /** eq(r, x) a(x) b(x): a degree-3 kernel through the generic prover. */
-  private static final class TripleProduct extends SumCheck.Kernel {
-    TripleProduct() {
-      super(3);
-    }
-
-    @Override
-    public void accumulate(long[] v, long[] acc, int at) {
-      long p0 = Ext.mulC0(v[0], v[1], v[2], v[3]);
-      long p1 = Ext.mulC1(v[0], v[1], v[2], v[3]);
-      acc[at] = Goldilocks.add(acc[at], Ext.mulC0(p0, p1, v[4], v[5]));
-      acc[at + 1] = Goldilocks.add(acc[at + 1], Ext.mulC1(p0, p1, v[4], v[5]));
-    }
-  }
-
-  @Property(tries = 20)
-  void genericKernelProofVerifies(@ForAll @IntRange(min = 0, max = 13) int n, @ForAll long seed)
-      throws Exception {
-    Random rnd = new Random(seed);
-    Ext[] r = Fields.point(rnd, n);
-    long[] eq = Mle.eqTable(r);
-    long[] a = Fields.extVector(rnd, 1 << n);
-    long[] b = Fields.extVector(rnd, 1 << n);
-    Ext claim = Ext.ZERO;
-    for (int i = 0; i < (1 << n); i++) {
-      claim = claim.add(Fields.at(eq, i).mul(Fields.at(a, i)).mul(Fields.at(b, i)));
-    }
-    long[] a0 = a.clone();
-    long[] b0 = b.clone();
-    ProverChannel pc = new ProverChannel(new Transcript("t3"));
-    Ext[] point = SumCheck.prove(pc, new long[][] {eq, a, b}, n, new TripleProduct());
-    VerifierChannel vc = new VerifierChannel(new Transcript("t3"), pc.toBytes(), 0);
-    SumCheck.Reduction red = SumCheck.verify(vc, claim, n, 3);
-    vc.finish();
-    Ext expected = Mle.eq(r, point).mul(Mle.evaluateExt(a0, point)).mul(Mle.evaluateExt(b0, point));
-    assertEquals(expected, red.value());
   }
 
   @Test
