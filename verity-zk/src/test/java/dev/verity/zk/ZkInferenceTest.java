@@ -73,6 +73,26 @@ class ZkInferenceTest {
   }
 
   @Test
+  void rejectsAChangeOfAnySingleByteAcrossTheWholeProof() {
+    // one flipped bit in each of 250 evenly spaced positions: every phase of the proof is covered
+    QuantizedModel model = TestModels.cnn(3);
+    long[] input = TestModels.input(new Random(4), model.architecture().inputShape().size(), 8);
+    ProvedInference p = ZkInference.prove(model, input, Blinding.random());
+    byte[] bytes = p.proof().encode();
+    int step = Math.max(1, bytes.length / 250);
+    for (int at = 0; at < bytes.length; at += step) {
+      byte[] bad = bytes.clone();
+      bad[at] ^= (byte) (1 << (at % 8));
+      int position = at;
+      if (at < Proof.HEADER) {
+        assertThrows(dev.verity.core.DecodingException.class, () -> Proof.decode(bad), "byte " + position);
+      } else {
+        assertThrows(VerificationException.class, () -> ZkInference.verify(p.statement(), Proof.decode(bad)), "byte " + position);
+      }
+    }
+  }
+
+  @Test
   void rejectsChangedOutput() {
     QuantizedModel model = TestModels.mlp(1, 12, 6, 3);
     long[] input = TestModels.input(new Random(2), 12, 8);
