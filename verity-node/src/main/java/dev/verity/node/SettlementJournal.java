@@ -28,7 +28,7 @@ import java.util.zip.CRC32C;
  * before}. A short or damaged last record is a torn write (the node stopped while appending, before
  * it answered) and is dropped; damage anywhere else stops the node with {@link IOException}
  * naming the file. On open the file is rewritten to hold only what is still owed; at run time it
- * is emptied whenever nothing is owed and it has grown past {@value #COMPACT_BYTES} bytes.
+ * is emptied whenever nothing is owed and it has grown past {@value #COMPACT_BYTES} bytes (by default).
  *
  * <p>Thread-safe.
  */
@@ -47,15 +47,17 @@ final class SettlementJournal implements AutoCloseable {
   }
 
   private final Path file;
+  private final long compactBytes;
   private final FileChannel channel;
   private final Map<Hash, Owed> owed;
   private final Map<Hash, Owed> atOpen;
 
-  private SettlementJournal(Path file, FileChannel channel, Map<Hash, Owed> owed) {
+  private SettlementJournal(Path file, long compactBytes, FileChannel channel, Map<Hash, Owed> owed) {
     this.file = file;
+    this.compactBytes = compactBytes;
     this.channel = channel;
     this.owed = owed;
-    this.atOpen = Map.copyOf(owed);
+    this.atOpen = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(owed));
   }
 
   /**
@@ -64,6 +66,11 @@ final class SettlementJournal implements AutoCloseable {
    * @throws IOException if the file cannot be used or is damaged other than by a torn last write
    */
   static SettlementJournal open(Path file) throws IOException {
+    return open(file, COMPACT_BYTES);
+  }
+
+  /** As {@link #open(Path)}, emptying the file at run time once it exceeds {@code compactBytes}. */
+  static SettlementJournal open(Path file, long compactBytes) throws IOException {
     Map<Hash, Owed> owed = Files.exists(file) ? replay(file, Files.readAllBytes(file)) : new LinkedHashMap<>();
     ByteArrayOutputStream compact = new ByteArrayOutputStream();
     for (Owed o : owed.values()) {
@@ -71,7 +78,7 @@ final class SettlementJournal implements AutoCloseable {
     }
     AtomicFiles.write(file, compact.toByteArray());
     FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    return new SettlementJournal(file, ch, owed);
+    return new SettlementJournal(file, compactBytes, ch, owed);
   }
 
   static Map<Hash, Owed> replay(Path file, byte[] bytes) throws IOException {
@@ -120,7 +127,7 @@ final class SettlementJournal implements AutoCloseable {
     return b.array();
   }
 
-  /** What was owed when the journal was opened (the work a restarted node resumes). */
+  /** What was owed when the journal was opened (the work a restarted node resumes), in journal order. */
   Map<Hash, Owed> owedAtOpen() {
     return atOpen;
   }
@@ -153,7 +160,7 @@ final class SettlementJournal implements AutoCloseable {
     }
     append(out.toByteArray());
     jobs.forEach(owed::remove);
-    if (owed.isEmpty() && channel.size() > COMPACT_BYTES) {
+    if (owed.isEmpty() && channel.size() > compactBytes) {
       channel.truncate(0);
       channel.force(true);
     }

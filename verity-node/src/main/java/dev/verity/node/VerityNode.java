@@ -86,10 +86,14 @@ public final class VerityNode implements AutoCloseable {
       throw new IOException("another Verity node is using " + dir + "; stop it or choose another data_dir");
     }
     NodeLedger ledger = null;
+    BlobStore blobs = null;
     try {
       Signer key = loadOrCreateKey(dir);
-      BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
+      if (config.ledger().embedded()) {
+        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
+      }
+      blobs = FileBlobStore.open(dir.resolve("blobs"));
       ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
       OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
       SessionConfig sessionConfig = SessionConfig.builder()
@@ -99,9 +103,6 @@ public final class VerityNode implements AutoCloseable {
           .build();
       SessionCache sessions = new SessionCache(engine, sessionConfig, config.sessionCacheBytes());
       Clock clock = Clock.systemUTC();
-      if (config.ledger().embedded()) {
-        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
-      }
       InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
           ledger != null ? ledger.payments() : Payments.NONE);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
@@ -120,6 +121,9 @@ public final class VerityNode implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       if (ledger != null) {
         ledger.close();
+      }
+      if (blobs != null) {
+        blobs.close();
       }
       lock.release();
       lockChannel.close();

@@ -73,7 +73,8 @@ final class LedgerFixture implements AutoCloseable {
     }
   }
 
-  private LedgerFixture(Path dir, long operatorFee, int receiptBatch, Duration batchDelay) throws IOException {
+  private LedgerFixture(Path dir, long operatorFee, int receiptBatch, Duration batchDelay, Optional<LedgerSettings> mode)
+      throws IOException {
     this.dir = dir;
     this.nodeKey = VerityNode.loadOrCreateKey(dir.resolve("node"));
     this.genesis = GenesisConfig.builder("verity-test")
@@ -89,12 +90,18 @@ final class LedgerFixture implements AutoCloseable {
     Path genesisFile = dir.resolve("genesis.cbor");
     AtomicFiles.write(genesisFile, genesis.encode());
     this.config = NodeConfig.defaults().withDataDir(dir.resolve("node")).withPort(0)
-        .withLedger(LedgerSettings.embedded(Optional.of(genesisFile)).withOperatorFee(operatorFee)
-            .withReceiptBatch(receiptBatch, batchDelay));
+        .withLedger(mode.orElse(LedgerSettings.embedded(Optional.of(genesisFile)).withOperatorFee(operatorFee)
+            .withReceiptBatch(receiptBatch, batchDelay)));
   }
 
   static LedgerFixture start(Path dir, long operatorFee, int receiptBatch, Duration batchDelay) throws IOException {
-    LedgerFixture f = new LedgerFixture(dir, operatorFee, receiptBatch, batchDelay);
+    return start(dir, operatorFee, receiptBatch, batchDelay, null);
+  }
+
+  /** As above, with other ledger settings than the embedded ledger on the test genesis (null: that ledger). */
+  static LedgerFixture start(Path dir, long operatorFee, int receiptBatch, Duration batchDelay, LedgerSettings settings)
+      throws IOException {
+    LedgerFixture f = new LedgerFixture(dir, operatorFee, receiptBatch, batchDelay, Optional.ofNullable(settings));
     f.node = VerityNode.start(f.config);
     return f;
   }
