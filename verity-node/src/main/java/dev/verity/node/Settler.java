@@ -235,7 +235,7 @@ final class Settler implements AutoCloseable {
       Optional<TransactionRejected> refusal = outcome(results.get(i));
       if (refusal.isEmpty()) {
         switch (it.kind()) {
-          case REGISTER -> LOG.log(System.Logger.Level.INFO, "registered on the ledger as worker " + operator.address()
+          case REGISTER -> LOG.log(System.Logger.Level.DEBUG, "registered on the ledger as worker " + operator.address()
               + " for " + ((Action.RegisterNode) it.action()).models().size() + " models");
           case SETTLE -> {
             released.accept(it.owed().get().job());
