@@ -118,6 +118,13 @@ final class JobPayments implements Payments {
     if (!claimed.add(id)) {
       throw ApiException.conflict("job " + id + " is being used by another request; a job pays for one inference");
     }
+    // A claim is released only once the ledger shows the job closed, so a fresh read after claiming
+    // sees any settlement that completed since the view above was taken.
+    Optional<StateRecord.Job> now = ledger.view().job(id);
+    if (now.isEmpty() || now.get().status() != StateRecord.Job.Status.OPEN) {
+      claimed.remove(id);
+      throw ApiException.conflict("job " + id + " was used already; a job pays for one inference: open a new one");
+    }
     return new JobClaim(id, job.escrow());
   }
 

@@ -108,7 +108,7 @@ class SettlementJournalTest {
     }
   }
 
-  @Property(tries = 200)
+  @Property(tries = 80)
   void randomFilesOpenOrAreRefusedWithAClearError(@ForAll @Size(max = 600) byte[] junk) throws IOException {
     Path file = Files.createTempFile("journal", ".log");
     try {
@@ -124,7 +124,7 @@ class SettlementJournalTest {
     }
   }
 
-  @Property(tries = 200)
+  @Property(tries = 80)
   void aFlippedByteNeverChangesWhatIsOwedSilently(@ForAll @IntRange(min = 0, max = 10_000) int position,
       @ForAll @IntRange(min = 1, max = 255) int mask) throws IOException {
     Path base = Files.createTempDirectory("journal");
