@@ -175,6 +175,19 @@ class CliLedgerEndToEndTest {
 
   @Test
   @Order(4)
+  void aFreeReceiptHasNothingOnTheLedger() throws Exception {
+    ok(cli("owner", "models", "publish", dir.resolve("bc.onnx").toString(), "--repo", "bc-free", "--version", "1.0.0"));
+    Path saved = dir.resolve("free");
+    Run infer = ok(cli("client", "infer", owner.address() + "/bc-free@1.0.0", "--input",
+        dir.resolve("inputs.json").toString(), "--save", saved.toString()));
+    assertTrue(!infer.err().contains("opened job"), "a model without a price needs no job: " + infer.err());
+    Run verify = cli("client", "verify", saved.resolve("receipt.cbor").toString(), "--ledger");
+    assertEquals(3, verify.exit(), verify.out() + verify.err());
+    assertTrue(verify.err().contains("names no job"), verify.err());
+  }
+
+  @Test
+  @Order(5)
   void upRunsPaidInferencesAndShowsExactShares() {
     Path upDir = dir.resolve("up");
     Run up = run("up", "--exit", "--port", "0", "--data-dir", upDir.toString());
