@@ -1,9 +1,12 @@
 package dev.verity.cli;
 
+import dev.verity.core.Hash;
 import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.TensorJson;
 import dev.verity.sdk.InferenceResult;
+import dev.verity.sdk.LedgerClient;
+import dev.verity.sdk.VerityApiException;
 import dev.verity.sdk.ModelRef;
 import dev.verity.sdk.VerityClient;
 import java.nio.file.Files;
@@ -33,6 +36,10 @@ final class InferCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, description = "write the outputs to this .json or .npz file")
   Path output;
 
+  @Option(names = "--job", description = "pay with this ledger job (see 'verity ledger open-job'); by default a job is"
+      + " opened, escrowing the node's price, when the node charges for the model")
+  String job;
+
   @Option(names = "--save", description = "save receipt.cbor, manifest.cbor, inputs.json and outputs.json here, for 'verity verify'")
   Path save;
 
@@ -45,7 +52,9 @@ final class InferCommand implements Callable<Integer> {
         throw new IllegalStateException(ref + " was yanked by its owner: " + version.yankReason().orElse(""));
       }
       NamedTensors inputs = TensorFiles.read(input, Optional.of(version.manifest()));
-      InferenceResult r = client.infer(ref, inputs, VerificationMode.fromWireName(mode), UUID.randomUUID().toString());
+      Optional<Hash> paidWith = job != null ? Optional.of(Hash.fromHex(job)) : openJobIfCharged(client, version.manifest());
+      InferenceResult r = client.infer(ref, inputs, VerificationMode.fromWireName(mode), UUID.randomUUID().toString(),
+          paidWith);
       if (output != null) {
         TensorFiles.write(output, r.outputs());
         System.err.println("outputs written to " + output);
@@ -63,7 +72,29 @@ final class InferCommand implements Callable<Integer> {
       System.err.println("receipt verified: " + r.receipt().cid());
       System.err.println("  model " + r.manifest().repositoryId() + "@" + r.manifest().version()
           + ", mode " + r.receipt().mode().wireName() + ", signed by node " + r.receipt().node());
+      r.receipt().job().ifPresent(j -> System.err.println("  paid with job " + j.toHex()
+          + " (check it later: verity verify RECEIPT --ledger)"));
     }
     return 0;
+  }
+
+  /** Opens a job escrowing the node's price when the node runs a ledger and charges for the model. */
+  private static Optional<Hash> openJobIfCharged(VerityClient client, dev.verity.protocol.ModelManifest m) throws Exception {
+    Optional<LedgerClient.Quote> q;
+    try {
+      q = client.ledger().quote(m.cid());
+    } catch (VerityApiException e) {
+      if (e.status() == 404) {
+        return Optional.empty(); // the node runs no ledger: inference is free
+      }
+      throw e;
+    }
+    if (q.isEmpty() || q.get().price() == 0) {
+      return Optional.empty();
+    }
+    Hash j = client.ledger().openJob(m.cid(), Optional.of(q.get().worker()), q.get().price());
+    System.err.println("opened job " + j.toHex() + " escrowing " + q.get().price() + " (" + q.get().royalty()
+        + " royalty + " + q.get().operatorFee() + " operator fee)");
+    return Optional.of(j);
   }
 }

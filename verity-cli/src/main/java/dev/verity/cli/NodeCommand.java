@@ -37,6 +37,9 @@ final class NodeCommand {
         System.out.println("verity node " + VerityNode.VERSION + " serving at " + node.uri());
         System.out.println("  node key: " + node.publicKey());
         System.out.println("  data:     " + config.dataDir());
+        System.out.println("  ledger:   " + (node.hasLedger()
+            ? "embedded (" + config.dataDir().resolve("ledger") + "), operator fee " + config.ledger().operatorFee()
+            : "none (inference is free; set ledger=embedded to charge through jobs)"));
         awaitShutdown();
       }
       return 0;

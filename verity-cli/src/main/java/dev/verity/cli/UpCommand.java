@@ -1,11 +1,17 @@
 package dev.verity.cli;
 
+import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
+import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.KeyFile;
 import dev.verity.core.crypto.Signer;
+import dev.verity.core.io.AtomicFiles;
+import dev.verity.ledger.GenesisConfig;
+import dev.verity.ledger.StateRecord;
 import dev.verity.models.BuiltinModels;
 import dev.verity.models.ExampleModel;
 import dev.verity.node.InferenceService;
+import dev.verity.node.LedgerSettings;
 import dev.verity.node.NodeConfig;
 import dev.verity.node.VerityNode;
 import dev.verity.protocol.InferenceReceipt;
@@ -15,6 +21,7 @@ import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.Tensor;
 import dev.verity.sdk.InferenceResult;
+import dev.verity.sdk.LedgerClient;
 import dev.verity.sdk.ModelRef;
 import dev.verity.sdk.Publication;
 import dev.verity.sdk.VerityClient;
@@ -23,22 +30,38 @@ import java.io.PrintStream;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.UUID;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * verity up: an embedded single-node network on 127.0.0.1 with the built-in models published, one
- * verified inference per supported mode, a demonstration that tampering is caught, and then serving
- * until Ctrl-C. Needs no configuration; running it again reuses what it published before.
+ * verity up: an embedded single-node network on 127.0.0.1 with a ledger whose dev genesis funds the
+ * demo's model owner and client; the built-in models published and registered with a price; paid,
+ * verified inferences; a demonstration that tampering is caught; the balances before and after
+ * (everyone paid exactly their share); one receipt checked on the ledger with the light client;
+ * and then serving until Ctrl-C. Needs no configuration; running it again reuses what it published
+ * before (and the same chain).
  */
-@Command(name = "up", description = "Start a local network, publish the example models, run and verify inferences.")
+@Command(name = "up", description = "Start a local network, publish the example models, run paid inferences, "
+    + "verify them and their payment.")
 final class UpCommand implements Callable<Integer> {
   static final String VERSION_LABEL = "1.0.0";
+  /** The owner's royalty per inference. */
+  static final long ROYALTY = 5;
+  /** What the demo node charges per inference on top of the royalty. */
+  static final long OPERATOR_FEE = 20;
+  static final long CLIENT_FUNDS = 1_000_000;
+  static final long OWNER_FUNDS = 1_000;
+  static final long NODE_FUNDS = 10_000;
+  static final Duration LEDGER_DEADLINE = Duration.ofSeconds(30);
 
   @Option(names = "--port", description = "port of the node (default: ${DEFAULT-VALUE})", defaultValue = "" + NodeConfig.DEFAULT_PORT)
   int port;
@@ -54,7 +77,14 @@ final class UpCommand implements Callable<Integer> {
     PrintStream out = System.out;
     Path dir = dataDir != null ? dataDir : new CliContext().home().resolve("up");
     Files.createDirectories(dir);
-    NodeConfig config = NodeConfig.defaults().withDataDir(dir.resolve("node")).withPort(port);
+    Signer nodeKey = VerityNode.loadOrCreateKey(dir.resolve("node"));
+    Signer owner = key(dir.resolve("owner.key"));
+    Signer caller = key(dir.resolve("client.key"));
+    Signer treasury = key(dir.resolve("treasury.key"));
+    Path genesisFile = genesis(dir, nodeKey, owner, caller, treasury);
+    NodeConfig config = NodeConfig.defaults().withDataDir(dir.resolve("node")).withPort(port)
+        .withLedger(LedgerSettings.embedded(Optional.of(genesisFile)).withOperatorFee(OPERATOR_FEE)
+            .withReceiptBatch(8, Duration.ofMillis(500)));
     VerityNode node;
     try {
       node = VerityNode.start(config);
@@ -63,32 +93,168 @@ final class UpCommand implements Callable<Integer> {
     }
     try (node) {
       out.println("Verity " + VerityNode.VERSION + ": node serving at " + node.uri() + " (data in " + dir + ")");
-      out.println("  node key " + node.publicKey());
-      Signer owner = key(dir.resolve("owner.key"));
-      Signer caller = key(dir.resolve("client.key"));
-      out.println("  model owner " + owner.address() + ", client " + caller.address());
+      out.println("  node " + nodeKey.address() + " (key " + node.publicKey() + ") sequences the ledger and serves as its worker");
+      out.println("  model owner " + owner.address() + ", client " + caller.address() + ", treasury " + treasury.address());
       List<String> summary = new ArrayList<>();
-      try (VerityClient publisher = VerityClient.builder(node.uri()).signer(owner).build();
-          VerityClient client = VerityClient.builder(node.uri()).signer(caller).build()) {
+      try (VerityClient publisher = VerityClient.builder(node.uri()).signer(owner).sequencer(nodeKey.publicKey()).build();
+          VerityClient client = VerityClient.builder(node.uri()).signer(caller).sequencer(nodeKey.publicKey()).build()) {
+        LedgerClient ledger = client.ledger();
         List<ModelManifest> published = new ArrayList<>();
         for (ExampleModel model : BuiltinModels.all()) {
           ModelManifest manifest = publish(publisher, owner, model, dir, out);
+          register(publisher.ledger(), manifest, out);
           published.add(manifest);
-          summary.addAll(runModes(client, model, manifest, out));
         }
-        summary.add(tamperChecks(client, BuiltinModels.all().get(0), published.get(0), out));
+        awaitWorker(ledger, nodeKey.address(), published);
+        GenesisConfig genesis = ledger.genesis();
+        long protocolShare = OPERATOR_FEE * genesis.protocolShareBps() / 10_000;
+        out.println("  price per inference " + (ROYALTY + OPERATOR_FEE) + " = " + ROYALTY + " royalty to the owner + "
+            + OPERATOR_FEE + " operator fee (of which " + protocolShare + " to the treasury); a job per inference");
+        Map<String, Address> parties = new LinkedHashMap<>();
+        parties.put("client", caller.address());
+        parties.put("owner", owner.address());
+        parties.put("operator", nodeKey.address());
+        parties.put("treasury", treasury.address());
+        Map<String, Long> before = balances(ledger, parties);
+
+        List<InferenceReceipt> receipts = new ArrayList<>();
+        for (int i = 0; i < published.size(); i++) {
+          summary.addAll(runModes(ledger, BuiltinModels.all().get(i), published.get(i), receipts, out));
+        }
+        summary.add(tamperChecks(ledger, BuiltinModels.all().get(0), published.get(0), receipts, out));
+        summary.addAll(settlement(ledger, receipts, parties, before, protocolShare, out));
       }
       out.println();
       out.println("Summary");
       summary.forEach(s -> out.println("  " + s));
       out.println();
       out.println("Try it: ./verity models list --node " + node.uri());
+      out.println("        ./verity ledger account " + caller.address() + " --prove --node " + node.uri());
       if (!exit) {
         out.println("Serving until Ctrl-C.");
         NodeCommand.awaitShutdown();
       }
     }
     return 0;
+  }
+
+  /**
+   * The demo chain's genesis, kept in {@code dir} so that later runs continue the same chain: the
+   * node sequences and resolves challenges; the client, owner and node are funded; fees are 0 so
+   * the balances show the payments for inference alone.
+   */
+  private static Path genesis(Path dir, Signer node, Signer owner, Signer client, Signer treasury) throws IOException {
+    Path file = dir.resolve("genesis.cbor");
+    if (Files.exists(file)) {
+      GenesisConfig g = GenesisConfig.decode(Files.readAllBytes(file));
+      if (!g.sequencer().equals(node.publicKey())) {
+        throw new IllegalStateException(file + " names another sequencer than the node key in " + dir.resolve("node")
+            + "; remove " + dir + " to start afresh");
+      }
+      return file;
+    }
+    GenesisConfig g = GenesisConfig.builder("verity-up")
+        .devNetwork(true)
+        .genesisTime(System.currentTimeMillis())
+        .sequencer(node.publicKey())
+        .authority(node.publicKey())
+        .treasury(treasury.address())
+        .minFee(0)
+        .allocate(client.address(), CLIENT_FUNDS)
+        .allocate(owner.address(), OWNER_FUNDS)
+        .allocate(node.address(), NODE_FUNDS)
+        .build();
+    AtomicFiles.write(file, g.encode());
+    return file;
+  }
+
+  /** Registers a published version on the ledger at {@link #ROYALTY}, unless it is already. */
+  private static void register(LedgerClient ledger, ModelManifest m, PrintStream out)
+      throws IOException, VerificationException {
+    Optional<LedgerClient.Quote> q = ledger.quote(m.cid());
+    if (q.isPresent()) {
+      return;
+    }
+    ledger.registerModel(m.cid(), ROYALTY);
+    out.println("  registered " + m.repository() + "@" + m.version() + " on the ledger: royalty " + ROYALTY
+        + " per inference to " + m.ownerAddress());
+  }
+
+  /** Waits (bounded) until the node has registered itself as a worker for every model. */
+  private static void awaitWorker(LedgerClient ledger, Address node, List<ModelManifest> models)
+      throws IOException, VerificationException, InterruptedException {
+    long end = System.nanoTime() + LEDGER_DEADLINE.toNanos();
+    while (true) {
+      Optional<StateRecord.Node> n = ledger.node(node);
+      if (n.isPresent() && models.stream().allMatch(m -> n.get().serves(m.cid()))) {
+        return;
+      }
+      if (System.nanoTime() - end > 0) {
+        throw new IllegalStateException("the node did not register as a worker for the models within "
+            + LEDGER_DEADLINE.toSeconds() + " s; see its log");
+      }
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+  }
+
+  private static Map<String, Long> balances(LedgerClient ledger, Map<String, Address> parties)
+      throws IOException, VerificationException {
+    Map<String, Long> b = new LinkedHashMap<>();
+    for (Map.Entry<String, Address> e : parties.entrySet()) {
+      b.put(e.getKey(), ledger.account(e.getValue(), true).account().balance());
+    }
+    return b;
+  }
+
+  /**
+   * Waits until every job is settled and the last receipt committed, checks that receipt on the
+   * ledger with the light client, and compares the balances with what the genesis shares say.
+   */
+  private static List<String> settlement(LedgerClient ledger, List<InferenceReceipt> receipts,
+      Map<String, Address> parties, Map<String, Long> before, long protocolShare, PrintStream out)
+      throws IOException, VerificationException, InterruptedException {
+    long end = System.nanoTime() + LEDGER_DEADLINE.toNanos();
+    for (InferenceReceipt r : receipts) {
+      Hash job = r.job().orElseThrow(() -> new IllegalStateException("receipt " + r.cid() + " names no job"));
+      while (ledger.job(job).job().status() == StateRecord.Job.Status.OPEN) {
+        if (System.nanoTime() - end > 0) {
+          throw new IllegalStateException("job " + job + " was not settled within " + LEDGER_DEADLINE.toSeconds() + " s");
+        }
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+    }
+    InferenceReceipt last = receipts.get(receipts.size() - 1);
+    List<String> checks = new ArrayList<>();
+    LedgerClient.LedgerEvidence evidence = ledger.awaitOnLedger(last, LEDGER_DEADLINE, checks::add);
+    checks.forEach(c -> out.println("  ledger check: " + c));
+    Map<String, Long> after = balances(ledger, parties);
+    long n = receipts.size();
+    Map<String, Long> expected = new LinkedHashMap<>();
+    expected.put("client", -n * (ROYALTY + OPERATOR_FEE));
+    expected.put("owner", n * ROYALTY);
+    expected.put("operator", n * (OPERATOR_FEE - protocolShare));
+    expected.put("treasury", n * protocolShare);
+    StringBuilder line = new StringBuilder();
+    boolean exact = true;
+    long sum = 0;
+    for (String who : parties.keySet()) {
+      long delta = after.get(who) - before.get(who);
+      sum += delta;
+      exact &= delta == expected.get(who);
+      line.append(String.format("%s %+d  ", who, delta));
+    }
+    out.println("  balances " + line.toString().trim());
+    List<String> lines = new ArrayList<>();
+    lines.add(String.format("ledger         %d paid inferences: %s; %s", n, line.toString().trim(),
+        exact && sum == 0 ? "exactly " + n + " x (" + ROYALTY + " royalty, " + (OPERATOR_FEE - protocolShare)
+            + " operator, " + protocolShare + " protocol), sum 0" : "NOT the expected shares " + expected));
+    lines.add(String.format("ledger         receipt %s committed in block %d, job %s %s: verified with the light client",
+        shortCid(last.cid().toString()), evidence.receiptBlock(), evidence.job().id().toHex().substring(0, 12) + "…",
+        evidence.job().status().name().toLowerCase(java.util.Locale.ROOT)));
+    if (!exact || sum != 0) {
+      throw new IllegalStateException("the balances did not change by the genesis shares: " + lines.get(0));
+    }
+    return lines;
   }
 
   private static Signer key(Path file) throws IOException {
@@ -118,6 +284,7 @@ final class UpCommand implements Callable<Integer> {
     Files.write(file, model.onnx());
     Publication p = Publication.of(model.name(), VERSION_LABEL)
         .withDetails(model.task(), model.dataLicence(), model.description(), List.of("example"))
+        .withPrice(ROYALTY)
         .withModes(EnumSet.of(VerificationMode.RECEIPT, VerificationMode.OPTIMISTIC, VerificationMode.ZK));
     ModelManifest m = client.publish(file, p, dev.verity.sdk.ProgressListener.NONE);
     out.printf("  published %s@%s  model %s (%d bytes, held-out accuracy %.3f)%n", model.name(), VERSION_LABEL,
@@ -125,8 +292,8 @@ final class UpCommand implements Callable<Integer> {
     return m;
   }
 
-  private static List<String> runModes(VerityClient client, ExampleModel model, ModelManifest manifest, PrintStream out)
-      throws IOException, VerificationException {
+  private static List<String> runModes(LedgerClient ledger, ExampleModel model, ModelManifest manifest,
+      List<InferenceReceipt> receipts, PrintStream out) throws IOException, VerificationException {
     List<String> lines = new ArrayList<>();
     ModelRef ref = ModelRef.ofManifest(manifest.cid());
     for (VerificationMode mode : VerificationMode.values()) {
@@ -138,26 +305,29 @@ final class UpCommand implements Callable<Integer> {
       String lastReceipt = "";
       for (ExampleModel.Sample s : model.samples()) {
         NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
-        InferenceResult r = client.infer(ref, inputs, mode, UUID.randomUUID().toString());
+        InferenceResult r = ledger.inferPaid(ref, inputs);
+        receipts.add(r.receipt());
         float[] probs = r.outputs().get(model.outputName()).toFloats();
         int predicted = argmax(probs);
         correct += predicted == s.label() ? 1 : 0;
         lastReceipt = r.receipt().cid().toString();
-        out.printf("  %-13s %-8s true %-10s predicted %-10s (p=%.3f)  receipt verified %s%n", model.name(), mode.wireName(),
-            model.classLabels().get(s.label()), model.classLabels().get(predicted), probs[predicted], shortCid(lastReceipt));
+        out.printf("  %-13s %-8s true %-10s predicted %-10s (p=%.3f)  receipt verified %s  job %s%n", model.name(),
+            mode.wireName(), model.classLabels().get(s.label()), model.classLabels().get(predicted), probs[predicted],
+            shortCid(lastReceipt), r.receipt().job().map(j -> j.toHex().substring(0, 8) + "…").orElse("-"));
       }
-      lines.add(String.format("%-13s %-10s %d/%d samples correct, every receipt verified (last %s)", model.name(),
+      lines.add(String.format("%-13s %-10s %d/%d samples correct, every receipt verified and paid (last %s)", model.name(),
           mode.wireName(), correct, model.samples().size(), shortCid(lastReceipt)));
     }
     return lines;
   }
 
   /** Shows that the client rejects a changed output and a changed signature. */
-  private static String tamperChecks(VerityClient client, ExampleModel model, ModelManifest manifest, PrintStream out)
-      throws IOException, VerificationException {
+  private static String tamperChecks(LedgerClient ledger, ExampleModel model, ModelManifest manifest,
+      List<InferenceReceipt> receipts, PrintStream out) throws IOException, VerificationException {
     ExampleModel.Sample s = model.samples().get(0);
     NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
-    InferenceResult honest = client.infer(ModelRef.ofManifest(manifest.cid()), inputs);
+    InferenceResult honest = ledger.inferPaid(ModelRef.ofManifest(manifest.cid()), inputs);
+    receipts.add(honest.receipt());
     ReceiptVerifier verifier = ReceiptVerifier.create().trustingOnly(java.util.Set.of(honest.receipt().node()));
     int rejected = 0;
     float[] probs = honest.outputs().get(model.outputName()).toFloats();

@@ -17,10 +17,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * verity verify RECEIPT: checks a saved receipt offline. Exit code 0 when every check passes, 3 when
- * one fails.
+ * verity verify RECEIPT: checks a saved receipt offline; with {@code --ledger}, also that it is
+ * committed on the node's ledger and that the job it names was paid. Exit code 0 when every check
+ * passes, 3 when one fails.
  */
-@Command(name = "verify", description = "Check a receipt offline: signatures, model, inputs, outputs, evidence.")
+@Command(name = "verify", description = "Check a receipt offline: signatures, model, inputs, outputs, evidence; "
+    + "with --ledger also its inclusion and payment on the ledger.")
 final class VerifyCommand implements Callable<Integer> {
   @Mixin CliContext ctx;
 
@@ -38,6 +40,12 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Option(names = "--node-key", description = "accept only receipts signed by this node key (ed25519:...)")
   String nodeKey;
+
+  @Option(names = "--ledger", description = "also check on the ledger of --node that the receipt is committed and its job"
+      + " was paid, from proofs and the sequencer's signatures")
+  boolean ledger;
+
+  @Mixin LedgerCommand.Sequencer sequencer;
 
   @Override
   public Integer call() throws Exception {
@@ -69,6 +77,14 @@ final class VerifyCommand implements Callable<Integer> {
       }
       inputs.ifPresent(i -> System.out.println("ok  inputs match the receipt (" + receipt.inputs() + ")"));
       System.out.println("--  outputs not checked: pass --outputs FILE to check them too");
+    }
+    if (ledger) {
+      try (VerityClient client = sequencer.client(ctx)) {
+        client.ledger().verifyOnLedger(receipt, passed -> System.out.println("ok  " + passed));
+      }
+      System.out.println("ok  ledger checks used " + sequencer.trust());
+    } else {
+      System.out.println("--  ledger not checked: pass --ledger to check that the receipt is committed and paid");
     }
     System.out.println("VERIFIED");
     return 0;

@@ -32,7 +32,7 @@ class LayeringTest {
       Map.entry("zk", Set.of("core", "protocol", "onnx")),
       Map.entry("models", Set.of("core", "protocol", "onnx")),
       Map.entry("node", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger")),
-      Map.entry("sdk", Set.of("core", "protocol", "onnx")),
+      Map.entry("sdk", Set.of("core", "protocol", "onnx", "ledger")),
       Map.entry("cli", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk", "models", "node", "sdk")),
       Map.entry("bench", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk", "models", "node", "sdk")));
 

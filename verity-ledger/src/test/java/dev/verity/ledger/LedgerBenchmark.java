@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * <pre>
  *   mvn -B -o -q install -DskipTests -pl verity-core
  *   mvn -B -o -q test-compile -pl verity-ledger
- *   java -cp verity-ledger/target/test-classes:verity-ledger/target/classes:verity-core/target/classes \
+ *   java -cp verity-ledger/target/test-classes:verity-ledger/target/classes:verity-core/target/classes:\
+ *   $HOME/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.82/bcprov-jdk18on-1.82.jar \
  *       dev.verity.ledger.LedgerBenchmark [transactions]
  * </pre>
  *
@@ -109,7 +110,7 @@ public final class LedgerBenchmark {
     }
     double parallel = (v / cores * cores) / secondsSince(t);
     pool.shutdown();
-    System.out.printf("baseline Ed25519 verify (JDK): %,.0f/s on 1 thread, %,.0f/s on %d threads%n", single, parallel, cores);
+    System.out.printf("baseline Ed25519 verify (PublicKey.verify): %,.0f/s on 1 thread, %,.0f/s on %d threads%n", single, parallel, cores);
     Path f = dir.resolve("fsync-probe");
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.allocate(4096);

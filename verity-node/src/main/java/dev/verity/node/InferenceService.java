@@ -2,6 +2,7 @@ package dev.verity.node;
 
 import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
+import dev.verity.core.Hash;
 import dev.verity.core.cbor.CborValue;
 import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.Signer;
@@ -27,7 +28,9 @@ import java.util.Set;
 /**
  * Runs one inference for a caller and signs its receipt: finds the version, refuses yanked ones,
  * enforces visibility and the modes the owner allows, checks the inputs against the manifest, runs
- * the engine, and signs a receipt over model, manifest, inputs, outputs and provenance. Thread-safe.
+ * the engine, and signs a receipt over model, manifest, inputs, outputs and provenance. On a node
+ * with a ledger, {@link Payments} decides just before the run whether the request pays (and with
+ * which job, which the receipt then names) and learns how the run ended. Thread-safe.
  */
 public final class InferenceService {
   /** Modes this node can produce evidence for. */
@@ -38,13 +41,20 @@ public final class InferenceService {
   private final SessionCache sessions;
   private final Signer nodeKey;
   private final Clock clock;
+  private final Payments payments;
 
   InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock) {
+    this(registry, files, sessions, nodeKey, clock, Payments.NONE);
+  }
+
+  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock,
+      Payments payments) {
     this.registry = registry;
     this.files = files;
     this.sessions = sessions;
     this.nodeKey = nodeKey;
     this.clock = clock;
+    this.payments = payments;
   }
 
   /** What one inference produced: outputs and the signed receipt. */
@@ -72,6 +82,20 @@ public final class InferenceService {
    */
   public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
       Optional<Address> caller) {
+    return infer(entry, inputs, mode, requestId, caller, Optional.empty());
+  }
+
+  /**
+   * As {@link #infer(ModelRegistry.VersionEntry, NamedTensors, VerificationMode, String, Optional)},
+   * paid with the ledger job {@code job} when given: the job is claimed just before the run, the
+   * receipt names it, and it is settled after a successful run or failed (refunding the client)
+   * after a failed one.
+   *
+   * @throws ApiException additionally 402 when payment is missing or insufficient, 409 when the job
+   *     was used already; 500 with type {@code inference-failed} when the engine fails on a paid run
+   */
+  public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
+      Optional<Address> caller, Optional<Hash> job) {
     ModelManifest m = entry.manifest();
     if (entry.yanked()) {
       throw new ApiException(410, "yanked", "Version yanked",
@@ -87,26 +111,42 @@ public final class InferenceService {
           "this node cannot produce '" + mode.wireName() + "' evidence yet; use 'receipt'");
     }
     checkInputs(m, inputs);
-    long started = clock.millis();
-    NamedTensors outputs;
-    EngineInfo info;
-    try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> source(m.model()))) {
-      outputs = lease.model().run(inputs);
-      info = lease.model().info();
-    } catch (InvalidInputException e) {
-      throw ApiException.badRequest(e.getMessage());
-    } catch (ModelLoadException e) {
-      if (e.getCause() instanceof ApiException unavailable) {
-        throw unavailable;
+    Payments.Claim claim = payments.authorize(m, caller, job);
+    boolean completed = false;
+    try {
+      long started = clock.millis();
+      NamedTensors outputs;
+      EngineInfo info;
+      try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> source(m.model()))) {
+        outputs = lease.model().run(inputs);
+        info = lease.model().info();
+      } catch (InvalidInputException e) {
+        throw ApiException.badRequest(e.getMessage() + claim.failureNote());
+      } catch (ModelLoadException e) {
+        if (e.getCause() instanceof ApiException unavailable) {
+          throw unavailable;
+        }
+        throw e;
+      } catch (RuntimeException e) {
+        if (claim.job().isPresent() && !(e instanceof ApiException)) {
+          throw new ApiException(500, "inference-failed", "Inference failed",
+              "the model failed to run on these inputs: " + e.getMessage() + claim.failureNote(), e);
+        }
+        throw e;
       }
-      throw e;
+      long finished = clock.millis();
+      Provenance provenance = Provenance.ofThisPlatform(info.engine(), info.version(),
+          info.executionProvider().wireName(), VerityNode.VERSION);
+      InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputs.cid(), outputs.cid(), mode,
+          CborValue.Map.builder().build(), provenance, started, finished, claim.job());
+      claim.completed(receipt);
+      completed = true;
+      return new Result(outputs, receipt);
+    } finally {
+      if (!completed) {
+        claim.failed();
+      }
     }
-    long finished = clock.millis();
-    Provenance provenance = Provenance.ofThisPlatform(info.engine(), info.version(),
-        info.executionProvider().wireName(), VerityNode.VERSION);
-    InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputs.cid(), outputs.cid(), mode,
-        CborValue.Map.builder().build(), provenance, started, finished);
-    return new Result(outputs, receipt);
   }
 
   /** Whether {@code caller} may run (and download) {@code m}: public, or its owner or allow-listed. */

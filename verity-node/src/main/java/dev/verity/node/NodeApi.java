@@ -317,21 +317,24 @@ final class NodeApi {
     String requestId;
     VerificationMode mode;
     NamedTensors inputs;
+    Optional<Hash> job;
     String type = ex.contentType();
     if (type.equals("application/x-npz")) {
       inputs = Npy.readNpz(new ByteArrayInputStream(body), limits);
       mode = VerificationMode.fromWireName(ex.query("mode").orElse("receipt"));
       requestId = ex.query("request_id").orElse(ex.requestId());
+      job = ex.query("job").map(NodeApi::jobId);
     } else if (type.equals("application/json")) {
       ParsedRequest p = parseJson(body, ex.requestId());
       inputs = p.inputs;
       mode = p.mode;
       requestId = p.requestId;
+      job = p.job;
     } else {
       throw new ApiException(415, "unsupported-media-type", "Unsupported media type",
           "send inputs as application/json or application/x-npz, not " + type);
     }
-    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller);
+    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller, job);
     metrics.increment("inferences");
     String receipt = Base64.getEncoder().encodeToString(r.receipt().encode());
     if (ex.acceptsNpz()) {
@@ -348,11 +351,23 @@ final class NodeApi {
       g.writeStringField("receipt", receipt);
       g.writeStringField("receipt_cid", r.receipt().cid().toString());
       g.writeStringField("manifest_cid", r.receipt().manifest().toString());
+      if (r.receipt().job().isPresent()) {
+        g.writeStringField("job", r.receipt().job().get().toHex());
+      }
       g.writeEndObject();
     });
   }
 
-  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId) {}
+  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Hash> job) {}
+
+  static Hash jobId(String hex) {
+    try {
+      return Hash.fromHex(hex);
+    } catch (DecodingException e) {
+      throw ApiException.badRequest("'job' must be a job id (64 hex characters), got '"
+          + (hex.length() > 80 ? hex.substring(0, 77) + "..." : hex) + "'");
+    }
+  }
 
   private ParsedRequest parseJson(byte[] body, String fallbackId) throws IOException {
     try (JsonParser p = JSON.createParser(body)) {
@@ -362,6 +377,7 @@ final class NodeApi {
       NamedTensors inputs = null;
       VerificationMode mode = VerificationMode.RECEIPT;
       String requestId = fallbackId;
+      Optional<Hash> job = Optional.empty();
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String f = p.currentName();
         JsonToken t = p.nextToken();
@@ -369,7 +385,8 @@ final class NodeApi {
           case "inputs" -> inputs = TensorJson.readObject(p, limits);
           case "mode" -> mode = VerificationMode.fromWireName(text(p, t, f));
           case "request_id" -> requestId = text(p, t, f);
-          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id");
+          case "job" -> job = Optional.of(jobId(text(p, t, f)));
+          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id, job");
         }
       }
       if (p.nextToken() != null) {
@@ -378,7 +395,7 @@ final class NodeApi {
       if (inputs == null) {
         throw ApiException.badRequest("the body has no 'inputs'");
       }
-      return new ParsedRequest(inputs, mode, requestId);
+      return new ParsedRequest(inputs, mode, requestId, job);
     }
   }
 

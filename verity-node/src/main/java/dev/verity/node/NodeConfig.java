@@ -28,6 +28,7 @@ import java.util.function.Function;
  * @param interOpThreads threads ONNX Runtime uses across operators
  * @param executionProvider "cpu", or "cuda" where a GPU and the CUDA build of ONNX Runtime are present
  * @param sessionCacheBytes memory budget for loaded models; the least recently used are unloaded
+ * @param ledger whether the node runs a ledger and charges for inference ({@link LedgerSettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -39,7 +40,8 @@ public record NodeConfig(
     int intraOpThreads,
     int interOpThreads,
     String executionProvider,
-    long sessionCacheBytes) {
+    long sessionCacheBytes,
+    LedgerSettings ledger) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -59,6 +61,12 @@ public record NodeConfig(
     k.put("engine.inter_op_threads", new String[] {"1", "ONNX Runtime threads across operators"});
     k.put("engine.execution_provider", new String[] {"cpu", "cpu or cuda"});
     k.put("engine.session_cache_bytes", new String[] {Long.toString(2L << 30), "memory budget for loaded models"});
+    k.put("ledger", new String[] {"none", "none (free inference, signed receipts only) or embedded (run the ledger, charge through jobs)"});
+    k.put("ledger.genesis", new String[] {"", "genesis file (canonical CBOR); empty = a dev genesis created in <data_dir>/ledger"});
+    k.put("ledger.operator_fee", new String[] {"0", "what this node charges per inference on top of the model's royalty"});
+    k.put("ledger.receipt_batch", new String[] {Integer.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH), "receipts per CommitReceipts transaction (1..512)"});
+    k.put("ledger.receipt_batch_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH_DELAY.toMillis()), "longest a receipt waits for its batch before it is committed"});
+    k.put("ledger.block_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_BLOCK_DELAY.toMillis()), "longest a transaction waits for its block to fill"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -75,6 +83,7 @@ public record NodeConfig(
     if (!executionProvider.equals("cpu") && !executionProvider.equals("cuda")) {
       throw new IllegalArgumentException("engine.execution_provider must be cpu or cuda, got '" + executionProvider + "'");
     }
+    java.util.Objects.requireNonNull(ledger, "ledger settings");
   }
 
   /** All defaults. */
@@ -122,7 +131,19 @@ public record NodeConfig(
         (int) number(get, "engine.intra_op_threads"),
         (int) number(get, "engine.inter_op_threads"),
         get.apply("engine.execution_provider"),
-        number(get, "engine.session_cache_bytes"));
+        number(get, "engine.session_cache_bytes"),
+        ledgerSettings(get));
+  }
+
+  private static LedgerSettings ledgerSettings(Function<String, String> get) {
+    String genesis = get.apply("ledger.genesis");
+    return new LedgerSettings(
+        LedgerSettings.Mode.fromWireName(get.apply("ledger")),
+        genesis.isEmpty() ? Optional.empty() : Optional.of(expandHome(genesis)),
+        number(get, "ledger.operator_fee"),
+        (int) Math.min(Integer.MAX_VALUE, number(get, "ledger.receipt_batch")),
+        java.time.Duration.ofMillis(number(get, "ledger.receipt_batch_millis")),
+        java.time.Duration.ofMillis(number(get, "ledger.block_millis")));
   }
 
   private static long number(Function<String, String> get, String key) {
@@ -152,11 +173,16 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+  }
+
+  public NodeConfig withLedger(LedgerSettings l) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, l);
   }
 }

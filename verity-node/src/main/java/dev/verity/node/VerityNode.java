@@ -28,7 +28,8 @@ import java.util.Deque;
  *
  * <p>Layout of the data directory: {@code node.key} (the node's Ed25519 key, owner-only),
  * {@code blobs/} (content-addressed chunks), {@code hub/} (manifests and versions), {@code
- * models/} (model files assembled for the engine), {@code .lock}.
+ * models/} (model files assembled for the engine), {@code ledger/} (with {@code ledger =
+ * embedded}: the ledger and the node's settlement journal, see {@link NodeLedger}), {@code .lock}.
  */
 public final class VerityNode implements AutoCloseable {
   /** The node software version written into every receipt's provenance. */
@@ -44,10 +45,11 @@ public final class VerityNode implements AutoCloseable {
   private final SessionCache sessions;
   private final InferenceService inference;
   private final HttpApiServer server;
+  private final NodeLedger ledger;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server) {
+      HttpApiServer server, NodeLedger ledger) {
     this.config = config;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -58,6 +60,20 @@ public final class VerityNode implements AutoCloseable {
     this.sessions = sessions;
     this.inference = inference;
     this.server = server;
+    this.ledger = ledger;
+  }
+
+  /**
+   * The node key kept in {@code dataDir} ({@code node.key}), created on first use. A node started on
+   * that directory signs with this key (and sequences its embedded ledger with it).
+   */
+  public static Signer loadOrCreateKey(Path dataDir) throws IOException {
+    Files.createDirectories(dataDir);
+    Path keyFile = dataDir.resolve("node.key");
+    if (!Files.exists(keyFile)) {
+      KeyFile.write(keyFile, Signer.generate());
+    }
+    return KeyFile.read(keyFile);
   }
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
@@ -81,28 +97,36 @@ public final class VerityNode implements AutoCloseable {
     // What is opened is closed again if a later step fails, so the directory stays usable.
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
-      Path keyFile = dir.resolve("node.key");
-      if (!Files.exists(keyFile)) {
-        KeyFile.write(keyFile, Signer.generate());
+      Signer key = loadOrCreateKey(dir);
+      ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
+      NodeLedger ledger = null;
+      if (config.ledger().embedded()) {
+        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
+        opened.push(ledger);
       }
-      Signer key = KeyFile.read(keyFile);
       BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
       opened.push(blobs);
-      ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
       ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
       OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
       opened.push(engine);
       SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
       opened.push(sessions);
       Clock clock = Clock.systemUTC();
-      InferenceService inference = new InferenceService(registry, files, sessions, key, clock);
+      InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
+          ledger != null ? ledger.payments() : Payments.NONE);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
       Metrics metrics = new Metrics();
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
-      HttpApiServer server = HttpApiServer.start(config.host(), config.port(), api.routes(), metrics);
-      return new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference, server);
+      HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
+          new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
+      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
+          server, ledger);
+      if (ledger != null) {
+        ledger.start(node.uri());
+      }
+      return node;
     } catch (IOException | RuntimeException e) {
       for (AutoCloseable c : opened) {
         try {
@@ -143,9 +167,17 @@ public final class VerityNode implements AutoCloseable {
     return registry;
   }
 
+  /** Whether this node runs a ledger and charges for inference. */
+  public boolean hasLedger() {
+    return ledger != null;
+  }
+
   @Override
   public void close() throws IOException {
     server.close();
+    if (ledger != null) {
+      ledger.close();
+    }
     sessions.close();
     engine.close();
     blobs.close();

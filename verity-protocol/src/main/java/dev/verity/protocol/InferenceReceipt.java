@@ -2,11 +2,13 @@ package dev.verity.protocol;
 
 import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
+import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
 import dev.verity.core.cbor.Cbor;
 import dev.verity.core.cbor.CborValue;
 import dev.verity.core.crypto.PublicKey;
 import dev.verity.core.crypto.Signer;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -15,6 +17,9 @@ import java.util.Set;
  * with which evidence, where it ran (provenance) and when. The receipt is the product: everything a
  * client needs to check an output is reachable from it.
  *
+ * <p>A receipt of a paid inference also names the ledger job that paid for it ({@link #job()}, an
+ * optional field: receipts without it are unpaid and decode as before).
+ *
  * <p>Decoding is strict and does not check the signature; {@link ReceiptVerifier} does the checking.
  */
 public final class InferenceReceipt {
@@ -22,7 +27,7 @@ public final class InferenceReceipt {
   static final String DOMAIN = "verity/receipt/v1";
   private static final Set<String> FIELDS =
       Set.of("v", "request", "model", "manifest", "inputs", "outputs", "mode", "evidence",
-          "provenance", "started", "finished", "node", Signing.SIGNATURE_FIELD);
+          "provenance", "started", "finished", "node", "job", Signing.SIGNATURE_FIELD);
 
   private final CborValue.Map body;
   private final byte[] signature;
@@ -38,6 +43,7 @@ public final class InferenceReceipt {
   private final long startedAtMillis;
   private final long finishedAtMillis;
   private final PublicKey node;
+  private final Optional<Hash> job;
 
   private InferenceReceipt(CborValue.Map signed) {
     this(signed, null);
@@ -69,6 +75,7 @@ public final class InferenceReceipt {
     // A receipt this process just signed names the signer's own key: no need to decode and check
     // that curve point again.
     this.node = signer != null ? signer : PublicKey.fromBytes(signed.getBytes("node"));
+    this.job = signed.has("job") ? Optional.of(Hash.wrap(signed.getBytes("job"))) : Optional.empty();
   }
 
   static String requestId(String id) {
@@ -82,7 +89,7 @@ public final class InferenceReceipt {
     return new InferenceReceipt(Cbor.decodeMap(bytes));
   }
 
-  /** Creates and signs a receipt. */
+  /** Creates and signs a receipt that names no ledger job (an unpaid inference). */
   public static InferenceReceipt sign(
       Signer node,
       String requestId,
@@ -94,7 +101,27 @@ public final class InferenceReceipt {
       Provenance provenance,
       long startedAtMillis,
       long finishedAtMillis) {
-    CborValue.Map body = CborValue.Map.builder()
+    return sign(node, requestId, manifest, inputs, outputs, mode, evidence, provenance, startedAtMillis,
+        finishedAtMillis, Optional.empty());
+  }
+
+  /**
+   * Creates and signs a receipt; {@code job}, when present, is the id of the ledger job that paid
+   * for this inference and becomes the optional {@code "job"} field.
+   */
+  public static InferenceReceipt sign(
+      Signer node,
+      String requestId,
+      ModelManifest manifest,
+      Cid inputs,
+      Cid outputs,
+      VerificationMode mode,
+      CborValue.Map evidence,
+      Provenance provenance,
+      long startedAtMillis,
+      long finishedAtMillis,
+      Optional<Hash> job) {
+    CborValue.Map.Builder b = CborValue.Map.builder()
         .put("v", FORMAT_VERSION)
         .put("request", requestId(requestId))
         .put("model", manifest.model().toBytes())
@@ -106,9 +133,9 @@ public final class InferenceReceipt {
         .put("provenance", provenance.toCbor())
         .put("started", startedAtMillis)
         .put("finished", finishedAtMillis)
-        .put("node", node.publicKey().toBytes())
-        .build();
-    return new InferenceReceipt(Signing.sign(DOMAIN, body, node), node.publicKey());
+        .put("node", node.publicKey().toBytes());
+    job.ifPresent(j -> b.put("job", j.toBytes()));
+    return new InferenceReceipt(Signing.sign(DOMAIN, b.build(), node), node.publicKey());
   }
 
   /** Checks the node's signature over every other field. */
@@ -135,6 +162,12 @@ public final class InferenceReceipt {
   public long startedAtMillis() { return startedAtMillis; }
   public long finishedAtMillis() { return finishedAtMillis; }
   public PublicKey node() { return node; }
+
+  /**
+   * The ledger job that paid for this inference, if the node ran it as a paid job. Covered by the
+   * node's signature; whether the job was actually settled is checked on the ledger, not here.
+   */
+  public Optional<Hash> job() { return job; }
 
   @Override
   public boolean equals(Object o) {

@@ -55,6 +55,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Node keys: with {@link Builder#trustNodes} the client accepts receipts only from those keys.
  * Otherwise it pins the key the node reports at first contact and accepts receipts signed by that
  * key only. Thread-safe; one instance per node is meant to be shared.
+ *
+ * <p>Ledger: {@link #ledger()} reads balances, stakes, jobs and blocks with proofs checked by a light
+ * client, sends transactions, runs paid inferences and checks receipts on the ledger.
  */
 public final class VerityClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -71,6 +74,8 @@ public final class VerityClient implements AutoCloseable {
   private final Map<Cid, ModelManifest> manifests = new ConcurrentHashMap<>();
   private final ReceiptVerifier baseVerifier;
   private volatile ReceiptVerifier verifier;
+  private final Optional<PublicKey> sequencer;
+  private volatile LedgerClient ledger;
 
   private VerityClient(Builder b) {
     this.endpoint = b.endpoint;
@@ -81,6 +86,7 @@ public final class VerityClient implements AutoCloseable {
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).build();
     this.verifier = pinnedNodes.isEmpty() ? null : b.verifier.trustingOnly(pinnedNodes);
     this.baseVerifier = b.verifier;
+    this.sequencer = Optional.ofNullable(b.sequencer);
   }
 
   public static Builder builder(URI endpoint) {
@@ -112,6 +118,24 @@ public final class VerityClient implements AutoCloseable {
       }
     }
     return v;
+  }
+
+  /**
+   * The node's ledger: reads checked against the sequencer key (the one pinned with {@link
+   * Builder#sequencer}, else the one the node's genesis names), transactions signed with this
+   * client's key.
+   */
+  public LedgerClient ledger() {
+    LedgerClient l = ledger;
+    if (l == null) {
+      synchronized (this) {
+        if (ledger == null) {
+          ledger = new LedgerClient(this, signer, sequencer);
+        }
+        l = ledger;
+      }
+    }
+    return l;
   }
 
   // ---- blobs and models -------------------------------------------------------------------
@@ -305,16 +329,29 @@ public final class VerityClient implements AutoCloseable {
    */
   public InferenceResult infer(ModelRef ref, NamedTensors inputs, VerificationMode mode, String requestId)
       throws IOException, VerificationException {
+    return infer(ref, inputs, mode, requestId, Optional.empty());
+  }
+
+  /**
+   * As {@link #infer(ModelRef, NamedTensors, VerificationMode, String)}, paid with the ledger job
+   * {@code job} when given (the request is then signed with this client's key, which must be the
+   * job's client); the receipt must name that job.
+   */
+  public InferenceResult infer(ModelRef ref, NamedTensors inputs, VerificationMode mode, String requestId,
+      Optional<Hash> job) throws IOException, VerificationException {
+    if (job.isPresent()) {
+      requireSigner("run a paid inference");
+    }
     String path = ref.path() + "/infer";
     boolean binary = inputs.totalBytes() > JSON_INPUT_LIMIT;
     byte[] body;
     String contentType;
     if (binary) {
-      path += "?mode=" + mode.wireName() + "&request_id=" + requestId;
+      path += "?mode=" + mode.wireName() + "&request_id=" + requestId + job.map(j -> "&job=" + j.toHex()).orElse("");
       body = Npy.toNpz(inputs);
       contentType = "application/x-npz";
     } else {
-      body = inferJson(inputs, mode, requestId);
+      body = inferJson(inputs, mode, requestId, job);
       contentType = "application/json";
     }
     HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
@@ -334,6 +371,10 @@ public final class VerityClient implements AutoCloseable {
     if (!receipt.requestId().equals(requestId)) {
       throw new VerificationException("receipt is for request " + receipt.requestId() + ", not " + requestId);
     }
+    if (!receipt.job().equals(job)) {
+      throw new VerificationException("asked to pay with job " + job.map(Hash::toHex).orElse("(none)")
+          + ", the receipt names " + receipt.job().map(Hash::toHex).orElse("no job"));
+    }
     if (receipt.mode() != mode) {
       throw new VerificationException("asked for mode " + mode.wireName() + ", receipt is for " + receipt.mode().wireName());
     }
@@ -345,12 +386,16 @@ public final class VerityClient implements AutoCloseable {
     return new InferenceResult(outputs, receipt, manifest);
   }
 
-  private static byte[] inferJson(NamedTensors inputs, VerificationMode mode, String requestId) throws IOException {
+  private static byte[] inferJson(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Hash> job)
+      throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (JsonGenerator g = JSON_FACTORY.createGenerator(out)) {
       g.writeStartObject();
       g.writeStringField("request_id", requestId);
       g.writeStringField("mode", mode.wireName());
+      if (job.isPresent()) {
+        g.writeStringField("job", job.get().toHex());
+      }
       g.writeFieldName("inputs");
       TensorJson.writeObject(g, inputs);
       g.writeEndObject();
@@ -383,7 +428,7 @@ public final class VerityClient implements AutoCloseable {
 
   // ---- plumbing ---------------------------------------------------------------------------
 
-  private Signer requireSigner(String what) {
+  Signer requireSigner(String what) {
     return signer.orElseThrow(() -> new IllegalStateException("a signing key is needed to " + what + "; set one with Builder.signer"));
   }
 
@@ -398,8 +443,14 @@ public final class VerityClient implements AutoCloseable {
     return HttpRequest.newBuilder(endpoint.resolve(path)).timeout(timeout);
   }
 
-  private JsonNode getJson(String path) throws IOException {
+  JsonNode getJson(String path) throws IOException {
     return JSON.readTree(send(request(path).header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofByteArray()));
+  }
+
+  /** POSTs {@code body} unsigned and reads the JSON answer. */
+  JsonNode postJson(String path, String contentType, byte[] body) throws IOException {
+    return JSON.readTree(send(request(path).header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray()));
   }
 
   private byte[] send(HttpRequest req, HttpResponse.BodyHandler<byte[]> handler) throws IOException {
@@ -481,6 +532,7 @@ public final class VerityClient implements AutoCloseable {
     private Set<PublicKey> trustedNodes = Set.of();
     private ReceiptVerifier verifier = ReceiptVerifier.create();
     private TensorLimits limits = TensorLimits.DEFAULT;
+    private PublicKey sequencer;
 
     private Builder(URI endpoint) {
       this.endpoint = endpoint;
@@ -501,6 +553,15 @@ public final class VerityClient implements AutoCloseable {
     /** A receipt verifier with more evidence verifiers (optimistic, zk) registered. */
     public Builder verifier(ReceiptVerifier v) {
       this.verifier = v;
+      return this;
+    }
+
+    /**
+     * Check ledger headers against this sequencer key (instead of the key the node's genesis
+     * names, which is trusted on first use).
+     */
+    public Builder sequencer(PublicKey key) {
+      this.sequencer = key;
       return this;
     }
 

@@ -1,0 +1,446 @@
+package dev.verity.node;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.verity.core.Cid;
+import dev.verity.core.DecodingException;
+import dev.verity.core.Hash;
+import dev.verity.core.cbor.CborValue;
+import dev.verity.core.crypto.Address;
+import dev.verity.ledger.Block;
+import dev.verity.ledger.BlockHeader;
+import dev.verity.ledger.Committed;
+import dev.verity.ledger.GenesisConfig;
+import dev.verity.ledger.LedgerView;
+import dev.verity.ledger.ReceiptProof;
+import dev.verity.ledger.SignedTransaction;
+import dev.verity.ledger.StateKey;
+import dev.verity.ledger.StateRecord;
+import dev.verity.ledger.TransactionRejected;
+import dev.verity.node.http.ApiException;
+import dev.verity.node.http.Exchange;
+import dev.verity.node.http.Router;
+import java.io.IOException;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The ledger endpoints under {@code /v1/ledger} (docs/openapi.yaml): submit signed transactions,
+ * read the head, blocks, genesis, accounts, nodes, models and jobs, with state proofs on request,
+ * and receipt inclusion proofs. Binary objects (headers, blocks, proofs, the genesis) travel as
+ * base64 canonical CBOR, beside a JSON view for people. A node without a ledger answers every one
+ * of them with 404.
+ */
+final class LedgerApi {
+  static final long SUBMIT_TIMEOUT_SECONDS = 60;
+  private static final Base64.Encoder B64 = Base64.getEncoder();
+  private static final int MAX_BLOCKS_LISTED = 100;
+
+  private final Optional<NodeLedger> ledger;
+
+  LedgerApi(Optional<NodeLedger> ledger) {
+    this.ledger = ledger;
+  }
+
+  /** Adds the ledger routes to {@code r}. */
+  Router addTo(Router r) {
+    return r.add("GET", "/v1/ledger", this::info)
+        .add("POST", "/v1/ledger/transactions", this::submit)
+        .add("GET", "/v1/ledger/head", this::head)
+        .add("GET", "/v1/ledger/genesis", this::genesis)
+        .add("GET", "/v1/ledger/blocks", this::blocks)
+        .add("GET", "/v1/ledger/blocks/{height}", this::block)
+        .add("GET", "/v1/ledger/accounts/{address}", this::account)
+        .add("GET", "/v1/ledger/nodes/{address}", this::node)
+        .add("GET", "/v1/ledger/models/{cid}", this::model)
+        .add("GET", "/v1/ledger/jobs/{id}", this::job)
+        .add("GET", "/v1/ledger/receipts/{cid}/proof", this::receiptProof);
+  }
+
+  private NodeLedger ledger() {
+    return ledger.orElseThrow(() -> ApiException.notFound(
+        "this node runs no ledger (setting ledger = none); start it with ledger = embedded (docs/CONFIG.md)"));
+  }
+
+  private void info(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    GenesisConfig g = l.genesis();
+    long height = l.view().height();
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("chain_id", g.chainId());
+      j.writeStringField("genesis_hash", g.hash().toHex());
+      j.writeStringField("sequencer", g.sequencer().toString());
+      j.writeStringField("operator", l.address().toString());
+      j.writeNumberField("operator_fee", l.operatorFee());
+      j.writeNumberField("height", height);
+      j.writeNumberField("receipt_batch", l.settings().receiptBatch());
+      j.writeNumberField("receipt_batch_millis", l.settings().receiptBatchDelay().toMillis());
+      j.writeEndObject();
+    });
+  }
+
+  // ---- transactions ----
+
+  private void submit(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    byte[] body = ex.body(SignedTransaction.MAX_BYTES);
+    SignedTransaction tx;
+    try {
+      tx = SignedTransaction.decode(body);
+    } catch (IllegalArgumentException e) { // DecodingException, or a value a transaction cannot hold
+      throw new ApiException(400, "malformed-transaction", "Malformed transaction",
+          "the body is not a signed transaction in canonical CBOR: " + e.getMessage());
+    }
+    Committed c;
+    try {
+      c = l.ledger().submit(tx).get(SUBMIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof TransactionRejected r) {
+        if (r.reason() == TransactionRejected.Reason.UNAVAILABLE) {
+          throw new ApiException(503, "ledger-unavailable", "Ledger unavailable", r.getMessage());
+        }
+        throw new ApiException(400, "transaction-rejected", "Transaction rejected", r.getMessage());
+      }
+      throw new IllegalStateException("the ledger failed on transaction " + tx.id(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new ApiException(503, "ledger-unavailable", "Ledger unavailable", "transaction " + tx.id()
+          + " was not committed within " + SUBMIT_TIMEOUT_SECONDS + " s; check the sender's nonce before resending");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the ledger", e);
+    }
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("tx_id", c.txId().toHex());
+      j.writeNumberField("height", c.height());
+      j.writeNumberField("index", c.index());
+      if (c.created().isPresent()) {
+        j.writeStringField("created", c.created().get().toHex());
+      } else {
+        j.writeNullField("created");
+      }
+      j.writeEndObject();
+    });
+  }
+
+  // ---- headers, blocks, genesis ----
+
+  private void head(Exchange ex) throws IOException {
+    BlockHeader h = ledger().view().header();
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("header", B64.encodeToString(h.encode()));
+      j.writeObjectFieldStart("view");
+      writeHeader(j, h);
+      j.writeEndObject();
+      j.writeEndObject();
+    });
+  }
+
+  private void genesis(Exchange ex) throws IOException {
+    GenesisConfig g = ledger().genesis();
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("genesis", B64.encodeToString(g.encode()));
+      j.writeStringField("hash", g.hash().toHex());
+      j.writeObjectFieldStart("view");
+      writeCbor(j, g.toCbor());
+      j.writeEndObject();
+      j.writeEndObject();
+    });
+  }
+
+  private void blocks(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    long head = l.view().height();
+    int limit = (int) Math.min(MAX_BLOCKS_LISTED, Math.max(1, number(ex.query("limit").orElse("20"), "limit")));
+    long from = ex.query("from").isPresent() ? number(ex.query("from").get(), "from") : Math.max(0, head - limit + 1);
+    if (from < 0) {
+      throw ApiException.badRequest("'from' must not be negative");
+    }
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("head", head);
+      j.writeArrayFieldStart("blocks");
+      for (long h = from; h <= head && h < from + limit; h++) {
+        Block b = l.ledger().block(h).orElseThrow();
+        j.writeStartObject();
+        writeHeader(j, b.header());
+        writeTransactions(j, b);
+        j.writeEndObject();
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
+  private void block(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    long height = number(ex.param("height"), "height");
+    Block b = l.ledger().block(height).orElseThrow(() -> ApiException.notFound(
+        "no block " + height + "; the head is block " + l.view().height()));
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("header", B64.encodeToString(b.header().encode()));
+      j.writeStringField("block", B64.encodeToString(b.encode()));
+      j.writeObjectFieldStart("view");
+      writeHeader(j, b.header());
+      writeTransactions(j, b);
+      j.writeEndObject();
+      j.writeEndObject();
+    });
+  }
+
+  // ---- state ----
+
+  private void account(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    Address a = address(ex.param("address"));
+    LedgerView v = l.view();
+    StateRecord.Account acc = v.account(a);
+    StateRecord.Stake st = v.stake(a);
+    boolean prove = prove(ex);
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("address", a.toString());
+      j.writeNumberField("height", v.height());
+      j.writeNumberField("balance", acc.balance());
+      j.writeNumberField("nonce", acc.nonce());
+      j.writeObjectFieldStart("stake");
+      j.writeNumberField("bonded", st.bonded());
+      j.writeNumberField("unbonding", st.unbonding());
+      j.writeNumberField("release_height", st.releaseHeight());
+      j.writeEndObject();
+      if (prove) {
+        j.writeStringField("header", B64.encodeToString(v.header().encode()));
+        j.writeObjectFieldStart("proofs");
+        j.writeStringField("account", B64.encodeToString(v.prove(StateKey.account(a)).encode()));
+        j.writeStringField("stake", B64.encodeToString(v.prove(StateKey.stake(a)).encode()));
+        j.writeEndObject();
+      }
+      j.writeEndObject();
+    });
+  }
+
+  private void node(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    Address a = address(ex.param("address"));
+    LedgerView v = l.view();
+    StateRecord.Node n = v.node(a).orElseThrow(() -> ApiException.notFound("no node is registered for " + a
+        + " (as of block " + v.height() + ")"));
+    StateRecord.Stake st = v.stake(a);
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("height", v.height());
+      writeCbor(j, n.toCbor());
+      j.writeNumberField("bonded", st.bonded());
+      if (prove(ex)) {
+        j.writeStringField("header", B64.encodeToString(v.header().encode()));
+        j.writeStringField("proof", B64.encodeToString(v.prove(StateKey.node(a)).encode()));
+      }
+      j.writeEndObject();
+    });
+  }
+
+  private void model(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    Cid cid = cid(ex.param("cid"));
+    LedgerView v = l.view();
+    StateRecord.Model m = v.model(cid).orElseThrow(() -> ApiException.notFound("manifest " + cid
+        + " is not registered on the ledger (as of block " + v.height() + "); its owner registers it with RegisterModel"));
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("height", v.height());
+      j.writeStringField("manifest", m.manifest().toString());
+      j.writeStringField("owner", m.owner().toString());
+      j.writeNumberField("royalty", m.pricePerInference());
+      j.writeNumberField("registered", m.registeredHeight());
+      j.writeStringField("worker", l.address().toString());
+      j.writeNumberField("operator_fee", l.operatorFee());
+      j.writeNumberField("price", m.pricePerInference() + l.operatorFee());
+      if (prove(ex)) {
+        j.writeStringField("header", B64.encodeToString(v.header().encode()));
+        j.writeStringField("proof", B64.encodeToString(v.prove(StateKey.model(cid)).encode()));
+      }
+      j.writeEndObject();
+    });
+  }
+
+  private void job(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    Hash id = NodeApi.jobId(ex.param("id"));
+    LedgerView v = l.view();
+    StateRecord.Job job = v.job(id).orElseThrow(() -> ApiException.notFound("no job " + id + " on the ledger (as of block "
+        + v.height() + ")"));
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("height", v.height());
+      writeJob(j, job);
+      if (prove(ex)) {
+        j.writeStringField("header", B64.encodeToString(v.header().encode()));
+        j.writeStringField("proof", B64.encodeToString(v.prove(StateKey.job(id)).encode()));
+      }
+      j.writeEndObject();
+    });
+  }
+
+  private void receiptProof(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    Cid receipt = cid(ex.param("cid"));
+    ReceiptProof proof = l.ledger().receiptProof(receipt).orElseThrow(() -> ApiException.notFound("receipt " + receipt
+        + " is not committed on the ledger (yet): this node commits receipts in batches of "
+        + l.settings().receiptBatch() + " or after " + l.settings().receiptBatchDelay().toMillis() + " ms"));
+    LedgerView v = l.view(); // taken after the proof, so never older than the receipt's block
+    Hash jobId = proof.entry().job();
+    StateRecord.Job job = v.job(jobId).orElseThrow(
+        () -> new IllegalStateException("committed receipt " + receipt + " names missing job " + jobId));
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeStringField("receipt", receipt.toString());
+      j.writeNumberField("block", proof.header().height());
+      j.writeStringField("receipt_proof", B64.encodeToString(proof.encode()));
+      j.writeStringField("header", B64.encodeToString(v.header().encode()));
+      j.writeStringField("job_proof", B64.encodeToString(v.prove(StateKey.job(jobId)).encode()));
+      j.writeObjectFieldStart("job");
+      writeJob(j, job);
+      j.writeEndObject();
+      j.writeEndObject();
+    });
+  }
+
+  // ---- JSON views ----
+
+  static void writeHeader(JsonGenerator j, BlockHeader h) throws IOException {
+    j.writeNumberField("height", h.height());
+    j.writeStringField("hash", h.hash().toHex());
+    j.writeStringField("prev", h.previous().toHex());
+    j.writeStringField("chain_id", h.chainId());
+    j.writeStringField("state_root", h.stateRoot().toHex());
+    j.writeStringField("tx_root", h.txRoot().toHex());
+    j.writeStringField("receipts_root", h.receiptsRoot().toHex());
+    j.writeNumberField("time", h.timeMillis());
+    j.writeNumberField("tx_count", h.txCount());
+    j.writeNumberField("receipt_count", h.receiptCount());
+    j.writeStringField("sequencer", h.sequencer().toString());
+  }
+
+  private static void writeTransactions(JsonGenerator j, Block b) throws IOException {
+    j.writeArrayFieldStart("transactions");
+    for (SignedTransaction t : b.transactions()) {
+      j.writeStartObject();
+      j.writeStringField("id", t.id().toHex());
+      j.writeStringField("type", t.tx().action().type());
+      j.writeStringField("from", t.tx().senderAddress().toString());
+      j.writeNumberField("nonce", t.tx().nonce());
+      j.writeNumberField("fee", t.tx().fee());
+      j.writeObjectFieldStart("action");
+      writeCbor(j, t.tx().action().toCbor());
+      j.writeEndObject();
+      j.writeEndObject();
+    }
+    j.writeEndArray();
+  }
+
+  static void writeJob(JsonGenerator j, StateRecord.Job job) throws IOException {
+    j.writeStringField("id", job.id().toHex());
+    j.writeStringField("status", job.status().name().toLowerCase(Locale.ROOT));
+    j.writeStringField("client", job.client().toString());
+    j.writeStringField("model", job.model().toString());
+    j.writeStringField("owner", job.modelOwner().toString());
+    j.writeNumberField("royalty", job.modelPrice());
+    if (job.worker().isPresent()) {
+      j.writeStringField("worker", job.worker().get().toString());
+    } else {
+      j.writeNullField("worker");
+    }
+    j.writeNumberField("inferences", job.inferences());
+    j.writeNumberField("escrow", job.escrow());
+    j.writeNumberField("charged", job.charged());
+    j.writeNumberField("opened", job.openedHeight());
+    j.writeNumberField("expires", job.expiresHeight());
+    j.writeNumberField("settled", job.settledHeight());
+    j.writeNumberField("receipts", job.receipts());
+  }
+
+  /**
+   * Writes the fields of a canonical map as JSON for reading: byte strings of 20 bytes as
+   * addresses, of 36 bytes as CIDs, others as hex.
+   */
+  static void writeCbor(JsonGenerator j, CborValue.Map m) throws IOException {
+    for (Map.Entry<String, CborValue> e : m.entries().entrySet()) {
+      j.writeFieldName(e.getKey());
+      writeValue(j, e.getValue());
+    }
+  }
+
+  private static void writeValue(JsonGenerator j, CborValue v) throws IOException {
+    switch (v) {
+      case CborValue.Int i -> j.writeNumber(i.value());
+      case CborValue.Text t -> j.writeString(t.value());
+      case CborValue.Bool b -> j.writeBoolean(b.value());
+      case CborValue.Null n -> j.writeNull();
+      case CborValue.Bytes b -> j.writeString(bytesText(b.value()));
+      case CborValue.Array a -> {
+        j.writeStartArray();
+        for (CborValue item : a.items()) {
+          writeValue(j, item);
+        }
+        j.writeEndArray();
+      }
+      case CborValue.Map m -> {
+        j.writeStartObject();
+        writeCbor(j, m);
+        j.writeEndObject();
+      }
+    }
+  }
+
+  private static String bytesText(byte[] b) {
+    try {
+      if (b.length == Address.LENGTH) {
+        return Address.fromBytes(b).toString();
+      }
+      if (b.length == Cid.BINARY_LENGTH) {
+        return Cid.fromBytes(b).toString();
+      }
+    } catch (DecodingException e) {
+      // not an address or CID after all: show the bytes
+    }
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
+  // ---- parameters ----
+
+  private static boolean prove(Exchange ex) {
+    return ex.query("prove").map(q -> q.isEmpty() || q.equals("true") || q.equals("1")).orElse(false);
+  }
+
+  private static long number(String s, String what) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("'" + what + "' must be a whole number, got '" + s + "'");
+    }
+  }
+
+  private static Address address(String s) {
+    try {
+      return Address.parse(s);
+    } catch (DecodingException e) {
+      throw ApiException.badRequest("'" + s + "' is not an address (vt...): " + e.getMessage());
+    }
+  }
+
+  private static Cid cid(String s) {
+    try {
+      return Cid.parse(s);
+    } catch (DecodingException e) {
+      throw ApiException.badRequest("'" + s + "' is not a CID: " + e.getMessage());
+    }
+  }
+}
