@@ -25,6 +25,7 @@ import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.Npy;
 import dev.verity.protocol.tensor.TensorJson;
 import dev.verity.protocol.tensor.TensorLimits;
+import dev.verity.zk.Blinding;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -317,25 +318,33 @@ final class NodeApi {
     String requestId;
     VerificationMode mode;
     NamedTensors inputs;
+    Optional<Blinding> blinding;
     String type = ex.contentType();
     if (type.equals("application/x-npz")) {
       inputs = Npy.readNpz(new ByteArrayInputStream(body), limits);
       mode = VerificationMode.fromWireName(ex.query("mode").orElse("receipt"));
       requestId = ex.query("request_id").orElse(ex.requestId());
+      blinding = ex.header(BLINDING_HEADER).map(NodeApi::blinding);
     } else if (type.equals("application/json")) {
       ParsedRequest p = parseJson(body, ex.requestId());
       inputs = p.inputs;
       mode = p.mode;
       requestId = p.requestId;
+      blinding = p.blinding;
     } else {
       throw new ApiException(415, "unsupported-media-type", "Unsupported media type",
           "send inputs as application/json or application/x-npz, not " + type);
     }
-    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller);
+    Blinding used = blinding.orElseGet(Blinding::random);
+    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller, used);
     metrics.increment("inferences");
     String receipt = Base64.getEncoder().encodeToString(r.receipt().encode());
+    // a blinding the node chose goes back to the caller only, who needs it to open the commitment
+    Optional<String> chosen = mode == VerificationMode.ZK && blinding.isEmpty()
+        ? Optional.of(Base64.getEncoder().encodeToString(used.toBytes())) : Optional.empty();
     if (ex.acceptsNpz()) {
       ex.setHeader("Verity-Receipt", receipt);
+      chosen.ifPresent(b -> ex.setHeader(BLINDING_HEADER, b));
       ex.send(200, "application/x-npz", Npy.toNpz(r.outputs()));
       return;
     }
@@ -348,11 +357,30 @@ final class NodeApi {
       g.writeStringField("receipt", receipt);
       g.writeStringField("receipt_cid", r.receipt().cid().toString());
       g.writeStringField("manifest_cid", r.receipt().manifest().toString());
+      if (chosen.isPresent()) {
+        g.writeStringField("blinding", chosen.get());
+      }
       g.writeEndObject();
     });
   }
 
-  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId) {}
+  /** Carries the base64 blinding of a zk input commitment with .npz requests and responses. */
+  static final String BLINDING_HEADER = "Verity-Blinding";
+
+  private static Blinding blinding(String base64) {
+    byte[] b;
+    try {
+      b = Base64.getDecoder().decode(base64.strip());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("'blinding' must be base64: " + e.getMessage());
+    }
+    if (b.length != Blinding.LENGTH) {
+      throw ApiException.badRequest("'blinding' must be " + Blinding.LENGTH + " bytes, got " + b.length);
+    }
+    return Blinding.of(b);
+  }
+
+  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Blinding> blinding) {}
 
   private ParsedRequest parseJson(byte[] body, String fallbackId) throws IOException {
     try (JsonParser p = JSON.createParser(body)) {
@@ -362,6 +390,7 @@ final class NodeApi {
       NamedTensors inputs = null;
       VerificationMode mode = VerificationMode.RECEIPT;
       String requestId = fallbackId;
+      Optional<Blinding> blinding = Optional.empty();
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String f = p.currentName();
         JsonToken t = p.nextToken();
@@ -369,7 +398,8 @@ final class NodeApi {
           case "inputs" -> inputs = TensorJson.readObject(p, limits);
           case "mode" -> mode = VerificationMode.fromWireName(text(p, t, f));
           case "request_id" -> requestId = text(p, t, f);
-          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id");
+          case "blinding" -> blinding = Optional.of(blinding(text(p, t, f)));
+          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id, blinding");
         }
       }
       if (p.nextToken() != null) {
@@ -378,7 +408,7 @@ final class NodeApi {
       if (inputs == null) {
         throw ApiException.badRequest("the body has no 'inputs'");
       }
-      return new ParsedRequest(inputs, mode, requestId);
+      return new ParsedRequest(inputs, mode, requestId, blinding);
     }
   }
 

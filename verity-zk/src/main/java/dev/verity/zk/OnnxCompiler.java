@@ -86,11 +86,13 @@ public final class OnnxCompiler {
    * prefer {@link #compile(Cid, byte[])}, which checks it.
    */
   public static CompiledModel compile(Cid cid, OnnxModel model) {
+    Objects.requireNonNull(cid);
+    Network net = new Translation(model).translate(); // refuses unsupported operators first
     ActivationRanges ranges = ActivationRanges.of(model).orElseThrow(() -> new UnsupportedModelException(
         "the model has no calibration ranges (ONNX metadata '" + ActivationRanges.METADATA_KEY + "'); measure them on"
             + " representative inputs with ActivationRanges.measure(model, examples) and embed them with embedIn(model)"
             + " before publishing"));
-    return compile(cid, model, ranges);
+    return new Quantization(cid, net, ranges).run();
   }
 
   /** Compiles with explicit calibration ranges (for calibration experiments; proofs use the file's). */
