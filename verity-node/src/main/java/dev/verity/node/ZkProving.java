@@ -13,8 +13,8 @@ import dev.verity.zk.UnsupportedModelException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The node's side of mode {@code zk}: compiles each model's ONNX file once into a provable
@@ -30,18 +30,35 @@ final class ZkProving {
   /** Larger model files are not compiled for proofs. */
   static final long MAX_MODEL_BYTES = 64L << 20;
 
+  /** Compiled models kept (least recently used first out); a proving key holds the encoded weights. */
+  static final int KEPT_MODELS = 16;
+
   private record Outcome(ModelProver prover, String refusal) {}
 
   private final ModelFiles files;
-  private final Map<Cid, Outcome> provers = new ConcurrentHashMap<>();
+  private final Map<Cid, Outcome> provers = new LinkedHashMap<>(32, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Cid, Outcome> eldest) {
+      return size() > KEPT_MODELS;
+    }
+  };
 
   ZkProving(ModelFiles files) {
     this.files = files;
   }
 
-  /** The prover of a model, compiled on first use. */
+  /** The prover of a model, compiled on first use (two first requests at once may both compile). */
   ModelProver prover(ModelManifest m) {
-    Outcome o = provers.computeIfAbsent(m.model(), cid -> compile(m));
+    Outcome o;
+    synchronized (provers) {
+      o = provers.get(m.model());
+    }
+    if (o == null) {
+      o = compile(m);
+      synchronized (provers) {
+        provers.putIfAbsent(m.model(), o);
+      }
+    }
     if (o.refusal() != null) {
       throw new ApiException(501, "mode-unavailable", "Mode not available",
           "model " + m.repositoryId() + "@" + m.version() + " cannot be proven in mode 'zk': " + o.refusal()

@@ -176,6 +176,29 @@ class ZkModeTest {
   }
 
   @Test
+  void npzRequestsCarryTheBlindingInAHeader() throws Exception {
+    ExampleModel m = BuiltinModels.byName(BuiltinModels.DIGITS_CNN).orElseThrow();
+    NamedTensors inputs = NodeHarness.sampleInputs(m, 2);
+    String path = NodeHarness.versionPath(published.get(m)) + "/infer?mode=zk";
+    byte[] npz = dev.verity.protocol.tensor.Npy.toNpz(inputs);
+    NodeHarness.Response drawn = NodeHarness.post(node.uri(), path, "application/x-npz", npz);
+    assertEquals(200, drawn.status(), drawn.text());
+    Blinding b = Blinding.of(Base64.getDecoder().decode(drawn.json().path("blinding").asText()));
+    InferenceReceipt receipt = InferenceReceipt.decode(Base64.getDecoder().decode(drawn.json().path("receipt").asText()));
+    ZkEvidenceVerifier.create(cid -> m.onnx()).verifyOpening(receipt, new InputOpening(inputs, b));
+
+    Blinding mine = Blinding.random();
+    NodeHarness.Response chosen = NodeHarness.send(NodeHarness.request(node.uri(), path)
+        .header("Content-Type", "application/x-npz")
+        .header("Verity-Blinding", Base64.getEncoder().encodeToString(mine.toBytes()))
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(npz)).build());
+    assertEquals(200, chosen.status(), chosen.text());
+    assertTrue(chosen.json().path("blinding").isMissingNode());
+    InferenceReceipt r2 = InferenceReceipt.decode(Base64.getDecoder().decode(chosen.json().path("receipt").asText()));
+    ZkEvidenceVerifier.create(cid -> m.onnx()).verifyOpening(r2, new InputOpening(inputs, mine));
+  }
+
+  @Test
   void modelsThatCannotBeProvenAreRefusedNamingTheReason() {
     assertProblem(NodeHarness.post(node.uri(), NodeHarness.versionPath(sigmoid) + "/infer", "application/json",
         "{\"mode\":\"zk\",\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}}}".getBytes()),
