@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       InferCommand.class,
       VerifyCommand.class,
+      ZkCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -142,6 +142,44 @@ class CliZkTest {
     assertTrue(withInputs.exit() != 0 && withInputs.err().contains("--opening"), withInputs.err());
   }
 
+  @Test
+  void checksAndCalibratesModelsForProofs() throws Exception {
+    CliEndToEndTest.Run ok = run(false, "zk", "check", modelFile.toString());
+    assertEquals(0, ok.exit(), ok.err());
+    assertTrue(ok.out().contains("provable: 1x8x8 -> conv 16@3x3"), ok.out());
+
+    // the same graph without its calibration ranges: refused until calibrated
+    dev.verity.onnx.OnnxModel m = dev.verity.onnx.OnnxReader.read(digits.onnx());
+    dev.verity.onnx.OnnxModel bare = new dev.verity.onnx.OnnxModel(m.irVersion(), m.opsetImports(), m.producerName(),
+        m.producerVersion(), m.domain(), m.modelVersion(), m.docString(), m.graph(), java.util.Map.of());
+    Path bareFile = dir.resolve("bare.onnx");
+    Files.write(bareFile, dev.verity.onnx.OnnxWriter.write(bare));
+    CliEndToEndTest.Run refused = run(false, "zk", "check", bareFile.toString());
+    assertEquals(1, refused.exit());
+    assertTrue(refused.err().contains("calibration"), refused.err());
+
+    float[] batch = new float[3 * 64];
+    for (int i = 0; i < 3; i++) {
+      System.arraycopy(BuiltinModels.training(digits.name()).get(i).values(), 0, batch, i * 64, 64);
+    }
+    Path examples = dir.resolve("examples.npz");
+    Files.write(examples, dev.verity.protocol.tensor.Npy.toNpz(NamedTensors.of("image", Tensor.ofFloats(new long[] {3, 1, 8, 8}, batch))));
+    Path calibrated = dir.resolve("calibrated.onnx");
+    CliEndToEndTest.Run cal = run(false, "zk", "calibrate", bareFile.toString(), "--examples", examples.toString(), "-o",
+        calibrated.toString());
+    assertEquals(0, cal.exit(), cal.err());
+    assertTrue(run(false, "zk", "check", calibrated.toString()).out().contains("provable"));
+
+    Path sigmoid = dir.resolve("sigmoid.onnx");
+    Files.write(sigmoid, dev.verity.onnx.OnnxWriter.write(dev.verity.onnx.OnnxModel.builder()
+        .input("x", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.symbolic("N"), dev.verity.onnx.Dim.of(3))
+        .output("y", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.symbolic("N"), dev.verity.onnx.Dim.of(3))
+        .node("Sigmoid", java.util.List.of("x"), java.util.List.of("y")).build()));
+    CliEndToEndTest.Run unsupported = run(false, "zk", "check", sigmoid.toString());
+    assertEquals(1, unsupported.exit());
+    assertTrue(unsupported.err().contains("operator 'Sigmoid'"), unsupported.err());
+  }
+
   /** The summary line of 'up' for a model and mode, e.g. "digits-cnn zk 9/10 samples correct, ...". */
   private static String summary(String out, ExampleModel m, String mode) {
     String after = out.substring(out.indexOf("Summary"));

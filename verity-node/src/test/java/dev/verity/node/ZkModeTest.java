@@ -37,7 +37,6 @@ import dev.verity.zk.InputOpening;
 import dev.verity.zk.OnnxCompiler;
 import dev.verity.zk.ZkEvidence;
 import dev.verity.zk.ZkEvidenceVerifier;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.EnumSet;
@@ -73,7 +72,6 @@ class ZkModeTest {
     owner = Signer.generate();
     client = NodeHarness.client(node, Signer.generate());
     try (VerityClient c = NodeHarness.client(node, owner)) {
-      Publication zk = Publication.of("x", "1.0.0");
       for (ExampleModel m : BuiltinModels.all()) {
         Path file = NodeHarness.write(tmp.resolve("models"), m.name() + ".onnx", m.onnx());
         published.put(m, c.publish(file, Publication.of(m.name(), "1.0.0")
@@ -87,7 +85,6 @@ class ZkModeTest {
       Path file = NodeHarness.write(tmp.resolve("models"), "sigmoid.onnx", OnnxWriter.write(s));
       sigmoid = c.publish(file, Publication.of("sigmoid", "1.0.0")
           .withModes(EnumSet.of(VerificationMode.RECEIPT, VerificationMode.ZK)), ProgressListener.NONE);
-      assertEquals(zk.version(), "1.0.0");
     }
   }
 
@@ -323,6 +320,5 @@ class ZkModeTest {
           () -> c.inferPrivately(ref(m), NodeHarness.sampleInputs(m, 0)));
       assertTrue(e.getMessage().contains("hashes to"), e.getMessage());
     }
-    assertTrue(Files.exists(tmp.resolve("node")));
   }
 }

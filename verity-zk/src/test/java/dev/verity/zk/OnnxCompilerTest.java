@@ -172,7 +172,6 @@ class OnnxCompilerTest {
 
   @Test
   void refusesConstantArithmeticInsideTheNetworkAndOffsetsIntoPaddedConvolutions() {
-    OnnxModel scaledInside = everything(new SplittableRandom(15), b -> b);
     OnnxModel.Builder mid = OnnxModel.builder()
         .input("x", ElementType.FLOAT, Dim.symbolic("N"), Dim.of(4))
         .output("y", ElementType.FLOAT, Dim.symbolic("N"), Dim.of(4))
@@ -192,7 +191,6 @@ class OnnxCompilerTest {
         .node("Conv", List.of("z", "w"), List.of("y"), OnnxAttribute.ofInts("pads", 1, 1, 1, 1))
         .build();
     assertTrue(refused(padded).getMessage().contains("padded convolution"));
-    assertTrue(scaledInside.graph().nodes().size() > 10);
   }
 
   @Test
