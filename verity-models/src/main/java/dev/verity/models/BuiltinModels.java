@@ -9,6 +9,10 @@ import java.util.Optional;
  * Training is deterministic (fixed seeds, fixed data split, float64 with {@link StrictMath}), so
  * every node derives byte-identical ONNX files and thus the same content identifiers.
  *
+ * <p>Each ONNX file carries calibration ranges measured on its training split (metadata {@code
+ * verity.calibration}, {@link dev.verity.onnx.ActivationRanges}), from which zero-knowledge proofs
+ * derive their fixed-point scales; {@link #heldOut} and {@link #training} give the splits.
+ *
  * <p>{@link #all()} trains once per JVM (a few seconds in all, on one core) and keeps the results
  * in memory only; callers persist them where they need to.
  */
