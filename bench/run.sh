@@ -2,6 +2,7 @@
 # Runs a Verity benchmark harness and writes its section of docs/BENCHMARKS.md.
 #
 #   bench/run.sh inference [options]   inference overhead: engine alone, node in-process, HTTP + verifying client
+#   bench/run.sh zk [options]          zero-knowledge proofs: prove / verify / size / heap against plain inference
 #
 # Builds the harness and what it needs first (set VERITY_MVN_OPTS=-o to build offline). Options go
 # to the harness (bench/run.sh inference --help). Node settings can be changed as for a node, with
@@ -12,8 +13,9 @@ source "$ROOT/scripts/lib.sh"
 
 case "${1:-}" in
   inference) MAIN=dev.verity.bench.InferenceOverhead ;;
+  zk) MAIN=dev.verity.bench.ZkOverhead ;;
   *)
-    echo "usage: bench/run.sh inference [options]" >&2
+    echo "usage: bench/run.sh inference|zk [options]" >&2
     exit 2
     ;;
 esac

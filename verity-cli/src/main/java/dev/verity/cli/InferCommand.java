@@ -8,6 +8,7 @@ import dev.verity.sdk.InferenceResult;
 import dev.verity.sdk.LedgerClient;
 import dev.verity.sdk.VerityApiException;
 import dev.verity.sdk.ModelRef;
+import dev.verity.sdk.PrivateInference;
 import dev.verity.sdk.VerityClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ final class InferCommand implements Callable<Integer> {
       + " opened, escrowing the node's price, when the node charges for the model")
   String job;
 
-  @Option(names = "--save", description = "save receipt.cbor, manifest.cbor, inputs.json and outputs.json here, for 'verity verify'")
+  @Option(names = "--save", description = "save receipt.cbor, manifest.cbor, inputs.json (zk: opening.cbor) and outputs.json here, for 'verity verify'")
   Path save;
 
   @Override
@@ -52,9 +53,12 @@ final class InferCommand implements Callable<Integer> {
         throw new IllegalStateException(ref + " was yanked by its owner: " + version.yankReason().orElse(""));
       }
       NamedTensors inputs = TensorFiles.read(input, Optional.of(version.manifest()));
+      VerificationMode m = VerificationMode.fromWireName(mode);
       Optional<Hash> paidWith = job != null ? Optional.of(Hash.fromHex(job)) : openJobIfCharged(client, version.manifest());
-      InferenceResult r = client.infer(ref, inputs, VerificationMode.fromWireName(mode), UUID.randomUUID().toString(),
-          paidWith);
+      // zk: the receipt names a commitment to the inputs; the opening (inputs + blinding) stays with the caller
+      String requestId = UUID.randomUUID().toString();
+      PrivateInference zk = m == VerificationMode.ZK ? client.inferPrivately(ref, inputs, requestId, paidWith) : null;
+      InferenceResult r = zk != null ? zk.result() : client.infer(ref, inputs, m, requestId, paidWith);
       if (output != null) {
         TensorFiles.write(output, r.outputs());
         System.err.println("outputs written to " + output);
@@ -65,9 +69,14 @@ final class InferCommand implements Callable<Integer> {
         Files.createDirectories(save);
         Files.write(save.resolve("receipt.cbor"), r.receipt().encode());
         Files.write(save.resolve("manifest.cbor"), r.manifest().encode());
-        TensorFiles.write(save.resolve("inputs.json"), inputs);
+        if (zk != null) {
+          Files.write(save.resolve("opening.cbor"), zk.opening().encode());
+        } else {
+          TensorFiles.write(save.resolve("inputs.json"), inputs);
+        }
         TensorFiles.write(save.resolve("outputs.json"), r.outputs());
-        System.err.println("receipt, manifest, inputs and outputs saved in " + save);
+        System.err.println("receipt, manifest, " + (zk != null ? "input opening (secret: it reveals the inputs)" : "inputs")
+            + " and outputs saved in " + save);
       }
       System.err.println("receipt verified: " + r.receipt().cid());
       System.err.println("  model " + r.manifest().repositoryId() + "@" + r.manifest().version()

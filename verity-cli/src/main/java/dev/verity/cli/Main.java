@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       InferCommand.class,
       VerifyCommand.class,
       LedgerCommand.class,
+      ZkCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
 @Command(name = "up", description = "Start a local network, publish the example models, run paid inferences, "
     + "verify them and their payment.")
 final class UpCommand implements Callable<Integer> {
-  static final String VERSION_LABEL = "1.0.0";
+  static final String VERSION_LABEL = "1.1.0";
   /** The owner's royalty per inference. */
   static final long ROYALTY = 5;
   /** What the demo node charges per inference on top of the royalty. */
@@ -303,9 +303,12 @@ final class UpCommand implements Callable<Integer> {
       }
       int correct = 0;
       String lastReceipt = "";
+      long slowest = 0;
       for (ExampleModel.Sample s : model.samples()) {
         NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
-        InferenceResult r = ledger.inferPaid(ref, inputs);
+        long t0 = System.nanoTime();
+        InferenceResult r = ledger.inferPaid(ref, inputs, mode);
+        slowest = Math.max(slowest, (System.nanoTime() - t0) / 1_000_000);
         receipts.add(r.receipt());
         float[] probs = r.outputs().get(model.outputName()).toFloats();
         int predicted = argmax(probs);
@@ -317,9 +320,20 @@ final class UpCommand implements Callable<Integer> {
       }
       lines.add(String.format("%-13s %-10s %d/%d samples correct, every receipt verified and paid (last %s)", model.name(),
           mode.wireName(), correct, model.samples().size(), shortCid(lastReceipt)));
+      if (mode == VerificationMode.ZK) {
+        lines.add(String.format("%-13s %-10s proofs of the quantized logits, inputs hidden behind commitments; slowest"
+            + " request (prove + verify) %.1f s", "", "", slowest / 1000.0));
+        if (slowest > SLOW_PROOF_MILLIS) {
+          out.printf("  note: a zk request on %s took %.1f s (proving, then the client's verification)%n", model.name(),
+              slowest / 1000.0);
+        }
+      }
     }
     return lines;
   }
+
+  /** A zk request slower than this is pointed out. */
+  private static final long SLOW_PROOF_MILLIS = 3000;
 
   /** Shows that the client rejects a changed output and a changed signature. */
   private static String tamperChecks(LedgerClient ledger, ExampleModel model, ModelManifest manifest,

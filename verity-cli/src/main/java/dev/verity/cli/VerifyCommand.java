@@ -4,8 +4,13 @@ import dev.verity.core.crypto.PublicKey;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
 import dev.verity.protocol.ReceiptVerifier;
+import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.sdk.ModelRef;
+import dev.verity.sdk.ProgressListener;
 import dev.verity.sdk.VerityClient;
+import dev.verity.zk.InputOpening;
+import dev.verity.zk.ZkEvidenceVerifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -47,11 +52,23 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Mixin LedgerCommand.Sequencer sequencer;
 
+  @Option(names = "--model", description = "the model's ONNX file, to check a zk proof offline (default: downloaded from --node and checked against the model CID)")
+  Path modelFile;
+
+  @Option(names = "--opening", description = "zk receipts: the input opening (opening.cbor from 'verity infer --mode zk --save') to check which inputs the receipt is about")
+  Path openingFile;
+
   @Override
   public Integer call() throws Exception {
     InferenceReceipt receipt = InferenceReceipt.decode(Files.readAllBytes(receiptFile));
     ModelManifest manifest = loadManifest(receipt);
-    ReceiptVerifier verifier = ReceiptVerifier.create();
+    ZkEvidenceVerifier zk = ZkEvidenceVerifier.create(this::modelBytes);
+    ReceiptVerifier verifier = ReceiptVerifier.create().withEvidenceVerifier(zk);
+    boolean zkMode = receipt.mode() == VerificationMode.ZK;
+    if (zkMode && inputsFile != null) {
+      throw new IllegalArgumentException("a zk receipt names a hiding commitment to its inputs, not the inputs;"
+          + " check them with --opening FILE instead of --inputs");
+    }
     if (nodeKey != null) {
       verifier = verifier.trustingOnly(Set.of(PublicKey.parse(nodeKey)));
     }
@@ -70,13 +87,23 @@ final class VerifyCommand implements Callable<Integer> {
       verifier.verify(receipt, manifest, inputs, outputs);
       inputs.ifPresent(i -> System.out.println("ok  inputs match the receipt (" + receipt.inputs() + ")"));
       System.out.println("ok  outputs match the receipt (" + receipt.outputs() + ")");
-      System.out.println("ok  evidence for mode '" + receipt.mode().wireName() + "' verifies");
+      System.out.println("ok  evidence for mode '" + receipt.mode().wireName() + "' verifies"
+          + (zkMode ? ": the proof establishes these outputs for model " + receipt.model() + " on the committed inputs" : ""));
     } else {
       if (inputs.isPresent() && !inputs.get().cid().equals(receipt.inputs())) {
         throw new dev.verity.core.VerificationException("the inputs do not match the receipt");
       }
       inputs.ifPresent(i -> System.out.println("ok  inputs match the receipt (" + receipt.inputs() + ")"));
       System.out.println("--  outputs not checked: pass --outputs FILE to check them too");
+    }
+    if (openingFile != null) {
+      if (!zkMode) {
+        throw new IllegalArgumentException("--opening applies to zk receipts; this one is in mode " + receipt.mode().wireName());
+      }
+      zk.verifyOpening(receipt, InputOpening.decode(Files.readAllBytes(openingFile)));
+      System.out.println("ok  the input commitment opens to the inputs in " + openingFile);
+    } else if (zkMode) {
+      System.out.println("--  inputs stay hidden (the receipt names commitment " + receipt.inputs() + "); pass --opening FILE to check them");
     }
     if (ledger) {
       try (VerityClient client = sequencer.client(ctx)) {
@@ -88,6 +115,23 @@ final class VerifyCommand implements Callable<Integer> {
     }
     System.out.println("VERIFIED");
     return 0;
+  }
+
+  /** The model file for the zk verifier: --model, or downloaded (the verifier checks it against the CID). */
+  private byte[] modelBytes(dev.verity.core.Cid cid) throws java.io.IOException {
+    if (modelFile != null) {
+      return Files.readAllBytes(modelFile);
+    }
+    InferenceReceipt receipt = InferenceReceipt.decode(Files.readAllBytes(receiptFile));
+    Path tmp = Files.createTempFile("verity-model", ".onnx");
+    try (VerityClient client = ctx.client()) {
+      client.download(ModelRef.ofManifest(receipt.manifest()), tmp, ProgressListener.NONE);
+      return Files.readAllBytes(tmp);
+    } catch (dev.verity.core.VerificationException e) {
+      throw new java.io.IOException("the node's copy of model " + cid + " does not check out: " + e.getMessage(), e);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   private ModelManifest loadManifest(InferenceReceipt receipt) throws Exception {

@@ -31,8 +31,8 @@ class LayeringTest {
       Map.entry("ledger", Set.of("core")),
       Map.entry("zk", Set.of("core", "protocol", "onnx")),
       Map.entry("models", Set.of("core", "protocol", "onnx")),
-      Map.entry("node", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger")),
-      Map.entry("sdk", Set.of("core", "protocol", "onnx", "ledger")),
+      Map.entry("node", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk")),
+      Map.entry("sdk", Set.of("core", "protocol", "onnx", "ledger", "zk")),
       Map.entry("cli", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk", "models", "node", "sdk")),
       Map.entry("bench", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk", "models", "node", "sdk")));
 

@@ -250,7 +250,7 @@ final class BreastCancerMlp {
         ExampleModel.CLASSIFICATION,
         "Wisconsin Diagnostic Breast Cancer (Wolberg, Street, Mangasarian; UCI Machine Learning"
             + " Repository, CC BY 4.0), as distributed by scikit-learn (BSD-3-Clause)",
-        OnnxWriter.write(mlp.toOnnx()),
+        OnnxWriter.write(Training.calibrated(mlp.toOnnx(), split.train())),
         INPUT,
         OUTPUT,
         List.of("malignant", "benign"),

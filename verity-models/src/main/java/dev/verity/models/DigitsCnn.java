@@ -291,7 +291,7 @@ final class DigitsCnn {
         ExampleModel.CLASSIFICATION,
         "Optical Recognition of Handwritten Digits (E. Alpaydin, C. Kaynak; UCI Machine Learning"
             + " Repository, CC BY 4.0), as distributed by scikit-learn (BSD-3-Clause)",
-        OnnxWriter.write(cnn.toOnnx()),
+        OnnxWriter.write(Training.calibrated(cnn.toOnnx(), split.train())),
         INPUT,
         OUTPUT,
         labels,

@@ -1,5 +1,10 @@
 package dev.verity.models;
 
+import dev.verity.onnx.ActivationRanges;
+import dev.verity.onnx.OnnxModel;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Numerics shared by the built-in models' training: everything in float64 with {@link StrictMath}
  * and no parallelism, so training is bit-for-bit reproducible on every JVM.
@@ -96,6 +101,28 @@ final class Training {
       }
     }
     return best;
+  }
+
+  /**
+   * The model with calibration ranges measured on the training split in its metadata ({@link
+   * ActivationRanges}), so that quantizers (zero-knowledge proofs) derive their scales from the file
+   * alone. Deterministic: the same model and data give the same bytes.
+   */
+  static OnnxModel calibrated(OnnxModel model, Dataset train) {
+    List<float[]> rows = new ArrayList<>(train.size());
+    for (double[] row : train.features()) {
+      rows.add(toFloats(row));
+    }
+    return ActivationRanges.measure(model, rows).embedIn(model);
+  }
+
+  /** The examples of a split as samples of the given per-example shape (batch 1). */
+  static List<ExampleModel.Sample> samples(Dataset d, long[] shape) {
+    List<ExampleModel.Sample> out = new ArrayList<>(d.size());
+    for (int i = 0; i < d.size(); i++) {
+      out.add(new ExampleModel.Sample(toFloats(d.features()[i]), shape, d.labels()[i]));
+    }
+    return out;
   }
 
   /** Rounds to float32, as the exported ONNX model stores weights. */

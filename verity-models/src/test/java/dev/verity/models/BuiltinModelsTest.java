@@ -2,9 +2,11 @@ package dev.verity.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtException;
+import dev.verity.onnx.ActivationRanges;
 import dev.verity.onnx.Dim;
 import dev.verity.onnx.ElementType;
 import dev.verity.onnx.OnnxModel;
@@ -100,7 +102,7 @@ class BuiltinModelsTest {
     ExampleModel published = BuiltinModels.byName(BuiltinModels.BREAST_CANCER).orElseThrow();
     Dataset.Split split = BreastCancerMlp.split();
     BreastCancerMlp mlp = BreastCancerMlp.train(split.train());
-    byte[] again = OnnxWriter.write(mlp.toOnnx());
+    byte[] again = OnnxWriter.write(Training.calibrated(mlp.toOnnx(), split.train()));
     assertArrayEquals(published.onnx(), again, "a second training gives different ONNX bytes");
     assertEquals(published.cid(), BuiltinModels.trainBreastCancer().cid());
 
@@ -124,7 +126,7 @@ class BuiltinModelsTest {
     ExampleModel published = BuiltinModels.byName(BuiltinModels.DIGITS_CNN).orElseThrow();
     Dataset.Split split = DigitsCnn.split();
     DigitsCnn cnn = DigitsCnn.train(split.train());
-    byte[] again = OnnxWriter.write(cnn.toOnnx());
+    byte[] again = OnnxWriter.write(Training.calibrated(cnn.toOnnx(), split.train()));
     assertArrayEquals(published.onnx(), again, "a second training gives different ONNX bytes");
 
     float[][] rows = OrtRunner.rows(split.test());
@@ -140,6 +142,34 @@ class BuiltinModelsTest {
       }
     }
     checkAccuracy(published, right, rows.length);
+  }
+
+  @Test
+  void heldOutAndTrainingSetsAreTheSplitsTheModelsUse() {
+    for (ExampleModel m : BuiltinModels.all()) {
+      List<ExampleModel.Sample> heldOut = BuiltinModels.heldOut(m.name());
+      assertEquals(m.heldOutSize(), heldOut.size());
+      assertTrue(heldOut.containsAll(m.samples()), m.name());
+      List<ExampleModel.Sample> training = BuiltinModels.training(m.name());
+      assertTrue(training.stream().noneMatch(m.samples()::contains), m.name());
+      assertEquals(m.samples().get(0).shape().length, training.get(0).shape().length);
+    }
+    assertThrows(IllegalArgumentException.class, () -> BuiltinModels.heldOut("no-such-model"));
+  }
+
+  @Test
+  void modelsCarryCalibrationRangesOfTheirTrainingSplit() {
+    for (ExampleModel m : BuiltinModels.all()) {
+      OnnxModel onnx = OnnxReader.read(m.onnx());
+      ActivationRanges ranges = ActivationRanges.of(onnx).orElseThrow();
+      List<float[]> rows = BuiltinModels.training(m.name()).stream().map(ExampleModel.Sample::values).toList();
+      assertEquals(rows.size(), ranges.examples());
+      OnnxModel bare = new OnnxModel(onnx.irVersion(), onnx.opsetImports(), onnx.producerName(), onnx.producerVersion(),
+          onnx.domain(), onnx.modelVersion(), onnx.docString(), onnx.graph(),
+          java.util.Map.of("verity.task", onnx.metadata().get("verity.task")));
+      assertEquals(ranges, ActivationRanges.measure(bare, rows));
+      assertTrue(ranges.range(m.inputName()).orElseThrow().length >= 1);
+    }
   }
 
   /** ORT's accuracy meets the bar and matches what training measured (one near-tie allowed). */

@@ -19,6 +19,9 @@ import dev.verity.runtime.InvalidInputException;
 import dev.verity.runtime.ModelLoadException;
 import dev.verity.runtime.ModelSource;
 import dev.verity.runtime.SessionCache;
+import dev.verity.zk.Blinding;
+import dev.verity.zk.ModelProver;
+import dev.verity.zk.ZkEvidence;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.EnumSet;
@@ -33,8 +36,11 @@ import java.util.Set;
  * which job, which the receipt then names) and learns how the run ended. Thread-safe.
  */
 public final class InferenceService {
-  /** Modes this node can produce evidence for. */
-  public static final Set<VerificationMode> SUPPORTED_MODES = EnumSet.of(VerificationMode.RECEIPT);
+  /**
+   * Modes this node can produce evidence for. Mode {@code zk} is served for the models that compile
+   * to a provable network ({@link #modesFor}); others are refused with 501 naming the reason.
+   */
+  public static final Set<VerificationMode> SUPPORTED_MODES = EnumSet.of(VerificationMode.RECEIPT, VerificationMode.ZK);
 
   private final ModelRegistry registry;
   private final ModelFiles files;
@@ -42,6 +48,7 @@ public final class InferenceService {
   private final Signer nodeKey;
   private final Clock clock;
   private final Payments payments;
+  private final ZkProving zk;
 
   InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock) {
     this(registry, files, sessions, nodeKey, clock, Payments.NONE);
@@ -55,6 +62,22 @@ public final class InferenceService {
     this.nodeKey = nodeKey;
     this.clock = clock;
     this.payments = payments;
+    this.zk = new ZkProving(files);
+  }
+
+  /**
+   * The modes this node serves for a model: {@code receipt}, and {@code zk} when the model compiles
+   * to a provable network (compiled once and kept; the first call for a model may take a moment).
+   */
+  public Set<VerificationMode> modesFor(ModelManifest m) {
+    Set<VerificationMode> modes = EnumSet.of(VerificationMode.RECEIPT);
+    try {
+      zk.prover(m);
+      modes.add(VerificationMode.ZK);
+    } catch (ApiException e) {
+      // not provable, or not loadable now
+    }
+    return modes;
   }
 
   /** What one inference produced: outputs and the signed receipt. */
@@ -82,7 +105,7 @@ public final class InferenceService {
    */
   public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
       Optional<Address> caller) {
-    return infer(entry, inputs, mode, requestId, caller, Optional.empty());
+    return infer(entry, inputs, mode, requestId, caller, Optional.empty(), Blinding.random());
   }
 
   /**
@@ -96,6 +119,17 @@ public final class InferenceService {
    */
   public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
       Optional<Address> caller, Optional<Hash> job) {
+    return infer(entry, inputs, mode, requestId, caller, job, Blinding.random());
+  }
+
+  /**
+   * As above, with the blinding of the input commitment for mode {@code zk} (the caller keeps it to
+   * open the commitment later; it never enters the receipt). In mode zk the outputs are those of
+   * the quantized network, the evidence is a proof ({@link ZkEvidence}) and the receipt names the
+   * commitment's CID as its inputs. Additionally 422 when a zk input leaves the provable range.
+   */
+  public Result infer(ModelRegistry.VersionEntry entry, NamedTensors inputs, VerificationMode mode, String requestId,
+      Optional<Address> caller, Optional<Hash> job, Blinding zkBlinding) {
     ModelManifest m = entry.manifest();
     if (entry.yanked()) {
       throw new ApiException(410, "yanked", "Version yanked",
@@ -114,6 +148,17 @@ public final class InferenceService {
     Payments.Claim claim = payments.authorize(m, caller, job);
     boolean completed = false;
     try {
+      if (mode == VerificationMode.ZK) {
+        long started = clock.millis();
+        ModelProver.Proved p = zk.prove(m, inputs, zkBlinding);
+        long finished = clock.millis();
+        Provenance provenance = Provenance.ofThisPlatform(ZkProving.ENGINE, ZkProving.ENGINE_VERSION, "cpu", VerityNode.VERSION);
+        InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, ZkEvidence.inputsCid(p.evidence().input()),
+            p.outputs().cid(), mode, p.evidence().toCbor(), provenance, started, finished, claim.job());
+        claim.completed(receipt);
+        completed = true;
+        return new Result(p.outputs(), receipt);
+      }
       long started = clock.millis();
       NamedTensors outputs;
       EngineInfo info;

@@ -25,6 +25,7 @@ import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.Npy;
 import dev.verity.protocol.tensor.TensorJson;
 import dev.verity.protocol.tensor.TensorLimits;
+import dev.verity.zk.Blinding;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -318,27 +319,35 @@ final class NodeApi {
     VerificationMode mode;
     NamedTensors inputs;
     Optional<Hash> job;
+    Optional<Blinding> blinding;
     String type = ex.contentType();
     if (type.equals("application/x-npz")) {
       inputs = Npy.readNpz(new ByteArrayInputStream(body), limits);
       mode = VerificationMode.fromWireName(ex.query("mode").orElse("receipt"));
       requestId = ex.query("request_id").orElse(ex.requestId());
       job = ex.query("job").map(NodeApi::jobId);
+      blinding = ex.header(BLINDING_HEADER).map(NodeApi::blinding);
     } else if (type.equals("application/json")) {
       ParsedRequest p = parseJson(body, ex.requestId());
       inputs = p.inputs;
       mode = p.mode;
       requestId = p.requestId;
       job = p.job;
+      blinding = p.blinding;
     } else {
       throw new ApiException(415, "unsupported-media-type", "Unsupported media type",
           "send inputs as application/json or application/x-npz, not " + type);
     }
-    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller, job);
+    Blinding used = blinding.orElseGet(Blinding::random);
+    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller, job, used);
     metrics.increment("inferences");
     String receipt = Base64.getEncoder().encodeToString(r.receipt().encode());
+    // a blinding the node chose goes back to the caller only, who needs it to open the commitment
+    Optional<String> chosen = mode == VerificationMode.ZK && blinding.isEmpty()
+        ? Optional.of(Base64.getEncoder().encodeToString(used.toBytes())) : Optional.empty();
     if (ex.acceptsNpz()) {
       ex.setHeader("Verity-Receipt", receipt);
+      chosen.ifPresent(b -> ex.setHeader(BLINDING_HEADER, b));
       ex.send(200, "application/x-npz", Npy.toNpz(r.outputs()));
       return;
     }
@@ -354,11 +363,12 @@ final class NodeApi {
       if (r.receipt().job().isPresent()) {
         g.writeStringField("job", r.receipt().job().get().toHex());
       }
+      if (chosen.isPresent()) {
+        g.writeStringField("blinding", chosen.get());
+      }
       g.writeEndObject();
     });
   }
-
-  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Hash> job) {}
 
   static Hash jobId(String hex) {
     try {
@@ -369,6 +379,25 @@ final class NodeApi {
     }
   }
 
+  /** Carries the base64 blinding of a zk input commitment with .npz requests and responses. */
+  static final String BLINDING_HEADER = "Verity-Blinding";
+
+  private static Blinding blinding(String base64) {
+    byte[] b;
+    try {
+      b = Base64.getDecoder().decode(base64.strip());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("'blinding' must be base64: " + e.getMessage());
+    }
+    if (b.length != Blinding.LENGTH) {
+      throw ApiException.badRequest("'blinding' must be " + Blinding.LENGTH + " bytes, got " + b.length);
+    }
+    return Blinding.of(b);
+  }
+
+  private record ParsedRequest(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Hash> job,
+      Optional<Blinding> blinding) {}
+
   private ParsedRequest parseJson(byte[] body, String fallbackId) throws IOException {
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -378,6 +407,7 @@ final class NodeApi {
       VerificationMode mode = VerificationMode.RECEIPT;
       String requestId = fallbackId;
       Optional<Hash> job = Optional.empty();
+      Optional<Blinding> blinding = Optional.empty();
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String f = p.currentName();
         JsonToken t = p.nextToken();
@@ -386,7 +416,8 @@ final class NodeApi {
           case "mode" -> mode = VerificationMode.fromWireName(text(p, t, f));
           case "request_id" -> requestId = text(p, t, f);
           case "job" -> job = Optional.of(jobId(text(p, t, f)));
-          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id, job");
+          case "blinding" -> blinding = Optional.of(blinding(text(p, t, f)));
+          default -> throw ApiException.badRequest("unknown field '" + f + "'; expected inputs, mode, request_id, job, blinding");
         }
       }
       if (p.nextToken() != null) {
@@ -395,7 +426,7 @@ final class NodeApi {
       if (inputs == null) {
         throw ApiException.badRequest("the body has no 'inputs'");
       }
-      return new ParsedRequest(inputs, mode, requestId, job);
+      return new ParsedRequest(inputs, mode, requestId, job, blinding);
     }
   }
 

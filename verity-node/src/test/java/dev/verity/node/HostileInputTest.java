@@ -217,7 +217,6 @@ class HostileInputTest {
     assertProblem(inferRaw("{\"mode\":\"optimistic\",\"inputs\":{\"features\":" + GOOD_FEATURES + "}}"), 400,
         "does not allow mode 'optimistic'");
     assertProblem(inferRaw("{\"mode\":\"quantum\",\"inputs\":{\"features\":" + GOOD_FEATURES + "}}"), 400, "quantum");
-    assertProblem(inferRaw("{\"mode\":\"zk\",\"inputs\":{\"features\":" + GOOD_FEATURES + "}}"), 501, "cannot produce 'zk'");
     assertProblem(inferRaw("{\"mode\":7,\"inputs\":{\"features\":" + GOOD_FEATURES + "}}"), 400, "'mode' must be a string");
     assertProblem(inferRaw("{\"request_id\":\"has spaces in it\",\"inputs\":{\"features\":" + GOOD_FEATURES + "}}"), 400,
         "request id");

@@ -284,13 +284,19 @@ public final class LedgerClient {
    * result is verified as {@link VerityClient#infer} does; its receipt names the job.
    */
   public InferenceResult inferPaid(ModelRef ref, NamedTensors inputs) throws IOException, VerificationException {
+    return inferPaid(ref, inputs, VerificationMode.RECEIPT);
+  }
+
+  /** As {@link #inferPaid(ModelRef, NamedTensors)} in verification mode {@code mode}. */
+  public InferenceResult inferPaid(ModelRef ref, NamedTensors inputs, VerificationMode mode)
+      throws IOException, VerificationException {
     ModelManifest m = client.model(ref).manifest();
     Optional<Quote> q = quote(m.cid());
     Optional<Hash> job = Optional.empty();
     if (q.isPresent() && q.get().price() > 0) {
       job = Optional.of(openJob(m.cid(), Optional.of(q.get().worker()), q.get().price()));
     }
-    return client.infer(ModelRef.ofManifest(m.cid()), inputs, VerificationMode.RECEIPT, UUID.randomUUID().toString(), job);
+    return client.infer(ModelRef.ofManifest(m.cid()), inputs, mode, UUID.randomUUID().toString(), job);
   }
 
   /** As {@link #verifyOnLedger(InferenceReceipt, Consumer)}, without reporting each check. */

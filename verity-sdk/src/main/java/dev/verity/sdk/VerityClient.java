@@ -25,6 +25,9 @@ import dev.verity.protocol.tensor.NamedTensors;
 import dev.verity.protocol.tensor.Npy;
 import dev.verity.protocol.tensor.TensorJson;
 import dev.verity.protocol.tensor.TensorLimits;
+import dev.verity.zk.Blinding;
+import dev.verity.zk.InputOpening;
+import dev.verity.zk.ZkEvidenceVerifier;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -76,6 +79,7 @@ public final class VerityClient implements AutoCloseable {
   private volatile ReceiptVerifier verifier;
   private final Optional<PublicKey> sequencer;
   private volatile LedgerClient ledger;
+  private final ZkEvidenceVerifier zk;
 
   private VerityClient(Builder b) {
     this.endpoint = b.endpoint;
@@ -84,9 +88,12 @@ public final class VerityClient implements AutoCloseable {
     this.pinnedNodes = Set.copyOf(b.trustedNodes);
     this.limits = b.limits;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).build();
-    this.verifier = pinnedNodes.isEmpty() ? null : b.verifier.trustingOnly(pinnedNodes);
-    this.baseVerifier = b.verifier;
     this.sequencer = Optional.ofNullable(b.sequencer);
+    // zk receipts are checked against the model file itself (fetched from the node, checked against its CID)
+    this.zk = ZkEvidenceVerifier.create(this::modelFile);
+    ReceiptVerifier base = b.verifier != null ? b.verifier : ReceiptVerifier.create().withEvidenceVerifier(zk);
+    this.verifier = pinnedNodes.isEmpty() ? null : base.trustingOnly(pinnedNodes);
+    this.baseVerifier = base;
   }
 
   public static Builder builder(URI endpoint) {
@@ -339,6 +346,66 @@ public final class VerityClient implements AutoCloseable {
    */
   public InferenceResult infer(ModelRef ref, NamedTensors inputs, VerificationMode mode, String requestId,
       Optional<Hash> job) throws IOException, VerificationException {
+    if (mode == VerificationMode.ZK) {
+      return inferPrivately(ref, inputs, requestId, job).result();
+    }
+    Exchanged x = exchange(ref, inputs, mode, requestId, Optional.empty(), job);
+    verifier().verify(x.receipt(), x.manifest(), inputs, x.outputs());
+    return new InferenceResult(x.outputs(), x.receipt(), x.manifest());
+  }
+
+  /**
+   * Runs an inference in mode {@code zk} with a fresh blinding of this client's choosing and
+   * verifies it as anyone without the inputs would: the receipt names only the hiding commitment
+   * to the inputs, and the proof is checked against the model file (fetched and checked against
+   * its CID). The client also checks that the commitment opens to the inputs it sent. The returned
+   * {@link InputOpening} (inputs and blinding) is the holder's secret: showing it later proves
+   * which inputs the receipt was about ({@link #verifyOpening}).
+   *
+   * @throws VerificationException if any check fails; the outputs are then not returned
+   */
+  public PrivateInference inferPrivately(ModelRef ref, NamedTensors inputs, String requestId)
+      throws IOException, VerificationException {
+    return inferPrivately(ref, inputs, requestId, Optional.empty());
+  }
+
+  /** {@link #inferPrivately(ModelRef, NamedTensors, String)}, paid with the ledger job {@code job} when given. */
+  public PrivateInference inferPrivately(ModelRef ref, NamedTensors inputs, String requestId, Optional<Hash> job)
+      throws IOException, VerificationException {
+    if (job.isPresent()) {
+      requireSigner("run a paid inference");
+    }
+    Blinding blinding = Blinding.random();
+    Exchanged x = exchange(ref, inputs, VerificationMode.ZK, requestId, Optional.of(blinding), job);
+    verifier().verify(x.receipt(), x.manifest(), Optional.empty(), x.outputs());
+    InputOpening opening = new InputOpening(inputs, blinding);
+    zk.verifyOpening(x.receipt(), opening);
+    return new PrivateInference(x.outputs(), x.receipt(), x.manifest(), opening);
+  }
+
+  /** {@link #inferPrivately(ModelRef, NamedTensors, String)} with a random request id. */
+  public PrivateInference inferPrivately(ModelRef ref, NamedTensors inputs) throws IOException, VerificationException {
+    return inferPrivately(ref, inputs, UUID.randomUUID().toString());
+  }
+
+  /**
+   * Checks a receipt someone handed over, with its outputs but without its inputs (a zk receipt
+   * names only a commitment to them): signature by a trusted node key, manifest, outputs, evidence.
+   */
+  public void verify(InferenceReceipt receipt, NamedTensors outputs) throws IOException, VerificationException {
+    verifier().verify(receipt, manifest(receipt.manifest()), Optional.empty(), outputs);
+  }
+
+  /** Checks that a zk receipt's input commitment opens to the inputs and blinding of {@code opening}. */
+  public void verifyOpening(InferenceReceipt receipt, InputOpening opening) throws IOException, VerificationException {
+    zk.verifyOpening(receipt, opening);
+  }
+
+  /** The receipt, outputs and manifest of one exchange with the node, before verification. */
+  private record Exchanged(NamedTensors outputs, InferenceReceipt receipt, ModelManifest manifest) {}
+
+  private Exchanged exchange(ModelRef ref, NamedTensors inputs, VerificationMode mode, String requestId,
+      Optional<Blinding> blinding, Optional<Hash> job) throws IOException, VerificationException {
     if (job.isPresent()) {
       requireSigner("run a paid inference");
     }
@@ -351,11 +418,14 @@ public final class VerityClient implements AutoCloseable {
       body = Npy.toNpz(inputs);
       contentType = "application/x-npz";
     } else {
-      body = inferJson(inputs, mode, requestId, job);
+      body = inferJson(inputs, mode, requestId, blinding, job);
       contentType = "application/json";
     }
     HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (binary && blinding.isPresent()) {
+      rb.header("Verity-Blinding", Base64.getEncoder().encodeToString(blinding.get().toBytes()));
+    }
     if (signer.isPresent()) {
       rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader());
     }
@@ -382,11 +452,37 @@ public final class VerityClient implements AutoCloseable {
     if (!ref.matches(manifest)) {
       throw new VerificationException("node ran " + manifest + " instead of " + ref);
     }
-    verifier().verify(receipt, manifest, inputs, outputs);
-    return new InferenceResult(outputs, receipt, manifest);
+    return new Exchanged(outputs, receipt, manifest);
   }
 
-  private static byte[] inferJson(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Hash> job)
+  /** Largest model file fetched to check a zk proof. */
+  private static final long MAX_ZK_MODEL_BYTES = 64L << 20;
+
+  /** A model's bytes from the node, for the zk verifier (which checks them against the CID). */
+  private byte[] modelFile(Cid cid) throws IOException {
+    String path = "/v1/blobs/" + cid;
+    HttpRequest.Builder rb = request(path).GET();
+    signer.ifPresent(s -> rb.header("Authorization",
+        RequestSignature.sign(s, "GET", path, System.currentTimeMillis(), Hash.of(new byte[0])).toHeader()));
+    HttpResponse<InputStream> resp;
+    try {
+      resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while fetching model " + cid, e);
+    }
+    checkStatus(resp.statusCode(), () -> resp.body().readAllBytes(), resp);
+    try (InputStream in = resp.body()) {
+      byte[] bytes = in.readNBytes((int) MAX_ZK_MODEL_BYTES + 1);
+      if (bytes.length > MAX_ZK_MODEL_BYTES) {
+        throw new IOException("model " + cid + " is larger than " + MAX_ZK_MODEL_BYTES + " bytes");
+      }
+      return bytes;
+    }
+  }
+
+  private static byte[] inferJson(NamedTensors inputs, VerificationMode mode, String requestId, Optional<Blinding> blinding,
+      Optional<Hash> job)
       throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (JsonGenerator g = JSON_FACTORY.createGenerator(out)) {
@@ -395,6 +491,9 @@ public final class VerityClient implements AutoCloseable {
       g.writeStringField("mode", mode.wireName());
       if (job.isPresent()) {
         g.writeStringField("job", job.get().toHex());
+      }
+      if (blinding.isPresent()) {
+        g.writeStringField("blinding", Base64.getEncoder().encodeToString(blinding.get().toBytes()));
       }
       g.writeFieldName("inputs");
       TensorJson.writeObject(g, inputs);
@@ -530,7 +629,7 @@ public final class VerityClient implements AutoCloseable {
     private Signer signer;
     private Duration timeout = Duration.ofMinutes(5);
     private Set<PublicKey> trustedNodes = Set.of();
-    private ReceiptVerifier verifier = ReceiptVerifier.create();
+    private ReceiptVerifier verifier;
     private TensorLimits limits = TensorLimits.DEFAULT;
     private PublicKey sequencer;
 
@@ -550,7 +649,10 @@ public final class VerityClient implements AutoCloseable {
       return this;
     }
 
-    /** A receipt verifier with more evidence verifiers (optimistic, zk) registered. */
+    /**
+     * A receipt verifier of the caller's making, used instead of the default one (which checks
+     * receipt-mode and zk evidence); register every evidence verifier it needs.
+     */
     public Builder verifier(ReceiptVerifier v) {
       this.verifier = v;
       return this;
