@@ -44,7 +44,13 @@ public final class CanonicalExecutor implements AutoCloseable {
   private final long opset;
   private final Map<String, Value> initializers;
   private final Workers workers;
-  private final Map<Value, float[]> transposed = Collections.synchronizedMap(new IdentityHashMap<>());
+  private final Map<Value, float[][]> rows = Collections.synchronizedMap(new IdentityHashMap<>());
+  private final Map<Value, float[][]> transposedRows =
+      Collections.synchronizedMap(new IdentityHashMap<>());
+  private final Map<Value, dev.verity.core.Hash> initializerHashes =
+      Collections.synchronizedMap(new IdentityHashMap<>());
+  private final java.util.Set<Value> constants =
+      Collections.newSetFromMap(new IdentityHashMap<>());
 
   private CanonicalExecutor(OnnxModel model, int threads) {
     checkSupported(model);
@@ -55,6 +61,7 @@ public final class CanonicalExecutor implements AutoCloseable {
       init.put(t.name(), valueOf(t));
     }
     this.initializers = init;
+    this.constants.addAll(init.values());
     Map<String, Boolean> defined = new HashMap<>();
     for (OnnxValueInfo i : model.graph().inputs()) {
       defined.put(i.name(), true);
@@ -162,7 +169,7 @@ public final class CanonicalExecutor implements AutoCloseable {
         String name = node.inputs().get(i);
         in[i] = name.isEmpty() ? null : values.get(name);
       }
-      Value out = Operators.apply(node, in, opset, workers, this::transposedOf);
+      Value out = Operators.apply(node, in, opset, workers, this::rowsOf);
       if (tamper != null) {
         out = tamper.apply(s, out);
       }
@@ -172,7 +179,8 @@ public final class CanonicalExecutor implements AutoCloseable {
         for (int i = 0; i < in.length; i++) {
           if (in[i] != null) {
             Value v = in[i];
-            ih.add(hashes.computeIfAbsent(node.inputs().get(i), k -> v.hash()));
+            ih.add(hashes.computeIfAbsent(node.inputs().get(i), k -> constants.contains(v)
+                ? initializerHashes.computeIfAbsent(v, Value::hash) : v.hash()));
           }
         }
         dev.verity.core.Hash oh = out.hash();
@@ -193,11 +201,12 @@ public final class CanonicalExecutor implements AutoCloseable {
     return new Trace(List.of(), List.of());
   }
 
-  private float[] transposedOf(Value m, int rows, int cols) {
-    if (initializers.containsValue(m)) {
-      return transposed.computeIfAbsent(m, k -> Operators.transpose2d(k.f, rows, cols));
+  private float[][] rowsOf(Value m, boolean transposed) {
+    if (constants.contains(m)) {
+      return (transposed ? transposedRows : rows).computeIfAbsent(m,
+          k -> Operators.TransposeCache.compute(k, transposed));
     }
-    return Operators.transpose2d(m.f, rows, cols);
+    return Operators.TransposeCache.compute(m, transposed);
   }
 
   private static void checkDeclared(OnnxValueInfo info, Value v) {

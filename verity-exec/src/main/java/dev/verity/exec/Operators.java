@@ -43,9 +43,19 @@ final class Operators {
     };
   }
 
-  /** Transposed copies of constant matrices, kept per executor. */
+  /**
+   * The rows of a matrix used as the right operand of a product (after transposing it when
+   * {@code transposed}); an executor keeps those of constant matrices.
+   */
   interface TransposeCache {
-    float[] transposed(Value matrix, int rows, int cols);
+    float[][] rows(Value matrix, boolean transposed);
+
+    /** Computes them afresh every time. */
+    static float[][] compute(Value m, boolean transposed) {
+      int r = m.shape[0];
+      int c = m.shape[1];
+      return transposed ? rowsOf(transpose2d(m.f, r, c), 0, c, r) : rowsOf(m.f, 0, r, c);
+    }
   }
 
   // ---------------------------------------------------------------- attributes and checks
@@ -231,30 +241,78 @@ final class Operators {
   /**
    * The one dot-product kernel: {@code c[i][j] = fma(a[i][k], b[k][j], c[i][j])} for k = 0..K-1 in
    * order, starting from +0, for rows {@code [i0, i1)} and columns {@code [j0, j1)}. Each output
-   * element is one left-to-right chain of fused multiply-adds whatever the split.
+   * element is one left-to-right chain of fused multiply-adds whatever the split or blocking.
+   * {@code b} is given as its K rows so that every inner loop indexes its arrays alike, which lets
+   * the JIT compile it to vector instructions (lanes are independent outputs, never parts of one
+   * sum).
    */
-  static void matmul(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+  static void matmul(float[] a, int aOff, float[][] b, float[] c, int cOff,
       int kk, int n, int i0, int i1, int j0, int j1) {
-    for (int i = i0; i < i1; i++) {
-      int row = cOff + i * n;
-      int arow = aOff + i * kk;
-      for (int k = 0; k < kk; k++) {
-        float av = a[arow + k];
-        int brow = bOff + k * n;
-        for (int j = j0; j < j1; j++) {
-          c[row + j] = Math.fma(av, b[brow + j], c[row + j]);
+    float[] r0 = new float[n];
+    float[] r1 = new float[n];
+    float[] r2 = new float[n];
+    float[] r3 = new float[n];
+    for (int i = i0; i < i1; i += 4) {
+      int rows = Math.min(4, i1 - i);
+      Arrays.fill(r0, j0, j1, 0f);
+      Arrays.fill(r1, j0, j1, 0f);
+      Arrays.fill(r2, j0, j1, 0f);
+      Arrays.fill(r3, j0, j1, 0f);
+      int a0 = aOff + i * kk;
+      if (rows == 4) {
+        for (int k = 0; k < kk; k++) {
+          float[] br = b[k];
+          float x0 = a[a0 + k];
+          float x1 = a[a0 + kk + k];
+          float x2 = a[a0 + 2 * kk + k];
+          float x3 = a[a0 + 3 * kk + k];
+          for (int j = j0; j < j1; j++) {
+            float bv = br[j];
+            r0[j] = Math.fma(x0, bv, r0[j]);
+            r1[j] = Math.fma(x1, bv, r1[j]);
+            r2[j] = Math.fma(x2, bv, r2[j]);
+            r3[j] = Math.fma(x3, bv, r3[j]);
+          }
         }
+      } else {
+        float[][] acc = {r0, r1, r2};
+        for (int r = 0; r < rows; r++) {
+          float[] row = acc[r];
+          int ar = a0 + r * kk;
+          for (int k = 0; k < kk; k++) {
+            float[] br = b[k];
+            float x = a[ar + k];
+            for (int j = j0; j < j1; j++) {
+              row[j] = Math.fma(x, br[j], row[j]);
+            }
+          }
+        }
+      }
+      float[][] acc = {r0, r1, r2, r3};
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(acc[r], j0, c, cOff + (i + r) * n + j0, j1 - j0);
       }
     }
   }
 
-  static void matmulSplit(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+  /** The K rows of a K x N matrix stored row-major from {@code off}. */
+  static float[][] rowsOf(float[] m, int off, int k, int n) {
+    float[][] rows = new float[k][];
+    for (int r = 0; r < k; r++) {
+      rows[r] = Arrays.copyOfRange(m, off + r * n, off + r * n + n);
+    }
+    return rows;
+  }
+
+  static void matmulSplit(float[] a, int aOff, float[][] b, float[] c, int cOff,
       int m, int kk, int n, Workers workers) {
     long work = (long) m * kk * n;
-    if (m >= workers.threads()) {
-      workers.split(m, work, (from, to) -> matmul(a, aOff, b, bOff, c, cOff, kk, n, from, to, 0, n));
+    if (m >= 4 * workers.threads()) {
+      int blocks = (m + 3) / 4;
+      workers.split(blocks, work, (from, to) ->
+          matmul(a, aOff, b, c, cOff, kk, n, from * 4, Math.min(m, to * 4), 0, n));
     } else {
-      workers.split(n, work, (from, to) -> matmul(a, aOff, b, bOff, c, cOff, kk, n, 0, m, from, to));
+      workers.split(n, work, (from, to) -> matmul(a, aOff, b, c, cOff, kk, n, 0, m, from, to));
     }
   }
 
@@ -288,10 +346,10 @@ final class Operators {
     if (kk != kb) {
       throw fail(node, "inner dimensions differ: A gives " + kk + ", B gives " + kb);
     }
-    float[] a = ta ? cache.transposed(av, av.shape[0], av.shape[1]) : av.f;
-    float[] b = tb ? cache.transposed(bv, bv.shape[0], bv.shape[1]) : bv.f;
+    float[] a = ta ? transpose2d(av.f, av.shape[0], av.shape[1]) : av.f;
+    float[][] b = cache.rows(bv, tb);
     float[] out = new float[m * n];
-    matmulSplit(a, 0, b, 0, out, 0, m, kk, n, workers);
+    matmulSplit(a, 0, b, out, 0, m, kk, n, workers);
     Value cv = in.length > 2 ? in[2] : null;
     if (cv != null) {
       float[] c = floats(node, cv, "C");
@@ -344,7 +402,8 @@ final class Operators {
         oa += idx[d] * sa[d];
         ob += idx[d] * sb[d];
       }
-      matmulSplit(a, oa * m * kk, b, ob * kk * n, out, t * m * n, m, kk, n, workers);
+      matmulSplit(a, oa * m * kk, rowsOf(b, ob * kk * n, kk, n), out, t * m * n, m, kk, n,
+          workers);
       for (int d = batch.length - 1; d >= 0; d--) {
         if (++idx[d] < batch[d]) {
           break;

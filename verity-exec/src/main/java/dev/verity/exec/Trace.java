@@ -127,7 +127,7 @@ public final class Trace {
     Value out;
     try (Workers one = new Workers(1)) {
       out = Operators.apply(node, in, CanonicalExecutor.opsetOf(model), one,
-          (m, r, c) -> Operators.transpose2d(m.f, r, c));
+          Operators.TransposeCache::compute);
     } catch (ExecutionException e) {
       throw new VerificationException("step " + step.index() + " cannot be recomputed: "
           + e.getMessage());
