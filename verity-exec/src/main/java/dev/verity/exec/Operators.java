@@ -19,13 +19,7 @@ final class Operators {
       case "Gemm" -> gemm(node, in, workers, cache);
       case "MatMul" -> matMul(node, in[0], in[1], workers);
       case "Conv" -> conv(node, in, workers);
-      case "Relu" -> map(node, in[0], x -> x < 0f ? 0f : x);
-      case "LeakyRelu" -> {
-        float alpha = attrFloat(node, "alpha", 0.01f);
-        yield map(node, in[0], x -> x < 0f ? alpha * x : x);
-      }
-      case "Sigmoid" -> map(node, in[0], x -> (float) (1.0 / (1.0 + StrictMath.exp(-(double) x))));
-      case "Tanh" -> map(node, in[0], x -> (float) StrictMath.tanh(x));
+      case "Relu", "LeakyRelu", "Sigmoid", "Tanh" -> unary(node, in[0]);
       case "Softmax" -> softmax(node, in[0], opset);
       case "Add", "Sub", "Mul", "Div" -> binary(node, in[0], in[1]);
       case "Reshape" -> reshape(node, in[0], in[1]);
@@ -103,6 +97,36 @@ final class Operators {
   }
 
   // ---------------------------------------------------------------- element-wise
+
+  /** Relu, LeakyRelu, Sigmoid and Tanh, each in its own loop. */
+  static Value unary(OnnxNode node, Value xv) {
+    float[] x = floats(node, xv, "input");
+    float[] out = new float[x.length];
+    switch (node.opType()) {
+      case "Relu" -> {
+        for (int i = 0; i < x.length; i++) {
+          out[i] = x[i] < 0f ? 0f : x[i];
+        }
+      }
+      case "LeakyRelu" -> {
+        float alpha = attrFloat(node, "alpha", 0.01f);
+        for (int i = 0; i < x.length; i++) {
+          out[i] = x[i] < 0f ? alpha * x[i] : x[i];
+        }
+      }
+      case "Sigmoid" -> {
+        for (int i = 0; i < x.length; i++) {
+          out[i] = (float) (1.0 / (1.0 + StrictMath.exp(-(double) x[i])));
+        }
+      }
+      default -> {
+        for (int i = 0; i < x.length; i++) {
+          out[i] = (float) StrictMath.tanh(x[i]);
+        }
+      }
+    }
+    return Value.ofFloats(xv.shape, out);
+  }
 
   interface FloatOp {
     float apply(float x);
@@ -543,51 +567,60 @@ final class Operators {
     int cg = c / group;
     int mg = m / group;
     int plane = g.oh() * g.ow();
+    int kk = cg * g.kh() * g.kw();
     float[] out = new float[batch * m * plane];
-    long work = (long) batch * m * plane * cg * g.kh() * g.kw();
-    workers.split(batch * m, work, (from, to) -> {
-      for (int nm = from; nm < to; nm++) {
-        int n = nm / m;
-        int oc = nm % m;
-        int firstC = (oc / mg) * cg;
-        int ob = nm * plane;
-        for (int ic = 0; ic < cg; ic++) {
-          int xPlane = (n * c + firstC + ic) * h * wd;
-          for (int ky = 0; ky < g.kh(); ky++) {
-            for (int kx = 0; kx < g.kw(); kx++) {
-              float wv = w[((oc * cg + ic) * g.kh() + ky) * g.kw() + kx];
-              int offX = kx * g.dw() - g.pl();
-              int owLo = Math.max(0, ceilDiv(-offX, g.sw()));
-              int owHi = Math.min(g.ow(), Math.floorDiv(wd - 1 - offX, g.sw()) + 1);
-              for (int oy = 0; oy < g.oh(); oy++) {
-                int iy = oy * g.sh() - g.pt() + ky * g.dh();
-                if (iy < 0 || iy >= h) {
-                  continue;
-                }
-                int row = xPlane + iy * wd + offX;
-                int orow = ob + oy * g.ow();
-                if (g.sw() == 1) {
-                  for (int ox = owLo; ox < owHi; ox++) {
-                    out[orow + ox] = Math.fma(x[row + ox], wv, out[orow + ox]);
-                  }
-                } else {
-                  for (int ox = owLo; ox < owHi; ox++) {
-                    out[orow + ox] = Math.fma(x[row + ox * g.sw()], wv, out[orow + ox]);
-                  }
-                }
-              }
-            }
-          }
-        }
-        if (bias != null) {
-          float bv = bias[oc];
-          for (int i = ob; i < ob + plane; i++) {
-            out[i] = out[i] + bv;
-          }
+    for (int n = 0; n < batch; n++) {
+      for (int gr = 0; gr < group; gr++) {
+        float[][] col = columns(x, n, c, h, wd, gr * cg, cg, g);
+        int outOff = (n * m + gr * mg) * plane;
+        matmulSplit(w, gr * mg * kk, col, out, outOff, mg, kk, plane, workers);
+      }
+    }
+    if (bias != null) {
+      for (int nm = 0; nm < batch * m; nm++) {
+        float bv = bias[nm % m];
+        for (int i = nm * plane; i < (nm + 1) * plane; i++) {
+          out[i] = out[i] + bv;
         }
       }
-    });
+    }
     return Value.ofFloats(new int[] {batch, m, g.oh(), g.ow()}, out);
+  }
+
+  /**
+   * The convolution's input patches as rows: row {@code (ic * kh + ky) * kw + kx} holds, for every
+   * output position, the input element under kernel tap (ky, kx) of channel {@code ic}, or +0.0
+   * where the tap falls on padding. A convolution output is then the fused multiply-add chain over
+   * these rows in order, as in {@link #matmul}.
+   */
+  static float[][] columns(float[] x, int n, int c, int h, int wd, int c0, int cg, Window g) {
+    int plane = g.oh() * g.ow();
+    float[][] col = new float[cg * g.kh() * g.kw()][];
+    int r = 0;
+    for (int ic = 0; ic < cg; ic++) {
+      int xPlane = (n * c + c0 + ic) * h * wd;
+      for (int ky = 0; ky < g.kh(); ky++) {
+        for (int kx = 0; kx < g.kw(); kx++) {
+          float[] row = new float[plane];
+          int offX = kx * g.dw() - g.pl();
+          int owLo = Math.max(0, ceilDiv(-offX, g.sw()));
+          int owHi = Math.min(g.ow(), Math.floorDiv(wd - 1 - offX, g.sw()) + 1);
+          for (int oy = 0; oy < g.oh(); oy++) {
+            int iy = oy * g.sh() - g.pt() + ky * g.dh();
+            if (iy < 0 || iy >= h) {
+              continue;
+            }
+            int src = xPlane + iy * wd + offX;
+            int dst = oy * g.ow();
+            for (int ox = owLo; ox < owHi; ox++) {
+              row[dst + ox] = x[src + ox * g.sw()];
+            }
+          }
+          col[r++] = row;
+        }
+      }
+    }
+    return col;
   }
 
   static int ceilDiv(int a, int b) {
