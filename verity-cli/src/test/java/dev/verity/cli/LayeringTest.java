@@ -27,14 +27,15 @@ class LayeringTest {
       Map.entry("protocol", Set.of("core")),
       Map.entry("onnx", Set.of("core", "protocol")),
       Map.entry("runtime", Set.of("core", "protocol", "onnx")),
+      Map.entry("exec", Set.of("core", "protocol", "onnx")),
       Map.entry("hub", Set.of("core", "protocol")),
       Map.entry("ledger", Set.of("core")),
       Map.entry("zk", Set.of("core", "protocol", "onnx")),
       Map.entry("models", Set.of("core", "protocol", "onnx")),
-      Map.entry("node", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk")),
+      Map.entry("node", Set.of("core", "protocol", "onnx", "runtime", "exec", "hub", "ledger", "zk")),
       Map.entry("sdk", Set.of("core", "protocol", "onnx", "ledger", "zk")),
-      Map.entry("cli", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk", "models", "node", "sdk")),
-      Map.entry("bench", Set.of("core", "protocol", "onnx", "runtime", "hub", "ledger", "zk", "models", "node", "sdk")));
+      Map.entry("cli", Set.of("core", "protocol", "onnx", "runtime", "exec", "hub", "ledger", "zk", "models", "node", "sdk")),
+      Map.entry("bench", Set.of("core", "protocol", "onnx", "runtime", "exec", "hub", "ledger", "zk", "models", "node", "sdk")));
 
   private static final Pattern REFERENCE = Pattern.compile("\\bdev\\.verity\\.([a-z]+)\\b");
 
