@@ -190,13 +190,7 @@ final class BreastCancerMlp {
   }
 
   double accuracy(Dataset test) {
-    int right = 0;
-    for (int i = 0; i < test.size(); i++) {
-      if (Training.argmax(probabilities(row(test.features()[i]))) == test.labels()[i]) {
-        right++;
-      }
-    }
-    return (double) right / test.size();
+    return Training.accuracy(test, this::probabilities);
   }
 
   OnnxModel toOnnx() {

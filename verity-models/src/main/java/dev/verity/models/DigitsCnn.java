@@ -227,14 +227,7 @@ final class DigitsCnn {
   }
 
   double accuracy(Dataset test) {
-    int right = 0;
-    for (int i = 0; i < test.size(); i++) {
-      float[] img = Training.toFloats(test.features()[i]);
-      if (Training.argmax(probabilities(img)) == test.labels()[i]) {
-        right++;
-      }
-    }
-    return (double) right / test.size();
+    return Training.accuracy(test, this::probabilities);
   }
 
   OnnxModel toOnnx() {

@@ -125,6 +125,17 @@ final class Training {
     return out;
   }
 
+  /** Fraction of {@code test} whose most probable class, by {@code probabilities}, is its label. */
+  static double accuracy(Dataset test, java.util.function.Function<float[], double[]> probabilities) {
+    int right = 0;
+    for (int i = 0; i < test.size(); i++) {
+      if (argmax(probabilities.apply(toFloats(test.features()[i]))) == test.labels()[i]) {
+        right++;
+      }
+    }
+    return (double) right / test.size();
+  }
+
   /** Rounds to float32, as the exported ONNX model stores weights. */
   static float[] toFloats(double[] d) {
     float[] f = new float[d.length];

@@ -107,8 +107,16 @@ final class NodeApi {
 
   // ---- authentication ---------------------------------------------------------------------
 
-  /** The verified caller of a signed request, or empty for an unsigned one; 401 for a bad signature. */
-  private Optional<Address> caller(Exchange ex, Hash bodyHash) {
+  /**
+   * The verified caller of a signed request, or empty for an unsigned one; 401 for a bad signature.
+   * The body is hashed only when there is a signature to check, so unsigned requests (most
+   * inference) never pay for hashing their body.
+   */
+  private Optional<Address> caller(Exchange ex, byte[] body) {
+    return caller(ex, () -> Hash.of(body));
+  }
+
+  private Optional<Address> caller(Exchange ex, java.util.function.Supplier<Hash> bodyHash) {
     Optional<String> header = ex.header("Authorization");
     if (header.isEmpty()) {
       return Optional.empty();
@@ -120,14 +128,18 @@ final class NodeApi {
       throw ApiException.unauthorized(e.getMessage());
     }
     try {
-      sig.verify(ex.method(), ex.pathAndQuery(), bodyHash, clock.millis());
+      sig.verify(ex.method(), ex.pathAndQuery(), bodyHash.get(), clock.millis());
     } catch (VerificationException e) {
       throw ApiException.unauthorized("request signature does not verify: " + e.getMessage());
     }
     return Optional.of(sig.key().address());
   }
 
-  private Address requireCaller(Exchange ex, Hash bodyHash, String what) {
+  private Address requireCaller(Exchange ex, byte[] body, String what) {
+    return requireCaller(ex, () -> Hash.of(body), what);
+  }
+
+  private Address requireCaller(Exchange ex, java.util.function.Supplier<Hash> bodyHash, String what) {
     return caller(ex, bodyHash).orElseThrow(() -> ApiException.unauthorized(what + " needs a signed request (Authorization: Verity-Ed25519 ...)"));
   }
 
@@ -145,7 +157,7 @@ final class NodeApi {
       throw ApiException.tooLarge(e.getMessage());
     }
     try {
-      requireCaller(ex, body.hash(), "uploading");
+      requireCaller(ex, body::hash, "uploading");
     } catch (ApiException e) {
       if (!registry.modelBlobs().contains(cid)) {
         blobs.delete(cid);
@@ -164,7 +176,7 @@ final class NodeApi {
 
   private void downloadBlob(Exchange ex) throws IOException {
     Cid cid = cid(ex.param("cid"));
-    Optional<Address> caller = caller(ex, Hash.of(new byte[0]));
+    Optional<Address> caller = caller(ex, new byte[0]);
     // The same file may be published as several versions, public and private: the caller may
     // download it when any one of them grants access, and is refused only when none does.
     List<ModelManifest> versions = registry.repositories().stream()
@@ -278,7 +290,7 @@ final class NodeApi {
 
   private void publish(Exchange ex) throws IOException {
     byte[] body = ex.body(1 << 20);
-    Address caller = requireCaller(ex, Hash.of(body), "publishing");
+    Address caller = requireCaller(ex, body, "publishing");
     ModelManifest m = publishing.publish(owner(ex), ex.param("repo"), body, caller);
     metrics.increment("versions_published");
     ex.sendJson(201, g -> {
@@ -292,7 +304,7 @@ final class NodeApi {
 
   private void yank(Exchange ex) throws IOException {
     byte[] body = ex.body(64 * 1024);
-    Address caller = requireCaller(ex, Hash.of(body), "yanking");
+    Address caller = requireCaller(ex, body, "yanking");
     ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
     YankNotice notice = YankNotice.decode(body);
     if (!notice.signer().address().equals(caller)) {
@@ -314,7 +326,7 @@ final class NodeApi {
 
   private void infer(Exchange ex, ModelRegistry.VersionEntry entry) throws IOException {
     byte[] body = ex.body(config.maxRequestBytes());
-    Optional<Address> caller = caller(ex, Hash.of(body));
+    Optional<Address> caller = caller(ex, body);
     String requestId;
     VerificationMode mode;
     NamedTensors inputs;
