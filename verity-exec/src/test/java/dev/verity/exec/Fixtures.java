@@ -38,6 +38,12 @@ final class Fixtures {
     return NamedTensors.of(m.inputName(), Tensor.ofFloats(s.shape(), s.values()));
   }
 
+  /** Held-out example {@code i} of a built-in model (hundreds available), as a batch of one. */
+  static NamedTensors heldOut(ExampleModel m, int i) {
+    ExampleModel.Sample s = BuiltinModels.heldOut(m.name()).get(i);
+    return NamedTensors.of(m.inputName(), Tensor.ofFloats(s.shape(), s.values()));
+  }
+
   static List<ExampleModel> builtins() {
     return BuiltinModels.all();
   }
