@@ -3,6 +3,8 @@
 #
 #   bench/run.sh inference [options]   inference overhead: engine alone, node in-process, HTTP + verifying client
 #   bench/run.sh zk [options]          zero-knowledge proofs: prove / verify / size / heap against plain inference
+#   bench/run.sh optimistic-economics  Monte Carlo of cheating strategies against the optimistic mode's rule
+#   bench/run.sh optimistic-detection  cheats detected at the executor level, extra network compute, executor vs ORT
 #
 # Builds the harness and what it needs first (set VERITY_MVN_OPTS=-o to build offline). Options go
 # to the harness (bench/run.sh inference --help). Node settings can be changed as for a node, with
@@ -14,8 +16,10 @@ source "$ROOT/scripts/lib.sh"
 case "${1:-}" in
   inference) MAIN=dev.verity.bench.InferenceOverhead ;;
   zk) MAIN=dev.verity.bench.ZkOverhead ;;
+  optimistic-economics) MAIN=dev.verity.bench.OptimisticEconomics ;;
+  optimistic-detection) MAIN=dev.verity.bench.OptimisticDetection ;;
   *)
-    echo "usage: bench/run.sh inference|zk [options]" >&2
+    echo "usage: bench/run.sh inference|zk|optimistic-economics|optimistic-detection [options]" >&2
     exit 2
     ;;
 esac
