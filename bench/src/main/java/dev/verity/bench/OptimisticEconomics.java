@@ -345,7 +345,7 @@ public final class OptimisticEconomics {
     int big = 10 * cap;
     double[] b2 = simulateBurst(q, big, big + safeUnbonding, trials, root.split());
     rows.add(new Row("burst: cheat on " + big + " jobs in flight, then exit",
-        "more jobs unfinalized than the stake backs", b2[0], b2[1],
+        "gains in flight 2400 > 0.63 S", b2[0], b2[1],
         predictBurst(q, big, big + safeUnbonding), 0, "per burst, vs honest"));
     // Exit: serve while unbonding (if the ledger allowed it) and cheat only on the last jobs, whose
     // rulings land after the stake is released.
@@ -430,7 +430,7 @@ public final class OptimisticEconomics {
         + "Burst rows compare with an honest worker over the same jobs (0 = what honesty earns; a "
         + "positive number is what cheating adds). The rows marked **yes** break a condition of "
         + "the rule (docs/OPTIMISTIC.md): a job whose saving exceeds 0.63 p slash S at the network "
-        + "rate, more jobs unfinalized than 1/(p slash), jobs accepted while unbonding, a plant "
+        + "rate, gains of unfinalized jobs above 0.63 S, jobs accepted while unbonding, a plant "
         + "rate below cost / (slash x verifier stake).\n");
     return b.toString();
   }
