@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * challenger.
  */
 class CheatDetectionTest {
-  private static final int JOBS = 6;
+  private static final int JOBS = 30;
 
   /** Where each cheat is caught (docs/OPTIMISTIC.md, "Guarantees, measured"). */
   private static final Map<Cheat, Stage> EXPECTED = new EnumMap<>(Map.of(

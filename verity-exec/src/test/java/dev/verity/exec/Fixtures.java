@@ -38,9 +38,12 @@ final class Fixtures {
     return NamedTensors.of(m.inputName(), Tensor.ofFloats(s.shape(), s.values()));
   }
 
+  private static final java.util.Map<String, List<ExampleModel.Sample>> HELD_OUT =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Held-out example {@code i} of a built-in model (hundreds available), as a batch of one. */
   static NamedTensors heldOut(ExampleModel m, int i) {
-    ExampleModel.Sample s = BuiltinModels.heldOut(m.name()).get(i);
+    ExampleModel.Sample s = HELD_OUT.computeIfAbsent(m.name(), BuiltinModels::heldOut).get(i);
     return NamedTensors.of(m.inputName(), Tensor.ofFloats(s.shape(), s.values()));
   }
 
