@@ -347,6 +347,19 @@ public final class OptimisticEconomics {
     rows.add(new Row("burst: cheat on " + big + " jobs in flight, then exit",
         "gains in flight 2400 > 0.63 S", b2[0], b2[1],
         predictBurst(q, big, big + safeUnbonding), 0, "per burst, vs honest"));
+    // Exit with an unbonding period as short as the challenge window (GenesisConfig allows
+    // window <= unbonding): cheat on the last jobs before unstaking; their rulings land after the
+    // stake is released.
+    int lastFew = 10;
+    double[] e0 = simulateBurst(q, lastFew, lastFew + q.window(), trials, root.split());
+    rows.add(new Row("cheat then exit: cheat on the last " + lastFew + " jobs, then unstake",
+        String.format(Locale.ROOT, "unbonding = window = %d blocks < window + 1 + dispute",
+            q.window()), e0[0], e0[1], predictBurst(q, lastFew, lastFew + q.window()), 0,
+        "per burst, vs honest"));
+    double[] e00 = simulateBurst(q, lastFew, lastFew + safeUnbonding, trials, root.split());
+    rows.add(new Row("cheat then exit: cheat on the last " + lastFew + " jobs, then unstake",
+        "unbonding = window + dispute + 7 blocks", e00[0], e00[1],
+        predictBurst(q, lastFew, lastFew + safeUnbonding), 0, "per burst, vs honest"));
     // Exit: serve while unbonding (if the ledger allowed it) and cheat only on the last jobs, whose
     // rulings land after the stake is released.
     int last = (int) (q.dispute() + 7);
@@ -430,7 +443,7 @@ public final class OptimisticEconomics {
         + "Burst rows compare with an honest worker over the same jobs (0 = what honesty earns; a "
         + "positive number is what cheating adds). The rows marked **yes** break a condition of "
         + "the rule (docs/OPTIMISTIC.md): a job whose saving exceeds 0.63 p slash S at the network "
-        + "rate, gains of unfinalized jobs above 0.63 S, jobs accepted while unbonding, a plant "
+        + "rate, gains of unfinalized jobs above 0.63 S, an unbonding period shorter than window + 1 + dispute or jobs accepted while unbonding, a plant "
         + "rate below cost / (slash x verifier stake).\n");
     return b.toString();
   }
