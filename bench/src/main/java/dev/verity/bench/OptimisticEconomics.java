@@ -425,7 +425,8 @@ public final class OptimisticEconomics {
     b.append(String.format(Locale.ROOT, "Parameters (genesis builder defaults): sampling p = %.2f, "
             + "k = %d verifiers per sample, check fee %.0f, slash %.0f %% of a stake S = %.0f "
             + "(= minNodeStake), verifier stake %.0f, challenge window %d blocks, unbonding %d "
-            + "blocks, a dispute taking %d blocks. Normal job: fee %.0f, compute cost %.0f (what a "
+            + "blocks, a dispute taking %d blocks (assumed: 8 moves of `disputeMoveMillis` = 30 s at a "
+            + "4 s block interval). Normal job: fee %.0f, compute cost %.0f (what a "
             + "cheater saves, g). So p x slash x S = %.1f per cheated job, 1/(p x slash) = %d.%n%n",
         q.p(), q.k(), q.checkFee(), 100 * q.slash(), q.stake(), q.verifierStake(), q.window(),
         q.unbonding(), q.dispute(), q.fee(), q.cost(), q.pSigmaS(), cap));
