@@ -52,6 +52,9 @@ import java.util.TreeMap;
 public final class OptimisticDetection {
   static final String SECTION = "optimistic-detection";
 
+  /** Further sampling rates (ppm) at which the same jobs are also counted, pooled. */
+  static final int[] OTHER_RATES = {10_000, 50_000, 100_000};
+
   private OptimisticDetection() {}
 
   record Settings(int jobs, int ppm, long millis, boolean builtinOnly, Optional<Path> doc,
@@ -197,6 +200,7 @@ public final class OptimisticDetection {
     long totalConvicted = 0;
     long honestJobs = 0;
     long honestConvicted = 0;
+    long[] otherConvicted = new long[OTHER_RATES.length];
     for (Subject subj : subjects) {
       int n = subj.name().startsWith("MLP") ? Math.max(10, s.jobs() / 10) : s.jobs();
       List<Execution> honest = new ArrayList<>();
@@ -226,12 +230,22 @@ public final class OptimisticDetection {
           Hash job = Hash.tagged("verity/bench/job", (subj.name() + "/" + cheat + "/" + j)
               .getBytes(java.nio.charset.StandardCharsets.UTF_8));
           Hash seed = Hash.tagged("verity/bench/block", job.toBytes());
+          TraceDispute.Ruling ruling = null;
+          for (int k = 0; k < OTHER_RATES.length && cheat != null; k++) {
+            if (sampled(seed, job, OTHER_RATES[k])) {
+              ruling = ruling != null ? ruling : TraceDispute.settle(subj.model(), inputs, claim,
+                  WorkerClaim.of(h));
+              if (ruling.loser() == TraceDispute.Party.WORKER) {
+                otherConvicted[k]++;
+              }
+            }
+          }
           if (!sampled(seed, job, s.ppm())) {
             continue;
           }
           t.sampled++;
-          TraceDispute.Ruling r = TraceDispute.settle(subj.model(), inputs, claim,
-              WorkerClaim.of(h));
+          TraceDispute.Ruling r = ruling != null ? ruling : TraceDispute.settle(subj.model(),
+              inputs, claim, WorkerClaim.of(h));
           if (r.loser() == TraceDispute.Party.WORKER) {
             t.convicted++;
             t.stages.merge(r.stage().label(), 1, Integer::sum);
@@ -276,6 +290,17 @@ public final class OptimisticDetection {
             + "convicted.%n", totalConvicted, totalJobs, pooledRate, pooled, pooledHalf,
         Math.abs(pooledRate - pooled) <= pooledHalf ? "within the 95 % interval"
             : "**outside the 95 % interval**", honestConvicted, honestJobs));
+    d.append("\nThe same jobs and claims sampled at other rates (same seeds: a job sampled at 1 % is also sampled at 5 %), all cheats "
+        + "pooled:\n\n| sampling rate | jobs | convicted | convicted / jobs | p x effective share "
+        + "(95 % interval) |\n|---:|---:|---:|---:|---|\n");
+    for (int k = 0; k < OTHER_RATES.length; k++) {
+      double pk = OTHER_RATES[k] / 1e6 * totalEffective / totalJobs;
+      double hk = 1.96 * Math.sqrt(pk * (1 - pk) / totalJobs);
+      double rk = (double) otherConvicted[k] / totalJobs;
+      d.append(String.format(Locale.ROOT, "| %.0f %% | %,d | %,d | %.4f | %.4f ± %.4f: %s |%n",
+          OTHER_RATES[k] / 1e4, totalJobs, otherConvicted[k], rk, pk, hk,
+          Math.abs(rk - pk) <= hk ? "within" : "**outside**"));
+    }
     d.append("\n*convicted / sampled* counts sampled jobs whose cheat was effective; the "
         + "interval is p x (effective share) ± 1.96 standard deviations of a binomial over the "
         + "jobs.\n\n");
