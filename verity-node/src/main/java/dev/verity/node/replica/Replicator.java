@@ -226,8 +226,8 @@ public final class Replicator implements AutoCloseable {
       }
     }
     if (!blobs.contains(blob)) {
-      throw new ReplicationException("could not fetch every chunk of model " + m.repositoryId() + "@" + m.version()
-          + " (" + blobs.missingBlocks(blob).size() + " of " + blobs.chunksOf(blob).size() + " missing)"
+      throw new ReplicationException("live peers did not serve every chunk of model " + m.repositoryId() + "@"
+          + m.version() + " (" + blobs.missingBlocks(blob).size() + " of " + blobs.chunksOf(blob).size() + " missing)"
           + summary(chunkFailures));
     }
     LOG.log(System.Logger.Level.INFO, "replicated model " + m.repositoryId() + "@" + m.version() + " (" + blob
