@@ -41,6 +41,9 @@ public final class ModelCache {
     void evicted(Cid blob) throws IOException;
   }
 
+  /** Largest cache file read: far more lines than any disk holds models. */
+  private static final long MAX_FILE_BYTES = 16L << 20;
+
   private final Path file;
   private final BlobStore blobs;
   private final long budget;
@@ -49,6 +52,8 @@ public final class ModelCache {
   /** Replicated blob -> bytes counted, in access order (least recent first). */
   private final LinkedHashMap<Cid, Long> entries = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<Cid, Integer> pins = new HashMap<>();
+  /** Blobs seen whole in the store since they last left it, so that every run need not look again. */
+  private final Set<Cid> whole = new HashSet<>();
   private long used;
 
   private ModelCache(Path file, BlobStore blobs, long budget, Supplier<? extends Iterable<Cid>> allModelBlobs,
@@ -78,7 +83,12 @@ public final class ModelCache {
         Objects.requireNonNull(allModelBlobs, "allModelBlobs"), Objects.requireNonNull(listener, "listener"));
     if (Files.exists(cache.file)) {
       int n = 0;
-      for (String line : Files.readAllLines(cache.file, StandardCharsets.US_ASCII)) {
+      if (Files.size(cache.file) > MAX_FILE_BYTES) {
+        throw new DecodingException(cache.file + " is larger than any list of replicated models (" + MAX_FILE_BYTES
+            + " bytes); delete it (replicated models are then kept until deleted by hand)");
+      }
+      // ISO-8859-1 maps every byte to a character, so a stray byte fails as a bad line, not as a charset error.
+      for (String line : new String(Files.readAllBytes(cache.file), StandardCharsets.ISO_8859_1).split("\n", -1)) {
         n++;
         if (line.isBlank()) {
           continue;
@@ -130,6 +140,19 @@ public final class ModelCache {
     pins.merge(blob, 1, Integer::sum);
     entries.get(blob); // access order: now the most recently used
     return new Pin(blob);
+  }
+
+  /**
+   * Whether {@code blob} was seen whole ({@link #markWhole}) and not evicted since. A block found
+   * corrupt later is not noticed here; reading the blob reports it.
+   */
+  public synchronized boolean knownWhole(Cid blob) {
+    return whole.contains(blob);
+  }
+
+  /** Records that every block of {@code blob} is stored. */
+  public synchronized void markWhole(Cid blob) {
+    whole.add(blob);
   }
 
   /** Whether {@code blob} was replicated and is counted against the budget. */
@@ -223,6 +246,7 @@ public final class ModelCache {
         // index never arrived: nothing of the blob can be named, so nothing is removed but the entry
       }
     }
+    whole.remove(victim);
     blobs.delete(victim);
     listener.evicted(victim);
     LOG.log(System.Logger.Level.INFO, "evicted replicated model " + victim + " to stay within the replica budget");

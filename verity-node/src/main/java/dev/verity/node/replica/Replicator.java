@@ -163,12 +163,16 @@ public final class Replicator implements AutoCloseable {
     Cid blob = m.model();
     ModelCache.Pin pin = cache.pin(blob);
     try {
+      if (cache.knownWhole(blob)) {
+        return pin;
+      }
       if (!blobs.contains(blob)) {
         once(blobFetches, blob, () -> {
           fetchBlob(m);
           return null;
         });
       }
+      cache.markWhole(blob);
       return pin;
     } catch (IOException | RuntimeException e) {
       pin.close();
