@@ -109,8 +109,22 @@ public final class InferenceService {
     }
   }
 
+  /** As {@link #resolve(Address, String, String)}, fetching a version this node lacks from its peers. */
+  public ModelRegistry.VersionEntry resolveOrFetch(Address owner, String repo, String version) {
+    try {
+      return replicas.manifest(owner, repo, version);
+    } catch (IOException e) {
+      throw ApiException.notFound("no version '" + version + "' of " + owner + "/" + repo
+          + " on this node or its peers: " + e.getMessage());
+    }
+  }
+
   /** Pins the model file of {@code m} for one run, fetching it from peers if this node lacks it. */
   private ModelCache.Pin hold(ModelManifest m) {
+    if (sessions.contains(m.model())) {
+      // Loaded (and verified while loading): the run needs no file, so the store is not consulted.
+      return replicas.cache().pin(m.model());
+    }
     try {
       return replicas.acquire(m);
     } catch (ModelCache.CacheFullException e) {

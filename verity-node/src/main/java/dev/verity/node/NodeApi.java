@@ -92,7 +92,7 @@ final class NodeApi {
         .add("GET", "/v1/models/{owner}/{repo}/{version}", this::version)
         .add("POST", "/v1/models/{owner}/{repo}/{version}/yank", this::yank)
         .add("POST", "/v1/models/{owner}/{repo}/{version}/infer",
-            ex -> infer(ex, inference.resolve(owner(ex), ex.param("repo"), ex.param("version"))));
+            ex -> infer(ex, inference.resolveOrFetch(owner(ex), ex.param("repo"), ex.param("version"))));
   }
 
   private void node(Exchange ex) throws IOException {

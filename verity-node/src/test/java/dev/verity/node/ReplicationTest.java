@@ -101,6 +101,24 @@ class ReplicationTest {
   }
 
   @Test
+  void workerFetchesAVersionAskedByNameButNeverGuessesTheLatest() throws Exception {
+    startHub(ReplicaSettings.DEFAULTS);
+    ModelManifest m = publishMlp("named", 10, Visibility.PUBLIC);
+    VerityNode worker = node("worker", ReplicaSettings.DEFAULTS);
+    announce(hubPeer(Set.of()), self(worker));
+    byte[] body = NodeHarness.inferJson(inputs(1));
+
+    assertProblem(NodeHarness.post(worker.uri(), "/v1/models/" + owner.address() + "/named/latest/infer",
+        "application/json", body), 404, "exact version");
+    NodeHarness.Response r = NodeHarness.post(worker.uri(), NodeHarness.versionPath(m) + "/infer", "application/json", body);
+    assertEquals(200, r.status(), r::text);
+    assertEquals(m.cid().toString(), r.json().path("manifest_cid").asText());
+    assertEquals(infer(hub, m, null).get("outputs"), r.json().get("outputs"));
+    assertProblem(NodeHarness.post(worker.uri(), "/v1/models/" + owner.address() + "/named/9.9.9/infer",
+        "application/json", body), 404, "peer");
+  }
+
+  @Test
   void aPeerServingTamperedChunksIsCaughtAvoidedAndTheChunkFetchedFromAnother() throws Exception {
     startHub(ReplicaSettings.DEFAULTS);
     ModelManifest m = publishMlp("mlp", 2, Visibility.PUBLIC);
@@ -223,11 +241,17 @@ class ReplicationTest {
     assertTrue(worker.replicas().cache().usedBytes() <= budget);
     assertProblem(NodeHarness.get(worker.uri(), "/v1/blobs/" + a.model()), 503, "incomplete");
 
-    long before = worker.replicas().blocksFetched();
-    JsonNode again = infer(worker, a, null); // fetched again, evicting b
+    // After a restart (nothing loaded in memory any more) a is fetched again, and b, now the least
+    // recently used, makes room for it: the cache's order survives the restart.
+    open.remove(worker);
+    worker.close();
+    worker = node("worker", ReplicaSettings.DEFAULTS.withCacheBytes(budget));
+    assertEquals(List.of(b.model()), worker.replicas().cache().replicated());
+    JsonNode again = infer(worker, a, null);
     assertEquals(infer(hub, a, null).get("outputs"), again.get("outputs"));
-    assertEquals(ChunkIndex.chunkCountFor(a.modelSize()) + 1, worker.replicas().blocksFetched() - before);
+    assertEquals(ChunkIndex.chunkCountFor(a.modelSize()) + 1, worker.replicas().blocksFetched());
     assertEquals(List.of(a.model()), worker.replicas().cache().replicated());
+    assertProblem(NodeHarness.get(worker.uri(), "/v1/blobs/" + b.model()), 503, "incomplete");
 
     assertEquals(200, post(worker, own, null).status(), "the worker's own model is still whole");
     assertFalse(worker.replicas().cache().isReplicated(own.model()));

@@ -110,6 +110,60 @@ public final class Replicator implements AutoCloseable {
     return once(manifestFetches, manifestCid, () -> fetchManifest(manifestCid));
   }
 
+  /**
+   * The registry entry of {@code owner/repo@version}: this node's own, or else read from a peer's
+   * version endpoint, checked (its owner's signature, and that it is the version asked for) and
+   * recorded. "latest" is never fetched: which version is the latest is not something a peer can
+   * prove.
+   *
+   * @throws ReplicationException if no live peer has a valid manifest for this version
+   */
+  public ModelRegistry.VersionEntry manifest(Address owner, String repo, String version) throws IOException {
+    var local = version.equals("latest") ? registry.latest(owner, repo) : registry.version(owner, repo, version);
+    if (local.isPresent()) {
+      return local.get();
+    }
+    if (version.equals("latest")) {
+      throw new ReplicationException("no version of " + owner + "/" + repo + " on this node; ask for an exact"
+          + " version or a manifest CID to have it fetched from peers");
+    }
+    List<String> failures = new ArrayList<>();
+    String path = "/v1/models/" + owner + "/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8)
+        + "/" + java.net.URLEncoder.encode(version, java.nio.charset.StandardCharsets.UTF_8);
+    for (Peer p : candidates(null, null)) {
+      if (avoided(p)) {
+        continue;
+      }
+      byte[] json;
+      try {
+        json = client.get(p, path, 2 * MAX_MANIFEST_BYTES);
+      } catch (PeerClient.PeerFailure f) {
+        failed(p, f, failures);
+        continue;
+      }
+      Cid cid;
+      try {
+        com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(json);
+        byte[] bytes = java.util.Base64.getDecoder().decode(n.path("manifest").asText());
+        ModelManifest m = ModelManifest.decode(bytes);
+        m.verify();
+        if (!m.ownerAddress().equals(owner) || !m.repository().equals(repo) || !m.version().equals(version)) {
+          throw new VerificationException("it is " + m.repositoryId() + "@" + m.version());
+        }
+        cid = m.cid();
+      } catch (VerificationException | IOException | IllegalArgumentException e) {
+        markBad(p, "answered for " + owner + "/" + repo + "@" + version + " with no valid manifest of it: "
+            + e.getMessage());
+        failures.add(p.endpoint() + ": wrong manifest");
+        continue;
+      }
+      return manifest(cid);
+    }
+    throw new ReplicationException("no live peer served " + owner + "/" + repo + "@" + version + summary(failures));
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   private ModelRegistry.VersionEntry fetchManifest(Cid cid) throws IOException {
     var local = registry.entry(cid);
     if (local.isPresent()) {
@@ -279,7 +333,8 @@ public final class Replicator implements AutoCloseable {
   /** Peers announcing the model first, then hubs, then the others; ties keep the directory's order. */
   private List<Peer> candidates(Cid manifest, Cid blob) {
     List<Peer> live = new ArrayList<>(peers.live());
-    live.sort(Comparator.comparingInt(p -> p.serves(manifest) || p.serves(blob) ? 0 : p.has(NodeRole.HUB) ? 1 : 2));
+    live.sort(Comparator.comparingInt(p ->
+        manifest != null && (p.serves(manifest) || p.serves(blob)) ? 0 : p.has(NodeRole.HUB) ? 1 : 2));
     return List.copyOf(live);
   }
 
