@@ -26,6 +26,11 @@ import dev.verity.sdk.ModelRef;
 import dev.verity.sdk.ProgressListener;
 import dev.verity.sdk.Publication;
 import dev.verity.sdk.VerityClient;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -183,6 +189,38 @@ class ReplicationTest {
   private static boolean isChunk(String path) {
     String[] parts = path.split("/");
     return path.contains("/blocks/") && !parts[parts.length - 1].equals(parts[3]);
+  }
+
+  @Test
+  void aPeerThatNeverAnswersIsGivenUpOnAndTheModelComesFromAnother() throws Exception {
+    startHub(ReplicaSettings.DEFAULTS);
+    ModelManifest m = publishMlp("mlp", 11, Visibility.PUBLIC);
+    VerityNode worker = node("worker", ReplicaSettings.DEFAULTS.withFetchTimeout(java.time.Duration.ofSeconds(1)));
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      List<Socket> held = new CopyOnWriteArrayList<>();
+      Thread acceptor = Thread.ofVirtual().start(() -> {
+        try {
+          while (true) {
+            held.add(silent.accept()); // accepts, reads nothing, answers nothing
+          }
+        } catch (IOException e) {
+          // closed at the end of the test
+        }
+      });
+      Peer silentPeer = new Peer(Signer.generate().address(), URI.create("http://127.0.0.1:" + silent.getLocalPort()),
+          Set.of(NodeRole.HUB), Set.of(m.cid()), 100, 8);
+      announce(silentPeer, hubPeer(Set.of()), self(worker));
+
+      assertEquals(infer(hub, m, null).get("outputs"), infer(worker, m, null).get("outputs"));
+      assertEquals(ChunkIndex.chunkCountFor(m.modelSize()) + 1, worker.replicas().blocksFetched());
+      assertEquals(List.of(), worker.replicas().avoidedPeers(), "silence is no lie: the peer is not marked bad");
+      assertFalse(held.isEmpty(), "the silent peer was asked");
+      silent.close();
+      acceptor.join();
+      for (Socket s : held) {
+        s.close();
+      }
+    }
   }
 
   @Test

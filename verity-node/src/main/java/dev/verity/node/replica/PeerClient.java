@@ -45,16 +45,21 @@ final class PeerClient {
     this.clock = clock;
   }
 
-  /** A peer did not give what was asked; {@link #hostile} when what it sent cannot be honest. */
+  /**
+   * A peer did not give what was asked; {@link #hostile} when what it sent cannot be honest, {@link
+   * #unreachable} when it did not answer at all (no connection, or not within the timeout).
+   */
   static final class PeerFailure extends Exception {
     private static final long serialVersionUID = 1L;
     final boolean hostile;
     final int status;
+    final boolean unreachable;
 
     PeerFailure(String message, boolean hostile, int status, Throwable cause) {
       super(message, cause);
       this.hostile = hostile;
       this.status = status;
+      this.unreachable = !hostile && status == 0;
     }
   }
 
@@ -67,7 +72,8 @@ final class PeerClient {
     URI uri = peer.endpoint().resolve(path);
     HttpRequest request = HttpRequest.newBuilder(uri)
         .timeout(timeout)
-        .header("Authorization", PeerAuth.authorization(nodeKey, "GET", uri.getRawPath(), clock))
+        .header("Authorization", PeerAuth.authorization(nodeKey, "GET",
+            uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery(), clock))
         .GET()
         .build();
     CompletableFuture<HttpResponse<byte[]>> future = http.sendAsync(request, info -> {

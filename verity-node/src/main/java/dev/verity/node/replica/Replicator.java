@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -42,7 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * peer that sends bytes no honest peer could send (a block that does not hash to its CID, a manifest
  * that does not verify, a body longer than any valid one) is logged and avoided for {@link
  * ReplicaSettings#badPeerPenalty()}; the block is fetched from the next peer. A peer that merely
- * lacks a block, refuses or does not answer is skipped for that block only.
+ * lacks a block or refuses it is skipped for that block only; one that does not answer at all is not
+ * asked again during the same fetch. Blocks stored before a fetch fails stay (they are verified and
+ * counted in the cache), so a later attempt continues where it stopped.
  *
  * <p>Concurrent requests for the same manifest or the same blob share one fetch. Every outgoing
  * request is signed with this node's key, which is how a peer checks that the caller may receive a
@@ -242,8 +245,9 @@ public final class Replicator implements AutoCloseable {
     cache.reserve(blob, m.modelSize());
     List<Peer> candidates = candidates(m.cid(), blob);
     List<String> failures = new ArrayList<>();
+    Set<Address> unreachable = ConcurrentHashMap.newKeySet(); // not asked again during this fetch
     if (!blobs.hasBlock(blob)) {
-      if (!fetchBlock(blob, blob, 0, candidates, failures)) {
+      if (!fetchBlock(blob, blob, 0, candidates, unreachable, failures)) {
         throw new ReplicationException("no live peer served " + what(blob) + " of model " + m.repositoryId() + "@"
             + m.version() + summary(failures));
       }
@@ -264,7 +268,7 @@ public final class Replicator implements AutoCloseable {
       running.add(fetchers.submit(() -> {
         int i;
         while (!stop.get() && (i = next.getAndIncrement()) < missing.size()) {
-          if (!fetchBlock(blob, missing.get(i), i, candidates, chunkFailures)) {
+          if (!fetchBlock(blob, missing.get(i), i, candidates, unreachable, chunkFailures)) {
             stop.set(true);
           }
         }
@@ -297,19 +301,22 @@ public final class Replicator implements AutoCloseable {
    *
    * @return whether the block is now stored
    */
-  private boolean fetchBlock(Cid blob, Cid block, int spread, List<Peer> candidates, List<String> failures)
-      throws IOException {
+  private boolean fetchBlock(Cid blob, Cid block, int spread, List<Peer> candidates, Set<Address> unreachable,
+      List<String> failures) throws IOException {
     int n = candidates.size();
     int max = block.codec() == Cid.Codec.RAW ? ChunkIndex.CHUNK_SIZE : ChunkIndex.MAX_ENCODED_LENGTH;
     for (int k = 0; k < n; k++) {
       Peer p = candidates.get((spread + k) % n);
-      if (avoided(p)) {
+      if (avoided(p) || unreachable.contains(p.address())) {
         continue;
       }
       byte[] bytes;
       try {
         bytes = client.get(p, "/v1/blobs/" + blob + "/blocks/" + block, max);
       } catch (PeerClient.PeerFailure f) {
+        if (f.unreachable) {
+          unreachable.add(p.address());
+        }
         failed(p, f, failures);
         continue;
       }
