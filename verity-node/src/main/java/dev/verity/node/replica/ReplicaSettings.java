@@ -54,6 +54,10 @@ public record ReplicaSettings(
     return new ReplicaSettings(bytes, parallelFetches, peersOnly, badPeerPenalty, fetchTimeout);
   }
 
+  public ReplicaSettings withParallelFetches(int n) {
+    return new ReplicaSettings(cacheBytes, n, peersOnly, badPeerPenalty, fetchTimeout);
+  }
+
   public ReplicaSettings withPeersOnly(boolean only) {
     return new ReplicaSettings(cacheBytes, parallelFetches, only, badPeerPenalty, fetchTimeout);
   }
