@@ -122,6 +122,11 @@ class ReplicationTest {
     assertEquals(infer(hub, m, null).get("outputs"), r.json().get("outputs"));
     assertProblem(NodeHarness.post(worker.uri(), "/v1/models/" + owner.address() + "/named/9.9.9/infer",
         "application/json", body), 404, "peer");
+
+    ModelManifest gone = publishMlp("gone", 12, Visibility.PUBLIC);
+    ownerClient.yank(ModelRef.of(owner.address(), "gone", V1), "wrong weights");
+    assertProblem(NodeHarness.post(worker.uri(), NodeHarness.versionPath(gone) + "/infer", "application/json", body),
+        404, "yanked");
   }
 
   @Test

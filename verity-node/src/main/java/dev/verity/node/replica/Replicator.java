@@ -1,5 +1,7 @@
 package dev.verity.node.replica;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.verity.core.ChunkIndex;
 import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
@@ -13,8 +15,11 @@ import dev.verity.node.net.Peer;
 import dev.verity.node.net.PeerDirectory;
 import dev.verity.protocol.ModelManifest;
 import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +60,7 @@ public final class Replicator implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
   /** Largest manifest accepted from a peer. */
   static final int MAX_MANIFEST_BYTES = 1 << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final BlobStore blobs;
   private final ModelRegistry registry;
@@ -131,8 +137,8 @@ public final class Replicator implements AutoCloseable {
           + " version or a manifest CID to have it fetched from peers");
     }
     List<String> failures = new ArrayList<>();
-    String path = "/v1/models/" + owner + "/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8)
-        + "/" + java.net.URLEncoder.encode(version, java.nio.charset.StandardCharsets.UTF_8);
+    String path = "/v1/models/" + owner + "/" + URLEncoder.encode(repo, StandardCharsets.UTF_8)
+        + "/" + URLEncoder.encode(version, StandardCharsets.UTF_8);
     for (Peer p : candidates(null, null)) {
       if (avoided(p)) {
         continue;
@@ -144,28 +150,31 @@ public final class Replicator implements AutoCloseable {
         failed(p, f, failures);
         continue;
       }
-      Cid cid;
+      ModelManifest m;
+      JsonNode n;
       try {
-        com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(json);
-        byte[] bytes = java.util.Base64.getDecoder().decode(n.path("manifest").asText());
-        ModelManifest m = ModelManifest.decode(bytes);
+        n = JSON.readTree(json);
+        byte[] bytes = Base64.getDecoder().decode(n.path("manifest").asText());
+        m = ModelManifest.decode(bytes);
         m.verify();
         if (!m.ownerAddress().equals(owner) || !m.repository().equals(repo) || !m.version().equals(version)) {
           throw new VerificationException("it is " + m.repositoryId() + "@" + m.version());
         }
-        cid = m.cid();
       } catch (VerificationException | IOException | IllegalArgumentException e) {
         markBad(p, "answered for " + owner + "/" + repo + "@" + version + " with no valid manifest of it: "
             + e.getMessage());
         failures.add(p.endpoint() + ": wrong manifest");
         continue;
       }
-      return manifest(cid);
+      if (n.path("yanked").asBoolean(false)) {
+        // A yank notice is not part of this answer, so it is not recorded; the version is not served.
+        throw new ReplicationException(owner + "/" + repo + "@" + version + " was yanked by its owner (as "
+            + p.endpoint() + " reports): " + n.path("yank_reason").asText(""));
+      }
+      return record(m);
     }
     throw new ReplicationException("no live peer served " + owner + "/" + repo + "@" + version + summary(failures));
   }
-
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   private ModelRegistry.VersionEntry fetchManifest(Cid cid) throws IOException {
     var local = registry.entry(cid);
@@ -194,18 +203,22 @@ public final class Replicator implements AutoCloseable {
         failures.add(p.endpoint() + ": wrong manifest");
         continue;
       }
-      try {
-        return registry.publish(m);
-      } catch (ModelRegistry.VersionExistsException e) {
-        // Another thread recorded it, or this node holds another manifest for the same version.
-        return registry.entry(cid).orElseThrow(() -> new ReplicationException("manifest " + cid + " names "
-            + m.repositoryId() + "@" + m.version() + ", which this node already holds under another manifest;"
-            + " the owner signed two manifests for one version", e));
-      } catch (VerificationException e) {
-        throw new AssertionError("a manifest verified a moment ago failed to verify", e);
-      }
+      return record(m);
     }
     throw new ReplicationException("no live peer served manifest " + cid + summary(failures));
+  }
+
+  /** Records a manifest fetched and verified here; the entry already there if another thread was first. */
+  private ModelRegistry.VersionEntry record(ModelManifest m) throws IOException {
+    try {
+      return registry.publish(m);
+    } catch (ModelRegistry.VersionExistsException e) {
+      return registry.entry(m.cid()).orElseThrow(() -> new ReplicationException("manifest " + m.cid() + " names "
+          + m.repositoryId() + "@" + m.version() + ", which this node already holds under another manifest;"
+          + " the owner signed two manifests for one version", e));
+    } catch (VerificationException e) {
+      throw new AssertionError("a manifest verified a moment ago failed to verify", e);
+    }
   }
 
   /**
