@@ -107,6 +107,24 @@ class ReplicationTest {
   }
 
   @Test
+  void aWorkerThatReplicatedAModelServesItToOthersOnceTheHubIsGone() throws Exception {
+    startHub(ReplicaSettings.DEFAULTS);
+    ModelManifest m = publishMlp("mlp", 13, Visibility.PUBLIC);
+    VerityNode first = node("first", ReplicaSettings.DEFAULTS);
+    VerityNode second = node("second", ReplicaSettings.DEFAULTS);
+    announce(hubPeer(Set.of(m.cid())), self(first), self(second));
+    JsonNode expected = infer(first, m, null).get("outputs");
+
+    open.remove(hub);
+    hub.close();
+    announce(hubPeer(Set.of(m.cid())), new Peer(first.address(), first.uri(), Set.of(NodeRole.WORKER),
+        Set.of(m.cid()), 100, 8), self(second));
+    assertEquals(expected, infer(second, m, null).get("outputs"));
+    assertEquals(ChunkIndex.chunkCountFor(m.modelSize()) + 1, second.replicas().blocksFetched());
+    assertEquals(List.of(), second.replicas().avoidedPeers(), "a hub that is down is no liar");
+  }
+
+  @Test
   void workerFetchesAVersionAskedByNameButNeverGuessesTheLatest() throws Exception {
     startHub(ReplicaSettings.DEFAULTS);
     ModelManifest m = publishMlp("named", 10, Visibility.PUBLIC);
