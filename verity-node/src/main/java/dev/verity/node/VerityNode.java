@@ -127,14 +127,18 @@ public final class VerityNode implements AutoCloseable {
       SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
       opened.push(sessions);
       Clock clock = Clock.systemUTC();
+      Metrics metrics = new Metrics();
       ModelCache replicated = ModelCache.open(dir.resolve("replica"), blobs, config.replica().cacheBytes(),
-          registry::modelBlobs, files::evict);
-      Replicator replicas = new Replicator(key, blobs, registry, peers, replicated, config.replica(), clock);
+          registry::modelBlobs, blob -> {
+            files.evict(blob);
+            metrics.increment("replica_models_evicted");
+          });
+      Replicator replicas = new Replicator(key, blobs, registry, peers, replicated, config.replica(), clock,
+          metrics::increment);
       opened.push(replicas);
       InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
           ledger != null ? ledger.payments() : Payments.NONE, replicas);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
-      Metrics metrics = new Metrics();
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,

@@ -160,6 +160,9 @@ class ReplicationTest {
     JsonNode fromWorker = infer(worker, m, null);
     assertEquals(infer(hub, m, null).get("outputs"), fromWorker.get("outputs"));
     assertEquals(List.of(liarPeer.address()), worker.replicas().avoidedPeers());
+    String metrics = NodeHarness.get(worker.uri(), "/metrics").text();
+    assertTrue(metrics.contains("verity_replica_bad_peers_total 1\n"), metrics);
+    assertTrue(metrics.contains("verity_replica_models_fetched_total 1\n"), metrics);
     assertEquals(1, liar.seen.stream().filter(s -> s.contains("/blocks/")).count(),
         "after its first wrong block the liar is asked nothing more");
     assertEquals(ChunkIndex.chunkCountFor(m.modelSize()) + 1, worker.replicas().blocksFetched());

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeoutException;
  * reported as hostile, and a peer that does not answer in full within the timeout is given up on.
  * Thread-safe.
  */
-final class PeerClient {
+final class PeerClient implements AutoCloseable {
   /** Most bytes of an error answer read (to quote in logs). */
   private static final int MAX_ERROR_BYTES = 4096;
 
@@ -105,6 +105,12 @@ final class PeerClient {
           + text.strip(), false, response.statusCode(), null);
     }
     return response.body();
+  }
+
+  /** Stops at once, abandoning requests in flight. */
+  @Override
+  public void close() {
+    http.shutdownNow();
   }
 
   /** More bytes than the caller accepts. */

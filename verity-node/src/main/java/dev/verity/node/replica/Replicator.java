@@ -34,6 +34,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Brings models this node does not have from its peers. A manifest is fetched by its CID and
@@ -74,9 +75,15 @@ public final class Replicator implements AutoCloseable {
   private final Map<Cid, CompletableFuture<Void>> blobFetches = new ConcurrentHashMap<>();
   private final Map<Address, Long> avoidUntil = new ConcurrentHashMap<>();
   private final AtomicLong blocksFetched = new AtomicLong();
+  private final Consumer<String> counters;
 
+  /**
+   * @param counters told the name of a counter to add one to: {@code replica_blocks_fetched}, {@code
+   *     replica_models_fetched}, {@code replica_bad_peers} (wrong bytes received)
+   */
   public Replicator(Signer nodeKey, BlobStore blobs, ModelRegistry registry, PeerDirectory peers, ModelCache cache,
-      ReplicaSettings settings, Clock clock) {
+      ReplicaSettings settings, Clock clock, Consumer<String> counters) {
+    this.counters = Objects.requireNonNull(counters, "counters");
     this.blobs = Objects.requireNonNull(blobs, "blobs");
     this.registry = Objects.requireNonNull(registry, "registry");
     this.peers = Objects.requireNonNull(peers, "peers");
@@ -305,6 +312,7 @@ public final class Replicator implements AutoCloseable {
           + m.version() + " (" + blobs.missingBlocks(blob).size() + " of " + blobs.chunksOf(blob).size() + " missing)"
           + summary(chunkFailures));
     }
+    counters.accept("replica_models_fetched");
     LOG.log(System.Logger.Level.INFO, "replicated model " + m.repositoryId() + "@" + m.version() + " (" + blob
         + ", " + size + " bytes, " + missing.size() + " blocks fetched)");
   }
@@ -341,6 +349,7 @@ public final class Replicator implements AutoCloseable {
         continue;
       }
       blocksFetched.incrementAndGet();
+      counters.accept("replica_blocks_fetched");
       return true;
     }
     return false;
@@ -372,6 +381,7 @@ public final class Replicator implements AutoCloseable {
 
   private void markBad(Peer p, String why) {
     avoidUntil.put(p.address(), clock.millis() + settings.badPeerPenalty().toMillis());
+    counters.accept("replica_bad_peers");
     LOG.log(System.Logger.Level.WARNING, "peer " + p.address() + " at " + p.endpoint() + " " + why
         + "; avoiding it for " + settings.badPeerPenalty().toSeconds() + " s");
   }
@@ -422,5 +432,6 @@ public final class Replicator implements AutoCloseable {
   @Override
   public void close() {
     fetchers.shutdownNow();
+    client.close();
   }
 }
