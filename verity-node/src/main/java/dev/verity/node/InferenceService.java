@@ -8,6 +8,8 @@ import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.Signer;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.node.http.ApiException;
+import dev.verity.node.replica.ModelCache;
+import dev.verity.node.replica.Replicator;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
 import dev.verity.protocol.Provenance;
@@ -49,13 +51,11 @@ public final class InferenceService {
   private final Clock clock;
   private final Payments payments;
   private final ZkProving zk;
-
-  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock) {
-    this(registry, files, sessions, nodeKey, clock, Payments.NONE);
-  }
+  private final Replicator replicas;
 
   InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock,
-      Payments payments) {
+      Payments payments, Replicator replicas) {
+    this.replicas = replicas;
     this.registry = registry;
     this.files = files;
     this.sessions = sessions;
@@ -93,6 +93,47 @@ public final class InferenceService {
 
   public ModelRegistry.VersionEntry resolve(Cid manifest) {
     return registry.entry(manifest).orElseThrow(() -> ApiException.notFound("no manifest " + manifest + " on this node"));
+  }
+
+  /**
+   * As {@link #resolve(Cid)}, but a manifest this node does not have is fetched from its peers (and
+   * checked) first: what a worker asked to run a model it does not hold yet does.
+   *
+   * @throws ApiException 404 when no live peer has a valid manifest with this CID
+   */
+  public ModelRegistry.VersionEntry resolveOrFetch(Cid manifest) {
+    try {
+      return replicas.manifest(manifest);
+    } catch (IOException e) {
+      throw ApiException.notFound("no manifest " + manifest + " on this node or its peers: " + e.getMessage());
+    }
+  }
+
+  /** As {@link #resolve(Address, String, String)}, fetching a version this node lacks from its peers. */
+  public ModelRegistry.VersionEntry resolveOrFetch(Address owner, String repo, String version) {
+    try {
+      return replicas.manifest(owner, repo, version);
+    } catch (IOException e) {
+      throw ApiException.notFound("no version '" + version + "' of " + owner + "/" + repo
+          + " on this node or its peers: " + e.getMessage());
+    }
+  }
+
+  /** Pins the model file of {@code m} for one run, fetching it from peers if this node lacks it. */
+  private ModelCache.Pin hold(ModelManifest m) {
+    if (sessions.contains(m.model())) {
+      // Loaded (and verified while loading): the run needs no file, so the store is not consulted.
+      return replicas.cache().pin(m.model());
+    }
+    try {
+      return replicas.acquire(m);
+    } catch (ModelCache.CacheFullException e) {
+      throw new ApiException(503, "model-unavailable", "Model unavailable", e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ApiException(503, "model-unavailable", "Model unavailable",
+          "this node does not hold model " + m.model() + " and could not fetch it: " + e.getMessage()
+              + "; retry later or use another node", e);
+    }
   }
 
   /**
@@ -145,6 +186,13 @@ public final class InferenceService {
           "this node cannot produce '" + mode.wireName() + "' evidence yet; use 'receipt'");
     }
     checkInputs(m, inputs);
+    try (ModelCache.Pin pin = hold(m)) {
+      return run(m, inputs, mode, requestId, caller, job, zkBlinding);
+    }
+  }
+
+  private Result run(ModelManifest m, NamedTensors inputs, VerificationMode mode, String requestId,
+      Optional<Address> caller, Optional<Hash> job, Blinding zkBlinding) {
     Payments.Claim claim = payments.authorize(m, caller, job);
     boolean completed = false;
     try {

@@ -17,6 +17,8 @@ import dev.verity.node.http.ApiException;
 import dev.verity.node.http.Exchange;
 import dev.verity.node.http.Metrics;
 import dev.verity.node.http.Router;
+import dev.verity.node.net.PeerAuth;
+import dev.verity.node.replica.ModelCache;
 import dev.verity.protocol.ModelManifest;
 import dev.verity.protocol.RequestSignature;
 import dev.verity.protocol.VerificationMode;
@@ -52,9 +54,14 @@ final class NodeApi {
   private final Metrics metrics;
   private final Clock clock;
   private final TensorLimits limits;
+  private final PeerAuth peerAuth;
+  private final ModelCache replicated;
 
   NodeApi(NodeConfig config, BlobStore blobs, ModelRegistry registry, InferenceService inference,
-      PublishService publishing, NodeIdentity identity, Metrics metrics, Clock clock) {
+      PublishService publishing, NodeIdentity identity, Metrics metrics, Clock clock, PeerAuth peerAuth,
+      ModelCache replicated) {
+    this.peerAuth = peerAuth;
+    this.replicated = replicated;
     this.config = config;
     this.blobs = blobs;
     this.registry = registry;
@@ -76,15 +83,16 @@ final class NodeApi {
         .add("GET", "/v1/node", this::node)
         .add("POST", "/v1/blobs", this::uploadBlob)
         .add("GET", "/v1/blobs/{cid}", this::downloadBlob)
+        .add("GET", "/v1/blobs/{cid}/blocks/{block}", this::downloadBlock)
         .add("GET", "/v1/manifests/{cid}", this::manifest)
-        .add("POST", "/v1/manifests/{cid}/infer", ex -> infer(ex, inference.resolve(cid(ex.param("cid")))))
+        .add("POST", "/v1/manifests/{cid}/infer", ex -> infer(ex, inference.resolveOrFetch(cid(ex.param("cid")))))
         .add("GET", "/v1/models", this::listModels)
         .add("GET", "/v1/models/{owner}/{repo}", this::repository)
         .add("POST", "/v1/models/{owner}/{repo}/versions", this::publish)
         .add("GET", "/v1/models/{owner}/{repo}/{version}", this::version)
         .add("POST", "/v1/models/{owner}/{repo}/{version}/yank", this::yank)
         .add("POST", "/v1/models/{owner}/{repo}/{version}/infer",
-            ex -> infer(ex, inference.resolve(owner(ex), ex.param("repo"), ex.param("version"))));
+            ex -> infer(ex, inference.resolveOrFetch(owner(ex), ex.param("repo"), ex.param("version"))));
   }
 
   private void node(Exchange ex) throws IOException {
@@ -176,20 +184,7 @@ final class NodeApi {
 
   private void downloadBlob(Exchange ex) throws IOException {
     Cid cid = cid(ex.param("cid"));
-    Optional<Address> caller = caller(ex, new byte[0]);
-    // The same file may be published as several versions, public and private: the caller may
-    // download it when any one of them grants access, and is refused only when none does.
-    List<ModelManifest> versions = registry.repositories().stream()
-        .flatMap(r -> r.versions().stream())
-        .map(ModelRegistry.VersionEntry::manifest)
-        .filter(m -> m.model().equals(cid))
-        .toList();
-    if (versions.isEmpty()) {
-      throw ApiException.notFound("no model blob " + cid + " on this node");
-    }
-    if (versions.stream().noneMatch(m -> InferenceService.mayUse(m, caller))) {
-      InferenceService.checkAccess(versions.get(0), caller);
-    }
+    checkBlobAccess(cid, caller(ex, new byte[0]));
     long size;
     InputStream in;
     try {
@@ -217,6 +212,57 @@ final class NodeApi {
     }
   }
 
+  /**
+   * Refuses a caller who may not download model blob {@code cid}: 404 when no version here names it.
+   * The same file may be published as several versions, public and private: the caller may download
+   * it when any one of them grants access, and is refused only when none does.
+   */
+  private void checkBlobAccess(Cid cid, Optional<Address> caller) {
+    List<ModelManifest> versions = registry.repositories().stream()
+        .flatMap(r -> r.versions().stream())
+        .map(ModelRegistry.VersionEntry::manifest)
+        .filter(m -> m.model().equals(cid))
+        .toList();
+    if (versions.isEmpty()) {
+      throw ApiException.notFound("no model blob " + cid + " on this node");
+    }
+    if (versions.stream().noneMatch(m -> InferenceService.mayUse(m, caller))) {
+      InferenceService.checkAccess(versions.get(0), caller);
+    }
+  }
+
+  /**
+   * One block of a model blob, as stored and verified: the blob's own block (a small blob, or the
+   * chunk index of a large one) or one of its 1 MiB chunks. What nodes replicate models with; served
+   * under the blob's access rules, and with {@code replica.peers_only} to live registered nodes only.
+   */
+  private void downloadBlock(Exchange ex) throws IOException {
+    Cid blob = cid(ex.param("cid"));
+    Cid block = cid(ex.param("block"));
+    Optional<Address> caller = caller(ex, new byte[0]);
+    if (config.replica().peersOnly()) {
+      Address node = caller.orElseThrow(() -> ApiException.unauthorized(
+          "model blocks are served to nodes of the network only; sign the request with the node key"));
+      try {
+        peerAuth.requirePeer(node);
+      } catch (VerificationException e) {
+        throw ApiException.forbidden(e.getMessage());
+      }
+    }
+    checkBlobAccess(blob, caller);
+    byte[] bytes;
+    try {
+      if (!block.equals(blob) && !blobs.chunksOf(blob).contains(block)) {
+        throw ApiException.notFound("block " + block + " is not part of blob " + blob);
+      }
+      bytes = blobs.readBlock(block);
+    } catch (CorruptBlobException | MissingBlockException e) {
+      throw blobUnavailable(blob, e);
+    }
+    metrics.increment("blocks_served");
+    ex.send(200, block.codec() == Cid.Codec.DAG_CBOR ? "application/cbor" : "application/octet-stream", bytes);
+  }
+
   /** A published model's file that this node cannot serve intact (found corrupt, or incomplete). */
   private static ApiException blobUnavailable(Cid cid, IOException cause) {
     return new ApiException(503, "blob-unavailable", "Blob unavailable",
@@ -228,6 +274,7 @@ final class NodeApi {
 
   private void manifest(Exchange ex) throws IOException {
     ModelManifest m = inference.resolve(cid(ex.param("cid"))).manifest();
+    InferenceService.checkAccess(m, caller(ex, new byte[0]));
     ex.send(200, "application/cbor", m.encode());
   }
 
@@ -271,6 +318,7 @@ final class NodeApi {
   private void version(Exchange ex) throws IOException {
     ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
     ModelManifest m = v.manifest();
+    InferenceService.checkAccess(m, caller(ex, new byte[0]));
     ex.sendJson(200, g -> {
       g.writeStartObject();
       g.writeStringField("manifest_cid", m.cid().toString());
@@ -292,6 +340,7 @@ final class NodeApi {
     byte[] body = ex.body(1 << 20);
     Address caller = requireCaller(ex, body, "publishing");
     ModelManifest m = publishing.publish(owner(ex), ex.param("repo"), body, caller);
+    replicated.adopt(m.model()); // published here: this node's own from now on, never evicted
     metrics.increment("versions_published");
     ex.sendJson(201, g -> {
       g.writeStartObject();

@@ -1,5 +1,6 @@
 package dev.verity.node;
 
+import dev.verity.node.replica.ReplicaSettings;
 import dev.verity.runtime.ExecutionProvider;
 import dev.verity.runtime.SessionConfig;
 import java.io.IOException;
@@ -29,6 +30,8 @@ import java.util.function.Function;
  * @param executionProvider "cpu", or "cuda" where a GPU and the CUDA build of ONNX Runtime are present
  * @param sessionCacheBytes memory budget for loaded models; the least recently used are unloaded
  * @param ledger whether the node runs a ledger and charges for inference ({@link LedgerSettings})
+ * @param replica fetching models from peers, their disk budget, serving blocks to peers ({@link
+ *     ReplicaSettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -41,7 +44,8 @@ public record NodeConfig(
     int interOpThreads,
     String executionProvider,
     long sessionCacheBytes,
-    LedgerSettings ledger) {
+    LedgerSettings ledger,
+    ReplicaSettings replica) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -67,6 +71,11 @@ public record NodeConfig(
     k.put("ledger.receipt_batch", new String[] {Integer.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH), "receipts per CommitReceipts transaction (1..512)"});
     k.put("ledger.receipt_batch_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH_DELAY.toMillis()), "longest a receipt waits for its batch before it is committed"});
     k.put("ledger.block_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_BLOCK_DELAY.toMillis()), "longest a transaction waits for its block to fill"});
+    k.put("replica.cache_bytes", new String[] {Long.toString(ReplicaSettings.DEFAULT_CACHE_BYTES), "disk budget for models replicated from peers (least recently used evicted)"});
+    k.put("replica.parallel_fetches", new String[] {Integer.toString(ReplicaSettings.DEFAULT_PARALLEL_FETCHES), "chunks fetched at once while replicating a model (1..64)"});
+    k.put("replica.peers_only", new String[] {"false", "true: serve model blocks only to registered live nodes"});
+    k.put("replica.bad_peer_seconds", new String[] {Long.toString(ReplicaSettings.DEFAULT_BAD_PEER_PENALTY.toSeconds()), "how long a peer that served wrong bytes is avoided"});
+    k.put("replica.fetch_timeout_millis", new String[] {Long.toString(ReplicaSettings.DEFAULT_FETCH_TIMEOUT.toMillis()), "longest one request to a peer may take"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -84,6 +93,7 @@ public record NodeConfig(
       throw new IllegalArgumentException("engine.execution_provider must be cpu or cuda, got '" + executionProvider + "'");
     }
     java.util.Objects.requireNonNull(ledger, "ledger settings");
+    java.util.Objects.requireNonNull(replica, "replica settings");
   }
 
   /** All defaults. */
@@ -132,7 +142,22 @@ public record NodeConfig(
         (int) number(get, "engine.inter_op_threads"),
         get.apply("engine.execution_provider"),
         number(get, "engine.session_cache_bytes"),
-        ledgerSettings(get));
+        ledgerSettings(get),
+        new ReplicaSettings(
+            number(get, "replica.cache_bytes"),
+            (int) Math.min(Integer.MAX_VALUE, number(get, "replica.parallel_fetches")),
+            bool(get, "replica.peers_only"),
+            java.time.Duration.ofSeconds(number(get, "replica.bad_peer_seconds")),
+            java.time.Duration.ofMillis(number(get, "replica.fetch_timeout_millis"))));
+  }
+
+  private static boolean bool(Function<String, String> get, String key) {
+    String s = get.apply(key);
+    return switch (s) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("setting '" + key + "' must be true or false, got '" + s + "'");
+    };
   }
 
   private static LedgerSettings ledgerSettings(Function<String, String> get) {
@@ -173,16 +198,21 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica);
+  }
+
+  public NodeConfig withReplica(ReplicaSettings r) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, r);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l);
+        interOpThreads, executionProvider, sessionCacheBytes, l, replica);
   }
 }

@@ -7,6 +7,10 @@ import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
+import dev.verity.node.net.PeerAuth;
+import dev.verity.node.net.PeerDirectory;
+import dev.verity.node.replica.ModelCache;
+import dev.verity.node.replica.Replicator;
 import dev.verity.runtime.OnnxRuntimeEngine;
 import dev.verity.runtime.SessionCache;
 import java.io.IOException;
@@ -28,7 +32,8 @@ import java.util.Deque;
  *
  * <p>Layout of the data directory: {@code node.key} (the node's Ed25519 key, owner-only),
  * {@code blobs/} (content-addressed chunks), {@code hub/} (manifests and versions), {@code
- * models/} (model files assembled for the engine), {@code ledger/} (with {@code ledger =
+ * models/} (model files assembled for the engine), {@code replica/} (which models were fetched
+ * from peers, for their disk budget), {@code ledger/} (with {@code ledger =
  * embedded}: the ledger and the node's settlement journal, see {@link NodeLedger}), {@code .lock}.
  */
 public final class VerityNode implements AutoCloseable {
@@ -46,10 +51,12 @@ public final class VerityNode implements AutoCloseable {
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
+  private final Replicator replicas;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server, NodeLedger ledger) {
+      HttpApiServer server, NodeLedger ledger, Replicator replicas) {
+    this.replicas = replicas;
     this.config = config;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -78,6 +85,14 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
+    return start(config, PeerDirectory.of(java.util.List.of()));
+  }
+
+  /**
+   * As {@link #start(NodeConfig)}, with the peers this node fetches models it lacks from and accepts
+   * node-to-node calls from ({@code replica.peers_only}).
+   */
+  public static VerityNode start(NodeConfig config, PeerDirectory peers) throws IOException {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -112,17 +127,26 @@ public final class VerityNode implements AutoCloseable {
       SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
       opened.push(sessions);
       Clock clock = Clock.systemUTC();
-      InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
-          ledger != null ? ledger.payments() : Payments.NONE);
-      PublishService publishing = new PublishService(blobs, registry, files, sessions);
       Metrics metrics = new Metrics();
+      ModelCache replicated = ModelCache.open(dir.resolve("replica"), blobs, config.replica().cacheBytes(),
+          registry::modelBlobs, blob -> {
+            files.evict(blob);
+            metrics.increment("replica_models_evicted");
+          });
+      Replicator replicas = new Replicator(key, blobs, registry, peers, replicated, config.replica(), clock,
+          metrics::increment);
+      opened.push(replicas);
+      InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
+          ledger != null ? ledger.payments() : Payments.NONE, replicas);
+      PublishService publishing = new PublishService(blobs, registry, files, sessions);
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
-      NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
+      NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,
+          new PeerAuth(peers, clock), replicated);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
-          server, ledger);
+          server, ledger, replicas);
       if (ledger != null) {
         ledger.start(node.uri());
       }
@@ -154,6 +178,16 @@ public final class VerityNode implements AutoCloseable {
     return key.publicKey();
   }
 
+  /** The node's address: its operator address in the ledger's node registry. */
+  public dev.verity.core.crypto.Address address() {
+    return key.address();
+  }
+
+  /** Fetching models from peers and the disk budget of replicated models. */
+  public Replicator replicas() {
+    return replicas;
+  }
+
   public NodeConfig config() {
     return config;
   }
@@ -175,6 +209,7 @@ public final class VerityNode implements AutoCloseable {
   @Override
   public void close() throws IOException {
     server.close();
+    replicas.close();
     if (ledger != null) {
       ledger.close();
     }

@@ -221,7 +221,8 @@ public final class VerityClient implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
-    byte[] bytes = send(request("/v1/manifests/" + cid).header("Accept", "application/cbor").GET().build(),
+    byte[] bytes = send(signedIfKeyed(request("/v1/manifests/" + cid), "/v1/manifests/" + cid)
+            .header("Accept", "application/cbor").GET().build(),
         HttpResponse.BodyHandlers.ofByteArray());
     cid.verify(bytes);
     ModelManifest m = decodeManifest(bytes);
@@ -543,7 +544,18 @@ public final class VerityClient implements AutoCloseable {
   }
 
   JsonNode getJson(String path) throws IOException {
-    return JSON.readTree(send(request(path).header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofByteArray()));
+    return JSON.readTree(send(signedIfKeyed(request(path), path).header("Accept", "application/json").GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray()));
+  }
+
+  /**
+   * Signs a GET with the client's key when it has one, so a node shows it private manifests and
+   * versions it is allowed to see.
+   */
+  private HttpRequest.Builder signedIfKeyed(HttpRequest.Builder b, String path) {
+    signer.ifPresent(s -> b.header("Authorization",
+        RequestSignature.sign(s, "GET", path, System.currentTimeMillis(), Hash.of(new byte[0])).toHeader()));
+    return b;
   }
 
   /** POSTs {@code body} unsigned and reads the JSON answer. */
