@@ -125,6 +125,22 @@ public final class BatchVerifier {
     return out;
   }
 
+  /**
+   * Whether every signature passes the encoding checks and the weighted combination of all their
+   * equations holds, without any fallback; for tests of the combination itself.
+   */
+  boolean combinedEquationHolds() {
+    List<Prepared> batch = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      Prepared p = prepare(i, items.get(i));
+      if (p == null) {
+        return false;
+      }
+      batch.add(p);
+    }
+    return combinationHolds(batch);
+  }
+
   private static VerificationException verifyAlone(Item item) {
     try {
       item.key().verify(item.message(), item.signature());
