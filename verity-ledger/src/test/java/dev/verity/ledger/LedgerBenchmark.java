@@ -37,9 +37,10 @@ import java.util.stream.Stream;
  *       dev.verity.ledger.LedgerBenchmark [transactions]
  * </pre>
  *
- * Prints baselines measured in the same run (raw Ed25519 verification, raw 4 KiB write + fsync),
- * then: signed transfers committed durably per second through {@link SequencerLedger} (signatures
- * checked), the same pipeline's state machine and log without signature checks, block production
+ * Prints baselines measured in the same run (raw Ed25519 verification, raw 4 KiB write + fsync,
+ * transaction signature checks one at a time against batches), then: signed transfers committed
+ * durably per second through {@link SequencerLedger} (signatures checked one at a time, then in
+ * batches, then in batches with every transaction decoded from bytes as the network delivers it), the same pipeline's state machine and log without signature checks, block production
  * latency, and state and receipt proof generation and verification times.
  */
 public final class LedgerBenchmark {
@@ -61,7 +62,16 @@ public final class LedgerBenchmark {
       GenesisConfig genesis = gb.build();
       System.out.printf("signing %d transfers from %d accounts (not timed) ...%n", n, accounts);
       List<SignedTransaction> txs = transfers(signers, n, 0);
-      committedThroughput(dir.resolve("ledger"), genesis, txs);
+      signatureChecks(txs, cores);
+      SequencerLedger.Options defaults = SequencerLedger.Options.defaults();
+      committedThroughput(dir.resolve("ledger-single"), genesis, txs, defaults.withSignatureBatch(1),
+          "one signature at a time");
+      committedThroughput(dir.resolve("ledger"), genesis, txs, defaults,
+          "batches of up to " + defaults.signatureBatch());
+      List<SignedTransaction> decoded = txs.stream().map(t -> SignedTransaction.decode(t.encode())).toList();
+      committedThroughput(dir.resolve("ledger-decoded"), genesis, decoded, defaults,
+          "batches of up to " + defaults.signatureBatch() + ", every tx decoded from bytes (own key object)");
+      System.out.printf("load average at the end: %s%n", loadAverage());
       List<SignedTransaction> more = transfers(signers, n, n / accounts + 1);
       stateMachineAndLog(dir.resolve("raw"), genesis, more, signers);
       proofs();
@@ -125,8 +135,83 @@ public final class LedgerBenchmark {
     }
   }
 
-  private static void committedThroughput(Path dir, GenesisConfig genesis, List<SignedTransaction> txs) throws Exception {
-    SequencerLedger.Options options = SequencerLedger.Options.defaults()
+  /**
+   * Signature checks alone, per transaction: {@link SignedTransaction#verify()} one at a time
+   * against {@link TransactionSignatures#check} in batches, on one thread and on all cores.
+   */
+  private static void signatureChecks(List<SignedTransaction> txs, int cores) throws Exception {
+    System.out.printf("load average before: %s%n", loadAverage());
+    int batch = TransactionSignatures.BATCH;
+    List<SignedTransaction> sample = txs.subList(0, Math.min(txs.size(), 8_192));
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    for (int round = 0; round < 2; round++) {
+      double single = ratePerSecond(sample, 1, part -> {
+        for (SignedTransaction t : part) {
+          t.verify();
+        }
+      });
+      double batched = ratePerSecond(sample, 1, part -> {
+        for (int i = 0; i < part.size(); i += batch) {
+          if (TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random)
+              .stream().anyMatch(r -> !(r instanceof VerifiedTransaction))) {
+            throw new AssertionError("an honest signature failed");
+          }
+        }
+      });
+      double singleAll = ratePerSecond(sample, cores, part -> {
+        for (SignedTransaction t : part) {
+          t.verify();
+        }
+      });
+      double batchedAll = ratePerSecond(sample, cores, part -> {
+        for (int i = 0; i < part.size(); i += batch) {
+          TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random);
+        }
+      });
+      System.out.printf("signature checks of %,d transfers%s: one at a time %,.0f/s (%.1f us each) vs batches of %d "
+              + "%,.0f/s (%.1f us each, %.2fx) on 1 thread; on %d threads %,.0f/s vs %,.0f/s (%.2fx)%n",
+          sample.size(), round == 0 ? " (first round, warming up)" : "", single, 1e6 / single, batch,
+          batched, 1e6 / batched, batched / single, cores, singleAll, batchedAll, batchedAll / singleAll);
+    }
+  }
+
+  private interface Work {
+    void run(List<SignedTransaction> part) throws Exception;
+  }
+
+  private static double ratePerSecond(List<SignedTransaction> txs, int threads, Work work) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      int per = txs.size() / threads;
+      long t = System.nanoTime();
+      List<Future<?>> fs = new ArrayList<>();
+      for (int c = 0; c < threads; c++) {
+        List<SignedTransaction> part = txs.subList(c * per, (c + 1) * per);
+        fs.add(pool.submit(() -> {
+          work.run(part);
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+      return per * threads / secondsSince(t);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static void committedThroughput(Path dir, GenesisConfig genesis, List<SignedTransaction> txs,
+      SequencerLedger.Options base, String how) throws Exception {
+    SequencerLedger.Options options = base
         .withMaxBlockTransactions(2_000).withMaxBlockDelay(Duration.ofMillis(5)).withSnapshotEveryBlocks(1_000_000);
     try (SequencerLedger ledger = SequencerLedger.open(dir, genesis, Fixtures.SEQUENCER, options)) {
       // Warm up the pipeline on a tenth of the load, then measure the rest.
@@ -149,9 +234,9 @@ public final class LedgerBenchmark {
       double secs = secondsSince(t);
       long blocks = ledger.latestHeader().height() - h0;
       Arrays.sort(latency);
-      System.out.printf("signed transfers durably committed (signatures checked on %d threads): %,.0f/s "
+      System.out.printf("signed transfers durably committed (signatures checked on %d threads, %s): %,.0f/s "
               + "(%,d txs in %.2f s, %d blocks, %.0f txs/block)%n",
-          options.verifierThreads(), measured.size() / secs, measured.size(), secs, blocks, (double) measured.size() / blocks);
+          options.verifierThreads(), how, measured.size() / secs, measured.size(), secs, blocks, (double) measured.size() / blocks);
       System.out.printf("  submit-to-acknowledgement latency of that burst (all submitted at once, so mostly"
               + " queueing): p50 %.0f ms, p99 %.0f ms%n",
           latency[latency.length / 2] / 1e6, latency[(int) (latency.length * 0.99)] / 1e6);
