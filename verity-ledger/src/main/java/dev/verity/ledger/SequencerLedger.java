@@ -345,6 +345,13 @@ public final class SequencerLedger implements Ledger {
     } catch (RuntimeException e) {
       group.forEach(Pending::verify);
       return;
+    } catch (Error e) {
+      // Never leave the sequencer waiting on a check that will not come.
+      for (Pending g : group) {
+        g.verified.complete(new TransactionRejected(TransactionRejected.Reason.MALFORMED,
+            "its signature could not be checked: " + e));
+      }
+      throw e;
     }
     for (int i = 0; i < group.size(); i++) {
       group.get(i).complete(checked.get(i));
