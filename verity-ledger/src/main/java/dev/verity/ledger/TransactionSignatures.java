@@ -13,7 +13,7 @@ import java.util.List;
  */
 final class TransactionSignatures {
   /** Transactions checked together: large enough to halve the cost per signature, small enough to keep latency low. */
-  static final int BATCH = 128;
+  static final int BATCH = 64;
 
   private TransactionSignatures() {}
 

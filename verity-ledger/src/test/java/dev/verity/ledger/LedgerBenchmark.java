@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  *   mvn -B -o -q test-compile -pl verity-ledger
  *   java -cp verity-ledger/target/test-classes:verity-ledger/target/classes:verity-core/target/classes:\
  *   $HOME/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.82/bcprov-jdk18on-1.82.jar \
- *       dev.verity.ledger.LedgerBenchmark [transactions]
+ *       dev.verity.ledger.LedgerBenchmark [transactions] [rounds]
  * </pre>
  *
  * Prints baselines measured in the same run (raw Ed25519 verification, raw 4 KiB write + fsync,
@@ -48,6 +48,7 @@ public final class LedgerBenchmark {
 
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     int cores = Runtime.getRuntime().availableProcessors();
     Path dir = Files.createTempDirectory("verity-ledger-bench");
     try {
@@ -64,13 +65,16 @@ public final class LedgerBenchmark {
       List<SignedTransaction> txs = transfers(signers, n, 0);
       signatureChecks(txs, cores);
       SequencerLedger.Options defaults = SequencerLedger.Options.defaults();
-      committedThroughput(dir.resolve("ledger-single"), genesis, txs, defaults.withSignatureBatch(1),
-          "one signature at a time");
-      committedThroughput(dir.resolve("ledger"), genesis, txs, defaults,
-          "batches of up to " + defaults.signatureBatch());
-      List<SignedTransaction> decoded = txs.stream().map(t -> SignedTransaction.decode(t.encode())).toList();
-      committedThroughput(dir.resolve("ledger-decoded"), genesis, decoded, defaults,
-          "batches of up to " + defaults.signatureBatch() + ", every tx decoded from bytes (own key object)");
+      // The three pipelines in turn, repeated, so that a shared machine's changing load hits all of them.
+      for (int round = 0; round < rounds; round++) {
+        committedThroughput(dir.resolve("ledger-single-" + round), genesis, txs, defaults.withSignatureBatch(1),
+            "one signature at a time");
+        committedThroughput(dir.resolve("ledger-" + round), genesis, txs, defaults,
+            "batches of up to " + defaults.signatureBatch());
+        List<SignedTransaction> decoded = txs.stream().map(t -> SignedTransaction.decode(t.encode())).toList();
+        committedThroughput(dir.resolve("ledger-decoded-" + round), genesis, decoded, defaults,
+            "batches of up to " + defaults.signatureBatch() + ", every tx decoded from bytes (own key object)");
+      }
       System.out.printf("load average at the end: %s%n", loadAverage());
       List<SignedTransaction> more = transfers(signers, n, n / accounts + 1);
       stateMachineAndLog(dir.resolve("raw"), genesis, more, signers);
