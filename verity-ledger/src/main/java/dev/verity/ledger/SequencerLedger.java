@@ -176,6 +176,8 @@ public final class SequencerLedger implements Ledger {
   private final ConcurrentLinkedQueue<Pending> unverified = new ConcurrentLinkedQueue<>();
   /** Weights of batch signature verification. */
   private final SecureRandom random = new SecureRandom();
+  /** Senders' keys with their batch-verification tables, shared by the verifier threads. */
+  private final KnownKeys knownKeys = new KnownKeys(TransactionSignatures.KNOWN_KEYS);
   private final AtomicInteger waiting = new AtomicInteger();
   private final LinkedBlockingQueue<Produced> toCommit = new LinkedBlockingQueue<>(8);
   private final ExecutorService verifiers;
@@ -341,7 +343,7 @@ public final class SequencerLedger implements Ledger {
     }
     List<Object> checked;
     try {
-      checked = TransactionSignatures.check(txs, random);
+      checked = TransactionSignatures.check(txs, random, knownKeys);
     } catch (RuntimeException e) {
       group.forEach(Pending::verify);
       return;

@@ -14,16 +14,19 @@ import java.util.List;
 final class TransactionSignatures {
   /** Transactions checked together: large enough to halve the cost per signature, small enough to keep latency low. */
   static final int BATCH = 64;
+  /** Sender keys a ledger keeps for batch verification. */
+  static final int KNOWN_KEYS = 100_000;
 
   private TransactionSignatures() {}
 
   /**
-   * Checks {@code txs} as one batch.
+   * Checks {@code txs} as one batch, with sender keys taken from {@code keys} (whose tables are
+   * kept from earlier batches).
    *
    * @return per transaction, in order, its {@link VerifiedTransaction} or the {@link
    *     VerificationException} that {@link SignedTransaction#verify()} throws for it
    */
-  static List<Object> check(List<SignedTransaction> txs, SecureRandom random) {
+  static List<Object> check(List<SignedTransaction> txs, SecureRandom random, KnownKeys keys) {
     Object[] out = new Object[txs.size()];
     if (txs.size() == 1) {
       out[0] = verifyAlone(txs.get(0));
@@ -31,7 +34,7 @@ final class TransactionSignatures {
     }
     BatchVerifier batch = BatchVerifier.create(random);
     for (SignedTransaction t : txs) {
-      t.addTo(batch);
+      t.addTo(batch, keys.canonical(t.tx().sender()));
     }
     for (BatchVerifier.Failure f : batch.failures()) {
       out[f.index()] = txs.get(f.index()).notSignedBySender(f.reason());
@@ -51,7 +54,8 @@ final class TransactionSignatures {
       batches.add(txs.subList(i, Math.min(txs.size(), i + BATCH)));
     }
     SecureRandom random = new SecureRandom();
-    return batches.parallelStream().flatMap(b -> check(b, random).stream()).toList();
+    KnownKeys keys = new KnownKeys(Math.max(1, txs.size()));
+    return batches.parallelStream().flatMap(b -> check(b, random, keys).stream()).toList();
   }
 
   private static Object verifyAlone(SignedTransaction t) {

@@ -148,6 +148,7 @@ public final class LedgerBenchmark {
     int batch = TransactionSignatures.BATCH;
     List<SignedTransaction> sample = txs.subList(0, Math.min(txs.size(), 8_192));
     java.security.SecureRandom random = new java.security.SecureRandom();
+    KnownKeys keys = new KnownKeys(TransactionSignatures.KNOWN_KEYS);
     for (int round = 0; round < 2; round++) {
       double single = ratePerSecond(sample, 1, part -> {
         for (SignedTransaction t : part) {
@@ -156,7 +157,7 @@ public final class LedgerBenchmark {
       });
       double batched = ratePerSecond(sample, 1, part -> {
         for (int i = 0; i < part.size(); i += batch) {
-          if (TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random)
+          if (TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random, keys)
               .stream().anyMatch(r -> !(r instanceof VerifiedTransaction))) {
             throw new AssertionError("an honest signature failed");
           }
@@ -169,7 +170,7 @@ public final class LedgerBenchmark {
       });
       double batchedAll = ratePerSecond(sample, cores, part -> {
         for (int i = 0; i < part.size(); i += batch) {
-          TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random);
+          TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random, keys);
         }
       });
       System.out.printf("signature checks of %,d transfers%s: one at a time %,.0f/s (%.1f us each) vs batches of %d "

@@ -2,6 +2,7 @@ package dev.verity.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.verity.core.VerificationException;
@@ -71,7 +72,7 @@ class TransactionSignaturesTest {
     for (int b = 0; b < bad; b++) {
       txs.set(rnd.nextInt(size), misSigned(rnd.nextInt(1000)));
     }
-    List<Object> checked = TransactionSignatures.check(txs, new SecureRandom());
+    List<Object> checked = TransactionSignatures.check(txs, new SecureRandom(), new KnownKeys(3));
     assertEquals(txs.size(), checked.size());
     for (int i = 0; i < txs.size(); i++) {
       String expected = singleVerdict(txs.get(i));
@@ -81,6 +82,18 @@ class TransactionSignaturesTest {
         assertEquals(expected, assertInstanceOf(VerificationException.class, checked.get(i)).getMessage());
       }
     }
+  }
+
+  @Test
+  void knownKeysGiveTheFirstObjectSeenForEqualKeysAndStayBounded() {
+    KnownKeys keys = new KnownKeys(2);
+    dev.verity.core.crypto.PublicKey alice = Fixtures.ALICE.publicKey();
+    dev.verity.core.crypto.PublicKey aliceAgain = dev.verity.core.crypto.PublicKey.fromBytes(alice.toBytes());
+    assertSame(alice, keys.canonical(alice));
+    assertSame(alice, keys.canonical(aliceAgain));
+    assertSame(Fixtures.BOB.publicKey(), keys.canonical(Fixtures.BOB.publicKey()));
+    keys.canonical(Fixtures.WORKER.publicKey()); // a third key: over capacity, starts afresh
+    assertSame(aliceAgain, keys.canonical(aliceAgain));
   }
 
   @Test

@@ -150,8 +150,8 @@ public final class BatchVerifier {
     }
   }
 
-  /** A signature that passed the encoding checks: its decoded R, S, and the key's table. */
-  private record Prepared(int index, int[][] r, BigInteger s, Ed25519Group.Cached[] keyTable) {}
+  /** A signature that passed the encoding checks: its decoded R and S. */
+  private record Prepared(int index, int[][] r, BigInteger s) {}
 
   /** The encoding checks of the single verifier; null if any fails (then it is checked alone). */
   private static Prepared prepare(int index, Item item) {
@@ -167,11 +167,7 @@ public final class BatchVerifier {
     if (r == null) {
       return null;
     }
-    Ed25519Group.Cached[] keyTable = item.key().batchTable();
-    if (keyTable == null) {
-      return null;
-    }
-    return new Prepared(index, r, s, keyTable);
+    return new Prepared(index, r, s);
   }
 
   private boolean combinationHolds(List<Prepared> batch) {
@@ -206,9 +202,14 @@ public final class BatchVerifier {
       sB = sB.add(z.multiply(p.s));
       Integer slot = keySlot.get(item.key());
       if (slot == null) {
+        // One table per distinct key, from the first key object that names it.
+        Ed25519Group.Cached[] keyTable = item.key().batchTable();
+        if (keyTable == null) {
+          return false;
+        }
         keySlot.put(item.key(), keyCoefficients.size());
         keyCoefficients.add(z.multiply(k));
-        keyTables.add(p.keyTable);
+        keyTables.add(keyTable);
       } else {
         keyCoefficients.set(slot, keyCoefficients.get(slot).add(z.multiply(k)));
       }
