@@ -33,8 +33,8 @@ import java.util.function.Consumer;
  * <p><b>Pipeline.</b> {@link #submit} queues a transaction and starts checking its signature on a
  * pool of verifier threads; each takes the submissions waiting (up to {@code signatureBatch}) and
  * checks their Ed25519 signatures as one batch ({@code BatchVerifier}), with the same verdict and
- * rejection message for each transaction as checking it alone. The sequencer thread takes queued transactions in submission order
- * until it has {@code maxBlockTransactions} or {@code maxBlockDelay} has passed since the first,
+ * rejection message for each transaction as checking it alone. The sequencer thread takes queued
+ * transactions in submission order until it has {@code maxBlockTransactions} or {@code maxBlockDelay} has passed since the first,
  * applies them to its head state (dropping and failing rejected ones), seals the block under a
  * signed header and hands it to the commit thread. The commit thread appends every block waiting
  * for it to the store, makes them durable with one sync (group commit), publishes the new state to

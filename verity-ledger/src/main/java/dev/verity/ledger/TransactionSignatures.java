@@ -12,7 +12,10 @@ import java.util.List;
  * same verdict, and the same exception message, as {@link SignedTransaction#verify()}.
  */
 final class TransactionSignatures {
-  /** Transactions checked together: large enough to halve the cost per signature, small enough to keep latency low. */
+  /**
+   * Transactions checked together: enough to halve the cost per signature, few enough to keep the
+   * latency a batch adds, and the re-checking a bad signature causes, small.
+   */
   static final int BATCH = 64;
   /** Sender keys a ledger keeps for batch verification. */
   static final int KNOWN_KEYS = 100_000;
