@@ -33,7 +33,9 @@ import java.util.function.Consumer;
  * <p><b>Pipeline.</b> {@link #submit} queues a transaction and starts checking its signature on a
  * pool of verifier threads; each takes the submissions waiting (up to {@code signatureBatch}) and
  * checks their Ed25519 signatures as one batch ({@code BatchVerifier}), with the same verdict and
- * rejection message for each transaction as checking it alone. The sequencer thread takes queued
+ * rejection message for each transaction as checking it alone (after a batch with a bad signature,
+ * the next four batches' worth are checked one by one, so that bad signatures cannot make checking
+ * slower than without batches). The sequencer thread takes queued
  * transactions in submission order until it has {@code maxBlockTransactions} or {@code maxBlockDelay} has passed since the first,
  * applies them to its head state (dropping and failing rejected ones), seals the block under a
  * signed header and hands it to the commit thread. The commit thread appends every block waiting
@@ -174,6 +176,10 @@ public final class SequencerLedger implements Ledger {
   private final LinkedBlockingQueue<Pending> incoming = new LinkedBlockingQueue<>();
   /** Submissions whose signature no verifier thread has taken yet, in submission order. */
   private final ConcurrentLinkedQueue<Pending> unverified = new ConcurrentLinkedQueue<>();
+  /** Submissions to check one by one (no batch) since a batch last held a bad signature. */
+  private final AtomicInteger checkAlone = new AtomicInteger();
+  /** After a batch with a bad signature, this many batches' worth of submissions are checked alone. */
+  private static final int CHECK_ALONE_AFTER_FAILURE = 4;
   /** Weights of batch signature verification. */
   private final SecureRandom random = new SecureRandom();
   /** Senders' keys with their batch-verification tables, shared by the verifier threads. */
@@ -333,8 +339,10 @@ public final class SequencerLedger implements Ledger {
     while (group.size() < options.signatureBatch() && (p = unverified.poll()) != null) {
       group.add(p);
     }
-    if (group.size() <= 1) {
+    if (group.size() <= 1 || checkAlone.get() > 0) {
       group.forEach(Pending::verify);
+      int n = group.size();
+      checkAlone.updateAndGet(c -> Math.max(0, c - n));
       return;
     }
     List<SignedTransaction> txs = new ArrayList<>(group.size());
@@ -355,8 +363,16 @@ public final class SequencerLedger implements Ledger {
       }
       throw e;
     }
+    boolean failed = false;
     for (int i = 0; i < group.size(); i++) {
       group.get(i).complete(checked.get(i));
+      failed |= checked.get(i) instanceof VerificationException;
+    }
+    if (failed) {
+      // A bad signature made this batch's combined check wasted work; checking the next few
+      // batches' worth alone bounds what a stream of bad signatures can cost below that of
+      // checking every signature alone.
+      checkAlone.set(CHECK_ALONE_AFTER_FAILURE * options.signatureBatch());
     }
   }
 

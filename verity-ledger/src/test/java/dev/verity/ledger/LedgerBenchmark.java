@@ -74,6 +74,8 @@ public final class LedgerBenchmark {
         List<SignedTransaction> decoded = txs.stream().map(t -> SignedTransaction.decode(t.encode())).toList();
         committedThroughput(dir.resolve("ledger-decoded-" + round), genesis, decoded, defaults,
             "batches of up to " + defaults.signatureBatch() + ", every tx decoded from bytes (own key object)");
+        committedThroughput(dir.resolve("ledger-bad-" + round), genesis, withBadSignatures(txs, 100), defaults,
+            "batches of up to " + defaults.signatureBatch() + ", one submission in 100 with a bad signature");
       }
       System.out.printf("load average at the end: %s%n", loadAverage());
       List<SignedTransaction> more = transfers(signers, n, n / accounts + 1);
@@ -84,6 +86,21 @@ public final class LedgerBenchmark {
         walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /** {@code txs} with a copy of every {@code every}-th, its signature altered, submitted just before it. */
+  private static List<SignedTransaction> withBadSignatures(List<SignedTransaction> txs, int every) {
+    List<SignedTransaction> out = new ArrayList<>();
+    for (int i = 0; i < txs.size(); i++) {
+      SignedTransaction t = txs.get(i);
+      if (i % every == every / 2) {
+        byte[] sig = t.signature();
+        sig[i % 64] ^= 1;
+        out.add(SignedTransaction.of(t.tx(), sig));
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   private static List<SignedTransaction> transfers(Signer[] signers, int n, int firstNonce) {
@@ -233,15 +250,15 @@ public final class LedgerBenchmark {
         int idx = i;
         fs.add(ledger.submit(measured.get(i)).whenComplete((c, e) -> latency[idx] = System.nanoTime() - submittedAt[idx]));
       }
-      for (CompletableFuture<Committed> f : fs) {
-        f.get(10, TimeUnit.MINUTES);
-      }
+      int badSignatures = awaitAll(fs);
       double secs = secondsSince(t);
       long blocks = ledger.latestHeader().height() - h0;
       Arrays.sort(latency);
+      int committed = measured.size() - badSignatures;
       System.out.printf("signed transfers durably committed (signatures checked on %d threads, %s): %,.0f/s "
-              + "(%,d txs in %.2f s, %d blocks, %.0f txs/block)%n",
-          options.verifierThreads(), how, measured.size() / secs, measured.size(), secs, blocks, (double) measured.size() / blocks);
+              + "(%,d txs in %.2f s, %d blocks, %.0f txs/block)%s%n",
+          options.verifierThreads(), how, committed / secs, committed, secs, blocks, (double) committed / blocks,
+          badSignatures == 0 ? "" : String.format("; %,d bad signatures rejected", badSignatures));
       System.out.printf("  submit-to-acknowledgement latency of that burst (all submitted at once, so mostly"
               + " queueing): p50 %.0f ms, p99 %.0f ms%n",
           latency[latency.length / 2] / 1e6, latency[(int) (latency.length * 0.99)] / 1e6);
@@ -274,9 +291,23 @@ public final class LedgerBenchmark {
     for (SignedTransaction tx : txs) {
       fs.add(ledger.submit(tx));
     }
+    awaitAll(fs);
+  }
+
+  /** Waits for every submission; returns how many were rejected for a bad signature (others must commit). */
+  private static int awaitAll(List<CompletableFuture<Committed>> fs) throws Exception {
+    int bad = 0;
     for (CompletableFuture<Committed> f : fs) {
-      f.get(10, TimeUnit.MINUTES);
+      try {
+        f.get(10, TimeUnit.MINUTES);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof TransactionRejected r) || r.reason() != TransactionRejected.Reason.BAD_SIGNATURE) {
+          throw e;
+        }
+        bad++;
+      }
     }
+    return bad;
   }
 
   /** The sequencer's work minus signature checks: apply, seal (sign header), append, fsync. */
