@@ -30,8 +30,7 @@ import java.util.stream.Stream;
  * Throughput and latency of the ledger on this machine; not a test. Run from the repository root:
  *
  * <pre>
- *   mvn -B -o -q install -DskipTests -pl verity-core
- *   mvn -B -o -q test-compile -pl verity-ledger
+ *   mvn -B -o -q test-compile -pl verity-ledger -am
  *   java -cp verity-ledger/target/test-classes:verity-ledger/target/classes:verity-core/target/classes:\
  *   $HOME/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.82/bcprov-jdk18on-1.82.jar \
  *       dev.verity.ledger.LedgerBenchmark [transactions] [rounds]
