@@ -54,7 +54,7 @@ public final class Chain {
 
   /**
    * Checks {@code block} against the previous header and the state after it, re-executes it and
-   * returns the state after it. Every transaction's signature is checked (in parallel).
+   * returns the state after it. Every transaction's signature is checked (in batches, in parallel).
    *
    * @throws VerificationException if the block does not follow, is not signed by the genesis
    *     sequencer, holds a transaction the rules reject, or its roots do not match the execution
@@ -62,13 +62,7 @@ public final class Chain {
   public static LedgerState applyBlock(LedgerState state, BlockHeader previous, Block block)
       throws VerificationException {
     List<VerifiedTransaction> verified = new ArrayList<>(block.transactions().size());
-    List<Object> results = block.transactions().parallelStream().map(t -> {
-      try {
-        return (Object) t.verify();
-      } catch (VerificationException e) {
-        return e;
-      }
-    }).toList();
+    List<Object> results = TransactionSignatures.checkInParallel(block.transactions());
     for (Object r : results) {
       if (r instanceof VerificationException e) {
         throw new VerificationException("block " + block.height() + ": " + e.getMessage(), e);

@@ -7,6 +7,7 @@ import dev.verity.core.merkle.MerkleTree;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,8 +31,12 @@ import java.util.function.Consumer;
  * The embedded ledger: one sequencer orders transactions into signed blocks.
  *
  * <p><b>Pipeline.</b> {@link #submit} queues a transaction and starts checking its signature on a
- * pool of verifier threads. The sequencer thread takes queued transactions in submission order
- * until it has {@code maxBlockTransactions} or {@code maxBlockDelay} has passed since the first,
+ * pool of verifier threads; each takes the submissions waiting (up to {@code signatureBatch}) and
+ * checks their Ed25519 signatures as one batch ({@code BatchVerifier}), with the same verdict and
+ * rejection message for each transaction as checking it alone (after a batch with a bad signature,
+ * the next four batches' worth are checked one by one, so that bad signatures cannot make checking
+ * slower than without batches). The sequencer thread takes queued
+ * transactions in submission order until it has {@code maxBlockTransactions} or {@code maxBlockDelay} has passed since the first,
  * applies them to its head state (dropping and failing rejected ones), seals the block under a
  * signed header and hands it to the commit thread. The commit thread appends every block waiting
  * for it to the store, makes them durable with one sync (group commit), publishes the new state to
@@ -60,13 +66,15 @@ public final class SequencerLedger implements Ledger {
    * @param maxBlockTransactions most transactions per block
    * @param maxBlockDelay longest a transaction waits for its block to fill
    * @param verifierThreads threads checking signatures ahead of the sequencer
+   * @param signatureBatch most signatures one verifier thread checks together (Ed25519 batch
+   *     verification); 1 checks each on its own
    * @param maxPending most submissions waiting; more fail with {@code UNAVAILABLE}
    * @param snapshotEveryBlocks blocks between state snapshots (file-backed ledgers)
    * @param segmentBytes size at which a new log segment is started
    * @param clock source of header times
    */
   public record Options(int maxBlockTransactions, Duration maxBlockDelay, int verifierThreads,
-      int maxPending, long snapshotEveryBlocks, long segmentBytes, InstantSource clock) {
+      int signatureBatch, int maxPending, long snapshotEveryBlocks, long segmentBytes, InstantSource clock) {
     public Options {
       if (maxBlockTransactions < 1 || maxBlockTransactions > Block.MAX_TRANSACTIONS) {
         throw new IllegalArgumentException("maxBlockTransactions must be in 1.." + Block.MAX_TRANSACTIONS);
@@ -77,6 +85,9 @@ public final class SequencerLedger implements Ledger {
       if (verifierThreads < 1 || maxPending < 1 || snapshotEveryBlocks < 1) {
         throw new IllegalArgumentException("verifierThreads, maxPending and snapshotEveryBlocks must be positive");
       }
+      if (signatureBatch < 1 || signatureBatch > 4096) {
+        throw new IllegalArgumentException("signatureBatch must be in 1..4096, got " + signatureBatch);
+      }
       if (segmentBytes < 4096) {
         throw new IllegalArgumentException("segmentBytes must be at least 4096");
       }
@@ -85,35 +96,39 @@ public final class SequencerLedger implements Ledger {
 
     public static Options defaults() {
       return new Options(2_000, Duration.ofMillis(5), Runtime.getRuntime().availableProcessors(),
-          200_000, 1_000, 64L << 20, InstantSource.system());
+          TransactionSignatures.BATCH, 200_000, 1_000, 64L << 20, InstantSource.system());
     }
 
     public Options withMaxBlockTransactions(int n) {
-      return new Options(n, maxBlockDelay, verifierThreads, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(n, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock);
     }
 
     public Options withMaxBlockDelay(Duration d) {
-      return new Options(maxBlockTransactions, d, verifierThreads, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, d, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+    }
+
+    public Options withSignatureBatch(int n) {
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, n, maxPending, snapshotEveryBlocks, segmentBytes, clock);
     }
 
     public Options withVerifierThreads(int n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, n, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, n, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock);
     }
 
     public Options withMaxPending(int n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, n, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, n, snapshotEveryBlocks, segmentBytes, clock);
     }
 
     public Options withSnapshotEveryBlocks(long n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, maxPending, n, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, n, segmentBytes, clock);
     }
 
     public Options withSegmentBytes(long n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, maxPending, snapshotEveryBlocks, n, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, n, clock);
     }
 
     public Options withClock(InstantSource c) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, maxPending, snapshotEveryBlocks, segmentBytes, c);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, c);
     }
   }
 
@@ -132,9 +147,18 @@ public final class SequencerLedger implements Ledger {
       try {
         verified.complete(tx.verify());
       } catch (VerificationException e) {
-        verified.complete(new TransactionRejected(TransactionRejected.Reason.BAD_SIGNATURE, e.getMessage()));
+        complete(e);
       } catch (RuntimeException e) {
         verified.complete(new TransactionRejected(TransactionRejected.Reason.MALFORMED, String.valueOf(e.getMessage())));
+      }
+    }
+
+    /** Completes with a result of {@link TransactionSignatures#check}. */
+    void complete(Object checked) {
+      if (checked instanceof VerificationException e) {
+        verified.complete(new TransactionRejected(TransactionRejected.Reason.BAD_SIGNATURE, e.getMessage()));
+      } else {
+        verified.complete(checked);
       }
     }
   }
@@ -150,6 +174,16 @@ public final class SequencerLedger implements Ledger {
   private final Options options;
   private final BlockStore store;
   private final LinkedBlockingQueue<Pending> incoming = new LinkedBlockingQueue<>();
+  /** Submissions whose signature no verifier thread has taken yet, in submission order. */
+  private final ConcurrentLinkedQueue<Pending> unverified = new ConcurrentLinkedQueue<>();
+  /** Submissions to check one by one (no batch) since a batch last held a bad signature. */
+  private final AtomicInteger checkAlone = new AtomicInteger();
+  /** After a batch with a bad signature, this many batches' worth of submissions are checked alone. */
+  private static final int CHECK_ALONE_AFTER_FAILURE = 4;
+  /** Weights of batch signature verification. */
+  private final SecureRandom random = new SecureRandom();
+  /** Senders' keys with their batch-verification tables, shared by the verifier threads. */
+  private final KnownKeys knownKeys = new KnownKeys(TransactionSignatures.KNOWN_KEYS);
   private final AtomicInteger waiting = new AtomicInteger();
   private final LinkedBlockingQueue<Produced> toCommit = new LinkedBlockingQueue<>(8);
   private final ExecutorService verifiers;
@@ -282,8 +316,9 @@ public final class SequencerLedger implements Ledger {
         waiting.decrementAndGet();
         return unavailable("the ledger is overloaded (" + options.maxPending() + " transactions waiting); retry later");
       }
+      unverified.add(p);
       try {
-        verifiers.execute(p::verify);
+        verifiers.execute(this::verifyWaiting);
       } catch (RejectedExecutionException e) {
         waiting.decrementAndGet();
         return unavailable("the ledger is shutting down");
@@ -291,6 +326,54 @@ public final class SequencerLedger implements Ledger {
       incoming.add(p);
     }
     return p.result;
+  }
+
+  /**
+   * Runs on a verifier thread: takes up to {@code signatureBatch} submissions waiting for their
+   * signature check and checks them as one batch. Each submission queues one such task, so every
+   * submission is taken by some task; under load one task takes many and the rest find none.
+   */
+  private void verifyWaiting() {
+    List<Pending> group = new ArrayList<>();
+    Pending p;
+    while (group.size() < options.signatureBatch() && (p = unverified.poll()) != null) {
+      group.add(p);
+    }
+    if (group.size() <= 1 || checkAlone.get() > 0) {
+      group.forEach(Pending::verify);
+      int n = group.size();
+      checkAlone.updateAndGet(c -> Math.max(0, c - n));
+      return;
+    }
+    List<SignedTransaction> txs = new ArrayList<>(group.size());
+    for (Pending g : group) {
+      txs.add(g.tx);
+    }
+    List<Object> checked;
+    try {
+      checked = TransactionSignatures.check(txs, random, knownKeys);
+    } catch (RuntimeException e) {
+      group.forEach(Pending::verify);
+      return;
+    } catch (Error e) {
+      // Never leave the sequencer waiting on a check that will not come.
+      for (Pending g : group) {
+        g.verified.complete(new TransactionRejected(TransactionRejected.Reason.MALFORMED,
+            "its signature could not be checked: " + e));
+      }
+      throw e;
+    }
+    boolean failed = false;
+    for (int i = 0; i < group.size(); i++) {
+      group.get(i).complete(checked.get(i));
+      failed |= checked.get(i) instanceof VerificationException;
+    }
+    if (failed) {
+      // A bad signature made this batch's combined check wasted work; checking the next few
+      // batches' worth alone bounds what a stream of bad signatures can cost below that of
+      // checking every signature alone.
+      checkAlone.set(CHECK_ALONE_AFTER_FAILURE * options.signatureBatch());
+    }
   }
 
   private static CompletableFuture<Committed> unavailable(String why) {

@@ -5,6 +5,8 @@ import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
 import dev.verity.core.cbor.Cbor;
 import dev.verity.core.cbor.CborValue;
+import dev.verity.core.crypto.BatchVerifier;
+import dev.verity.core.crypto.PublicKey;
 import dev.verity.core.crypto.Signer;
 import java.security.MessageDigest;
 import java.util.Arrays;
@@ -65,9 +67,25 @@ public final class SignedTransaction {
     try {
       tx.sender().verify(id.toBytes(), signature);
     } catch (VerificationException e) {
-      throw new VerificationException("transaction " + id + " is not signed by its sender: " + e.getMessage(), e);
+      throw notSignedBySender(e);
     }
     return new VerifiedTransaction(this);
+  }
+
+  /**
+   * Adds this transaction's signature check to {@code batch}, under {@code senderKey}: the sender's
+   * key or an equal key object; returns its index there.
+   */
+  int addTo(BatchVerifier batch, PublicKey senderKey) {
+    if (!senderKey.equals(tx.sender())) {
+      throw new IllegalArgumentException("not this transaction's sender key");
+    }
+    return batch.add(senderKey, id.toBytes(), signature);
+  }
+
+  /** The exception {@link #verify()} throws when the sender's key refuses the signature with {@code e}. */
+  VerificationException notSignedBySender(VerificationException e) {
+    return new VerificationException("transaction " + id + " is not signed by its sender: " + e.getMessage(), e);
   }
 
   CborValue.Map toCbor() {

@@ -30,16 +30,16 @@ import java.util.stream.Stream;
  * Throughput and latency of the ledger on this machine; not a test. Run from the repository root:
  *
  * <pre>
- *   mvn -B -o -q install -DskipTests -pl verity-core
- *   mvn -B -o -q test-compile -pl verity-ledger
+ *   mvn -B -o -q test-compile -pl verity-ledger -am
  *   java -cp verity-ledger/target/test-classes:verity-ledger/target/classes:verity-core/target/classes:\
  *   $HOME/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.82/bcprov-jdk18on-1.82.jar \
- *       dev.verity.ledger.LedgerBenchmark [transactions]
+ *       dev.verity.ledger.LedgerBenchmark [transactions] [rounds]
  * </pre>
  *
- * Prints baselines measured in the same run (raw Ed25519 verification, raw 4 KiB write + fsync),
- * then: signed transfers committed durably per second through {@link SequencerLedger} (signatures
- * checked), the same pipeline's state machine and log without signature checks, block production
+ * Prints baselines measured in the same run (raw Ed25519 verification, raw 4 KiB write + fsync,
+ * transaction signature checks one at a time against batches), then: signed transfers committed
+ * durably per second through {@link SequencerLedger} (signatures checked one at a time, then in
+ * batches, then in batches with every transaction decoded from bytes as the network delivers it), the same pipeline's state machine and log without signature checks, block production
  * latency, and state and receipt proof generation and verification times.
  */
 public final class LedgerBenchmark {
@@ -47,6 +47,7 @@ public final class LedgerBenchmark {
 
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     int cores = Runtime.getRuntime().availableProcessors();
     Path dir = Files.createTempDirectory("verity-ledger-bench");
     try {
@@ -61,7 +62,21 @@ public final class LedgerBenchmark {
       GenesisConfig genesis = gb.build();
       System.out.printf("signing %d transfers from %d accounts (not timed) ...%n", n, accounts);
       List<SignedTransaction> txs = transfers(signers, n, 0);
-      committedThroughput(dir.resolve("ledger"), genesis, txs);
+      signatureChecks(txs, cores);
+      SequencerLedger.Options defaults = SequencerLedger.Options.defaults();
+      // The three pipelines in turn, repeated, so that a shared machine's changing load hits all of them.
+      for (int round = 0; round < rounds; round++) {
+        committedThroughput(dir.resolve("ledger-single-" + round), genesis, txs, defaults.withSignatureBatch(1),
+            "one signature at a time");
+        committedThroughput(dir.resolve("ledger-" + round), genesis, txs, defaults,
+            "batches of up to " + defaults.signatureBatch());
+        List<SignedTransaction> decoded = txs.stream().map(t -> SignedTransaction.decode(t.encode())).toList();
+        committedThroughput(dir.resolve("ledger-decoded-" + round), genesis, decoded, defaults,
+            "batches of up to " + defaults.signatureBatch() + ", every tx decoded from bytes (own key object)");
+        committedThroughput(dir.resolve("ledger-bad-" + round), genesis, withBadSignatures(txs, 100), defaults,
+            "batches of up to " + defaults.signatureBatch() + ", one submission in 100 with a bad signature");
+      }
+      System.out.printf("load average at the end: %s%n", loadAverage());
       List<SignedTransaction> more = transfers(signers, n, n / accounts + 1);
       stateMachineAndLog(dir.resolve("raw"), genesis, more, signers);
       proofs();
@@ -70,6 +85,21 @@ public final class LedgerBenchmark {
         walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /** {@code txs} with a copy of every {@code every}-th, its signature altered, submitted just before it. */
+  private static List<SignedTransaction> withBadSignatures(List<SignedTransaction> txs, int every) {
+    List<SignedTransaction> out = new ArrayList<>();
+    for (int i = 0; i < txs.size(); i++) {
+      SignedTransaction t = txs.get(i);
+      if (i % every == every / 2) {
+        byte[] sig = t.signature();
+        sig[i % 64] ^= 1;
+        out.add(SignedTransaction.of(t.tx(), sig));
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   private static List<SignedTransaction> transfers(Signer[] signers, int n, int firstNonce) {
@@ -125,8 +155,84 @@ public final class LedgerBenchmark {
     }
   }
 
-  private static void committedThroughput(Path dir, GenesisConfig genesis, List<SignedTransaction> txs) throws Exception {
-    SequencerLedger.Options options = SequencerLedger.Options.defaults()
+  /**
+   * Signature checks alone, per transaction: {@link SignedTransaction#verify()} one at a time
+   * against {@link TransactionSignatures#check} in batches, on one thread and on all cores.
+   */
+  private static void signatureChecks(List<SignedTransaction> txs, int cores) throws Exception {
+    System.out.printf("load average before: %s%n", loadAverage());
+    int batch = TransactionSignatures.BATCH;
+    List<SignedTransaction> sample = txs.subList(0, Math.min(txs.size(), 8_192));
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    KnownKeys keys = new KnownKeys(TransactionSignatures.KNOWN_KEYS);
+    for (int round = 0; round < 2; round++) {
+      double single = ratePerSecond(sample, 1, part -> {
+        for (SignedTransaction t : part) {
+          t.verify();
+        }
+      });
+      double batched = ratePerSecond(sample, 1, part -> {
+        for (int i = 0; i < part.size(); i += batch) {
+          if (TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random, keys)
+              .stream().anyMatch(r -> !(r instanceof VerifiedTransaction))) {
+            throw new AssertionError("an honest signature failed");
+          }
+        }
+      });
+      double singleAll = ratePerSecond(sample, cores, part -> {
+        for (SignedTransaction t : part) {
+          t.verify();
+        }
+      });
+      double batchedAll = ratePerSecond(sample, cores, part -> {
+        for (int i = 0; i < part.size(); i += batch) {
+          TransactionSignatures.check(part.subList(i, Math.min(part.size(), i + batch)), random, keys);
+        }
+      });
+      System.out.printf("signature checks of %,d transfers%s: one at a time %,.0f/s (%.1f us each) vs batches of %d "
+              + "%,.0f/s (%.1f us each, %.2fx) on 1 thread; on %d threads %,.0f/s vs %,.0f/s (%.2fx)%n",
+          sample.size(), round == 0 ? " (first round, warming up)" : "", single, 1e6 / single, batch,
+          batched, 1e6 / batched, batched / single, cores, singleAll, batchedAll, batchedAll / singleAll);
+    }
+  }
+
+  private interface Work {
+    void run(List<SignedTransaction> part) throws Exception;
+  }
+
+  private static double ratePerSecond(List<SignedTransaction> txs, int threads, Work work) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      int per = txs.size() / threads;
+      long t = System.nanoTime();
+      List<Future<?>> fs = new ArrayList<>();
+      for (int c = 0; c < threads; c++) {
+        List<SignedTransaction> part = txs.subList(c * per, (c + 1) * per);
+        fs.add(pool.submit(() -> {
+          work.run(part);
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+      return per * threads / secondsSince(t);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static void committedThroughput(Path dir, GenesisConfig genesis, List<SignedTransaction> txs,
+      SequencerLedger.Options base, String how) throws Exception {
+    SequencerLedger.Options options = base
         .withMaxBlockTransactions(2_000).withMaxBlockDelay(Duration.ofMillis(5)).withSnapshotEveryBlocks(1_000_000);
     try (SequencerLedger ledger = SequencerLedger.open(dir, genesis, Fixtures.SEQUENCER, options)) {
       // Warm up the pipeline on a tenth of the load, then measure the rest.
@@ -143,15 +249,15 @@ public final class LedgerBenchmark {
         int idx = i;
         fs.add(ledger.submit(measured.get(i)).whenComplete((c, e) -> latency[idx] = System.nanoTime() - submittedAt[idx]));
       }
-      for (CompletableFuture<Committed> f : fs) {
-        f.get(10, TimeUnit.MINUTES);
-      }
+      int badSignatures = awaitAll(fs);
       double secs = secondsSince(t);
       long blocks = ledger.latestHeader().height() - h0;
       Arrays.sort(latency);
-      System.out.printf("signed transfers durably committed (signatures checked on %d threads): %,.0f/s "
-              + "(%,d txs in %.2f s, %d blocks, %.0f txs/block)%n",
-          options.verifierThreads(), measured.size() / secs, measured.size(), secs, blocks, (double) measured.size() / blocks);
+      int committed = measured.size() - badSignatures;
+      System.out.printf("signed transfers durably committed (signatures checked on %d threads, %s): %,.0f/s "
+              + "(%,d txs in %.2f s, %d blocks, %.0f txs/block)%s%n",
+          options.verifierThreads(), how, committed / secs, committed, secs, blocks, (double) committed / blocks,
+          badSignatures == 0 ? "" : String.format("; %,d bad signatures rejected", badSignatures));
       System.out.printf("  submit-to-acknowledgement latency of that burst (all submitted at once, so mostly"
               + " queueing): p50 %.0f ms, p99 %.0f ms%n",
           latency[latency.length / 2] / 1e6, latency[(int) (latency.length * 0.99)] / 1e6);
@@ -184,9 +290,23 @@ public final class LedgerBenchmark {
     for (SignedTransaction tx : txs) {
       fs.add(ledger.submit(tx));
     }
+    awaitAll(fs);
+  }
+
+  /** Waits for every submission; returns how many were rejected for a bad signature (others must commit). */
+  private static int awaitAll(List<CompletableFuture<Committed>> fs) throws Exception {
+    int bad = 0;
     for (CompletableFuture<Committed> f : fs) {
-      f.get(10, TimeUnit.MINUTES);
+      try {
+        f.get(10, TimeUnit.MINUTES);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof TransactionRejected r) || r.reason() != TransactionRejected.Reason.BAD_SIGNATURE) {
+          throw e;
+        }
+        bad++;
+      }
     }
+    return bad;
   }
 
   /** The sequencer's work minus signature checks: apply, seal (sign header), append, fsync. */

@@ -18,6 +18,8 @@ public final class PublicKey {
   private final byte[] raw;
   /** The decoded point, kept so that each verification skips decompression. */
   private final Ed25519.PublicPoint point;
+  /** Odd multiples of the point for {@link BatchVerifier}, built on first use. */
+  private volatile Ed25519Group.Cached[] batchTable;
 
   private PublicKey(byte[] raw, Ed25519.PublicPoint point) {
     this.raw = raw;
@@ -91,6 +93,28 @@ public final class PublicKey {
     if (!ok) {
       throw new VerificationException("Ed25519 signature does not verify for key " + this);
     }
+  }
+
+  /**
+   * The table of odd multiples that batch verification adds from, built once per key object; null
+   * only if this key's point cannot be decoded again, which a validated key never does.
+   */
+  Ed25519Group.Cached[] batchTable() {
+    Ed25519Group.Cached[] t = batchTable;
+    if (t == null) {
+      int[][] p = Ed25519Group.decode(raw);
+      if (p == null) {
+        return null;
+      }
+      t = Ed25519Group.oddMultiples(p[0], p[1]);
+      batchTable = t;
+    }
+    return t;
+  }
+
+  /** The raw bytes, not copied: callers in this package only read them. */
+  byte[] rawBytes() {
+    return raw;
   }
 
   public byte[] toBytes() {
