@@ -57,7 +57,11 @@ final class JobPayments implements Payments {
 
   @Override
   public Claim authorize(ModelManifest m, Optional<Address> caller, Optional<Hash> jobId) {
-    LedgerView v = ledger.view();
+    LedgerView latest = ledger.view();
+    if (jobId.isPresent() && latest.job(jobId.get()).isEmpty()) {
+      latest = ledger.freshView(); // opened a moment ago through another node: catch up with the sequencer
+    }
+    LedgerView v = latest;
     Optional<StateRecord.Model> registered = v.model(m.cid());
     long royalty = registered.map(StateRecord.Model::pricePerInference).orElse(m.price());
     long fee = ledger.operatorFee();

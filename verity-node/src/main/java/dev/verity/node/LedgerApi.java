@@ -58,12 +58,15 @@ final class LedgerApi {
         .add("GET", "/v1/ledger/nodes/{address}", this::node)
         .add("GET", "/v1/ledger/models/{cid}", this::model)
         .add("GET", "/v1/ledger/jobs/{id}", this::job)
-        .add("GET", "/v1/ledger/receipts/{cid}/proof", this::receiptProof);
+        .add("GET", "/v1/ledger/receipts/{cid}/proof", this::receiptProof)
+        .add("GET", "/v1/ledger/sync", this::sync)
+        .add("GET", "/v1/network/peers", this::peers);
   }
 
   private NodeLedger ledger() {
     return ledger.orElseThrow(() -> ApiException.notFound(
-        "this node runs no ledger (setting ledger = none); start it with ledger = embedded (docs/CONFIG.md)"));
+        "this node runs no ledger (setting ledger = none); start it with ledger = embedded, or ledger = remote and"
+            + " ledger.url (docs/CONFIG.md)"));
   }
 
   private void info(Exchange ex) throws IOException {
@@ -196,12 +199,89 @@ final class LedgerApi {
     });
   }
 
+  static final int MAX_SYNC_BLOCKS = 256;
+  static final int MAX_SYNC_BYTES = 8 << 20;
+  static final long MAX_SYNC_WAIT_MILLIS = 10_000;
+
+  /**
+   * Blocks from {@code from} on, as base64 canonical CBOR, for nodes that follow this ledger: at
+   * most {@value #MAX_SYNC_BLOCKS} blocks and about {@value #MAX_SYNC_BYTES} bytes. When {@code from}
+   * is beyond the head, waits up to {@code wait_millis} (at most 10 s) for it to be committed, so
+   * followers learn of a block as soon as it exists without polling in a loop.
+   */
+  private void sync(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    long from = number(ex.query("from").orElse("0"), "from");
+    long wait = Math.min(MAX_SYNC_WAIT_MILLIS, Math.max(0, number(ex.query("wait_millis").orElse("0"), "wait_millis")));
+    if (from < 0) {
+      throw ApiException.badRequest("'from' must not be negative");
+    }
+    long head = l.view().height();
+    if (from > head && wait > 0) {
+      try {
+        head = l.awaitAbove(from - 1, java.time.Duration.ofMillis(wait)).height();
+      } catch (InterruptedException e) {
+        head = l.view().height(); // the server is stopping: answer with what there is
+      }
+    }
+    java.util.List<String> blocks = new java.util.ArrayList<>();
+    long bytes = 0;
+    for (long h = from; h <= head && blocks.size() < MAX_SYNC_BLOCKS && bytes < MAX_SYNC_BYTES; h++) {
+      byte[] b = l.ledger().block(h).orElseThrow().encode();
+      bytes += b.length;
+      blocks.add(B64.encodeToString(b));
+    }
+    long headNow = head;
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("head", headNow);
+      j.writeArrayFieldStart("blocks");
+      for (String b : blocks) {
+        j.writeString(b);
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
+  /** The peers this node sees as live (registered, heartbeats within liveness_millis). */
+  private void peers(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    java.util.List<dev.verity.node.net.Peer> live = l.peers().live();
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("height", l.view().height());
+      j.writeStringField("self", l.address().toString());
+      j.writeArrayFieldStart("peers");
+      for (dev.verity.node.net.Peer p : live) {
+        j.writeStartObject();
+        j.writeStringField("address", p.address().toString());
+        j.writeStringField("endpoint", p.endpoint().toString());
+        j.writeArrayFieldStart("roles");
+        for (dev.verity.ledger.NodeRole r : java.util.EnumSet.copyOf(p.roles())) {
+          j.writeString(r.label());
+        }
+        j.writeEndArray();
+        j.writeArrayFieldStart("models");
+        for (String c : new java.util.TreeSet<>(p.models().stream().map(Cid::toString).toList())) {
+          j.writeString(c);
+        }
+        j.writeEndArray();
+        j.writeNumberField("stake", p.stake());
+        j.writeNumberField("capacity", p.capacity());
+        j.writeEndObject();
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
   // ---- state ----
 
   private void account(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Address a = address(ex.param("address"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Account acc = v.account(a);
     StateRecord.Stake st = v.stake(a);
     boolean prove = prove(ex);
@@ -230,7 +310,7 @@ final class LedgerApi {
   private void node(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Address a = address(ex.param("address"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Node n = v.node(a).orElseThrow(() -> ApiException.notFound("no node is registered for " + a
         + " (as of block " + v.height() + ")"));
     StateRecord.Stake st = v.stake(a);
@@ -250,7 +330,7 @@ final class LedgerApi {
   private void model(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Cid cid = cid(ex.param("cid"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Model m = v.model(cid).orElseThrow(() -> ApiException.notFound("manifest " + cid
         + " is not registered on the ledger (as of block " + v.height() + "); its owner registers it with RegisterModel"));
     ex.sendJson(200, j -> {
@@ -274,7 +354,7 @@ final class LedgerApi {
   private void job(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Hash id = NodeApi.jobId(ex.param("id"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Job job = v.job(id).orElseThrow(() -> ApiException.notFound("no job " + id + " on the ledger (as of block "
         + v.height() + ")"));
     ex.sendJson(200, j -> {

@@ -1,5 +1,6 @@
 package dev.verity.node;
 
+import dev.verity.node.net.NetworkSettings;
 import dev.verity.runtime.ExecutionProvider;
 import dev.verity.runtime.SessionConfig;
 import java.io.IOException;
@@ -29,6 +30,8 @@ import java.util.function.Function;
  * @param executionProvider "cpu", or "cuda" where a GPU and the CUDA build of ONNX Runtime are present
  * @param sessionCacheBytes memory budget for loaded models; the least recently used are unloaded
  * @param ledger whether the node runs a ledger and charges for inference ({@link LedgerSettings})
+ * @param network roles, endpoint, capacity, stake and heartbeats of the node in the network
+ *     ({@link NetworkSettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -41,7 +44,8 @@ public record NodeConfig(
     int interOpThreads,
     String executionProvider,
     long sessionCacheBytes,
-    LedgerSettings ledger) {
+    LedgerSettings ledger,
+    NetworkSettings network) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -61,12 +65,19 @@ public record NodeConfig(
     k.put("engine.inter_op_threads", new String[] {"1", "ONNX Runtime threads across operators"});
     k.put("engine.execution_provider", new String[] {"cpu", "cpu or cuda"});
     k.put("engine.session_cache_bytes", new String[] {Long.toString(2L << 30), "memory budget for loaded models"});
-    k.put("ledger", new String[] {"none", "none (free inference, signed receipts only) or embedded (run the ledger, charge through jobs)"});
+    k.put("ledger", new String[] {"none", "none (free inference, signed receipts only), embedded (run the ledger, charge through jobs) or remote (follow the sequencer node at ledger.url)"});
+    k.put("ledger.url", new String[] {"", "with ledger = remote: base URL of the sequencer node"});
     k.put("ledger.genesis", new String[] {"", "genesis file (canonical CBOR); empty = a dev genesis created in <data_dir>/ledger"});
     k.put("ledger.operator_fee", new String[] {"0", "what this node charges per inference on top of the model's royalty"});
     k.put("ledger.receipt_batch", new String[] {Integer.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH), "receipts per CommitReceipts transaction (1..512)"});
     k.put("ledger.receipt_batch_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH_DELAY.toMillis()), "longest a receipt waits for its batch before it is committed"});
     k.put("ledger.block_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_BLOCK_DELAY.toMillis()), "longest a transaction waits for its block to fill"});
+    k.put("roles", new String[] {"", "comma list of gateway, worker, verifier, hub, sequencer; empty = all (all but sequencer with ledger = remote)"});
+    k.put("endpoint", new String[] {"", "URL other nodes reach this node at; empty = http://host:port"});
+    k.put("capacity", new String[] {"0", "most requests run at once, as announced to gateways (0 = number of cores)"});
+    k.put("stake", new String[] {"0", "stake bonded while registered (0 = the genesis minimum)"});
+    k.put("heartbeat_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_HEARTBEAT.toMillis()), "interval between heartbeats on the ledger (0 = none)"});
+    k.put("liveness_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_LIVENESS.toMillis()), "a peer whose last heartbeat is older than this (ledger time) is not live"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -84,6 +95,10 @@ public record NodeConfig(
       throw new IllegalArgumentException("engine.execution_provider must be cpu or cuda, got '" + executionProvider + "'");
     }
     java.util.Objects.requireNonNull(ledger, "ledger settings");
+    java.util.Objects.requireNonNull(network, "network settings");
+    if (ledger.enabled()) {
+      network.rolesFor(ledger.embedded(), ledger.remote()); // refuses roles that do not fit the ledger mode
+    }
   }
 
   /** All defaults. */
@@ -132,18 +147,40 @@ public record NodeConfig(
         (int) number(get, "engine.inter_op_threads"),
         get.apply("engine.execution_provider"),
         number(get, "engine.session_cache_bytes"),
-        ledgerSettings(get));
+        ledgerSettings(get),
+        networkSettings(get));
+  }
+
+  private static NetworkSettings networkSettings(Function<String, String> get) {
+    String endpoint = get.apply("endpoint");
+    return new NetworkSettings(
+        NetworkSettings.parseRoles(get.apply("roles")),
+        endpoint.isEmpty() ? Optional.empty() : Optional.of(uri("endpoint", endpoint)),
+        number(get, "capacity"),
+        number(get, "stake"),
+        java.time.Duration.ofMillis(number(get, "heartbeat_millis")),
+        java.time.Duration.ofMillis(number(get, "liveness_millis")));
+  }
+
+  private static java.net.URI uri(String key, String s) {
+    try {
+      return new java.net.URI(s);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("setting '" + key + "' must be a URL, got '" + s + "': " + e.getMessage());
+    }
   }
 
   private static LedgerSettings ledgerSettings(Function<String, String> get) {
     String genesis = get.apply("ledger.genesis");
+    String url = get.apply("ledger.url");
     return new LedgerSettings(
         LedgerSettings.Mode.fromWireName(get.apply("ledger")),
         genesis.isEmpty() ? Optional.empty() : Optional.of(expandHome(genesis)),
         number(get, "ledger.operator_fee"),
         (int) Math.min(Integer.MAX_VALUE, number(get, "ledger.receipt_batch")),
         java.time.Duration.ofMillis(number(get, "ledger.receipt_batch_millis")),
-        java.time.Duration.ofMillis(number(get, "ledger.block_millis")));
+        java.time.Duration.ofMillis(number(get, "ledger.block_millis")),
+        url.isEmpty() ? Optional.empty() : Optional.of(uri("ledger.url", url)));
   }
 
   private static long number(Function<String, String> get, String key) {
@@ -173,16 +210,26 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, network);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, network);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l);
+        interOpThreads, executionProvider, sessionCacheBytes, l, network);
+  }
+
+  public NodeConfig withNetwork(NetworkSettings n) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, n);
+  }
+
+  /** The roles this node runs (the configured ones, or the default for its ledger mode). */
+  public java.util.Set<dev.verity.ledger.NodeRole> roles() {
+    return network.rolesFor(ledger.embedded(), ledger.remote());
   }
 }

@@ -100,8 +100,8 @@ public final class VerityNode implements AutoCloseable {
       Signer key = loadOrCreateKey(dir);
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
       NodeLedger ledger = null;
-      if (config.ledger().embedded()) {
-        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
+      if (config.ledger().enabled()) {
+        ledger = NodeLedger.open(dir.resolve("ledger"), config, key, registry);
         opened.push(ledger);
       }
       BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
@@ -167,7 +167,20 @@ public final class VerityNode implements AutoCloseable {
     return registry;
   }
 
-  /** Whether this node runs a ledger and charges for inference. */
+  /**
+   * The peers this node may work with: registered on the ledger and live (heartbeats within {@code
+   * liveness_millis}); none without a ledger.
+   */
+  public dev.verity.node.net.PeerDirectory peers() {
+    return ledger != null ? ledger.peers() : dev.verity.node.net.PeerDirectory.of(java.util.List.of());
+  }
+
+  /** This node's operator address (its key's). */
+  public dev.verity.core.crypto.Address address() {
+    return key.address();
+  }
+
+  /** Whether this node takes part in a ledger (embedded or remote) and charges for inference. */
   public boolean hasLedger() {
     return ledger != null;
   }
