@@ -46,6 +46,7 @@ public final class VerityNode implements AutoCloseable {
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
+  private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
@@ -185,8 +186,13 @@ public final class VerityNode implements AutoCloseable {
     return ledger != null;
   }
 
+  /** Stops serving and releases everything; closing a closed node does nothing. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
     server.close();
     if (ledger != null) {
       ledger.close();
