@@ -48,6 +48,11 @@ final class NetworkDemo {
   /** Heartbeat and liveness of the demo's nodes: short, so a stopped node drops out quickly. */
   static final Duration HEARTBEAT = Duration.ofMillis(500);
   static final Duration LIVENESS = Duration.ofMillis(3000);
+  /**
+   * Every heartbeat makes a block, so heights advance at about nodes / heartbeat interval blocks per
+   * second; a job stays open for this many blocks (hours on the demo network).
+   */
+  static final long JOB_TIMEOUT_BLOCKS = 100_000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path dir;
@@ -116,6 +121,7 @@ final class NetworkDemo {
         .authority(nodes.get(0).publicKey())
         .treasury(treasury.address())
         .minFee(0)
+        .jobTimeoutBlocks(JOB_TIMEOUT_BLOCKS)
         .allocate(client.address(), UpCommand.CLIENT_FUNDS)
         .allocate(owner.address(), UpCommand.OWNER_FUNDS);
     for (Signer n : nodes) {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** verity node up: run one node until Ctrl-C. */
-@Command(name = "node", description = "Run a Verity node.", subcommands = NodeCommand.Up.class)
+@Command(name = "node", description = "Run a Verity node.", subcommands = {NodeCommand.Up.class, NodeCommand.Id.class})
 final class NodeCommand {
 
   @Command(name = "up", description = "Start a node and serve until Ctrl-C. Settings: docs/CONFIG.md.")
@@ -74,6 +74,27 @@ final class NodeCommand {
         }
         awaitShutdown(node);
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "id", description = "Print a node's public key and address (creating its key in the data directory"
+      + " if there is none yet), e.g. to name it in a genesis or fund it.")
+  static final class Id implements Callable<Integer> {
+    @Option(names = "--config", description = "properties file with node settings")
+    Path configFile;
+
+    @Option(names = "--data-dir", description = "data directory (overrides the config)")
+    Path dataDir;
+
+    @Override
+    public Integer call() throws Exception {
+      NodeConfig config = NodeConfig.load(Optional.ofNullable(configFile), System.getenv());
+      Path dir = dataDir != null ? dataDir : config.dataDir();
+      dev.verity.core.crypto.Signer key = VerityNode.loadOrCreateKey(dir);
+      System.out.println("public key " + key.publicKey());
+      System.out.println("address    " + key.address());
+      System.out.println("key file   " + dir.resolve("node.key"));
       return 0;
     }
   }
