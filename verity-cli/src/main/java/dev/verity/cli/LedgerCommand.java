@@ -262,7 +262,7 @@ final class LedgerCommand {
     java.util.List<String> allocations = new java.util.ArrayList<>();
 
     @Option(names = "--dev", description = "a development network: the faucet mints funds to anyone")
-    boolean dev;
+    boolean devNetwork;
 
     @Option(names = "--min-fee", defaultValue = "1", description = "fee per transaction (default: ${DEFAULT-VALUE})")
     long minFee;
@@ -286,7 +286,7 @@ final class LedgerCommand {
       }
       PublicKey seq = PublicKey.parse(sequencerKey);
       dev.verity.ledger.GenesisConfig.Builder b = dev.verity.ledger.GenesisConfig.builder(chainId)
-          .devNetwork(dev)
+          .devNetwork(devNetwork)
           .genesisTime(System.currentTimeMillis())
           .sequencer(seq)
           .authority(authorityKey != null ? PublicKey.parse(authorityKey) : seq)

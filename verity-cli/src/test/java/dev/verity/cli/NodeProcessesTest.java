@@ -139,6 +139,31 @@ class NodeProcessesTest {
   }
 
   @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void upWithThreeNodesRunsTheDemoThroughTheWorkersAndStopsEveryProcess() throws Exception {
+    java.io.PrintStream oldOut = System.out;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+      exit = Main.run("up", "--nodes", "3", "--port", "0", "--exit", "--data-dir", dir.resolve("up").toString());
+    } finally {
+      System.setOut(oldOut);
+    }
+    String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, exit, text);
+    assertTrue(text.contains("3 node processes: node-0 sequencer+hub+gateway, 2 workers"), text);
+    assertTrue(text.matches("(?s).*receipts signed per worker: node-\\d \\d+, node-\\d \\d+.*"),
+        "both workers ran inferences: " + text);
+    assertTrue(text.contains(", sum 0"), text);
+    assertTrue(text.contains("verified with the light client"), text);
+    assertTrue(text.contains("3/3 forgeries rejected"), text);
+    assertEquals(List.of(), ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList(),
+        "every node process stopped with --exit");
+    assertTrue(Files.exists(dir.resolve("up/network-3/node-2/node.log")));
+  }
+
+  @Test
   void nodeSettingsOfTheLocalNetworkAreValidNodeConfigurations() throws Exception {
     Path genesis = dir.resolve("g.cbor");
     for (Map<String, String> settings : List.of(NetworkDemo.sequencerSettings(genesis, 0),
