@@ -101,7 +101,12 @@ class NodeProcessesTest {
           receipts.add(r.receipt());
         }
       }
-      try (VerityClient onSequencer = VerityClient.builder(seq.uri()).sequencer(seq.key.publicKey()).build()) {
+      try (VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(client).sequencer(seq.key.publicKey())
+          .build()) {
+        dev.verity.sdk.VerityApiException notWorker = org.junit.jupiter.api.Assertions.assertThrows(
+            dev.verity.sdk.VerityApiException.class, () -> onSequencer.infer(ModelRef.ofManifest(manifest.cid()), inputs));
+        assertEquals(409, notWorker.status(), "node-0 is no worker: " + notWorker.getMessage());
+        assertTrue(notWorker.getMessage().contains("/v1/network/peers"), notWorker.getMessage());
         LedgerClient ledger = onSequencer.ledger();
         for (InferenceReceipt r : receipts) {
           LedgerClient.LedgerEvidence e = ledger.awaitOnLedger(r, DEADLINE, line -> { });

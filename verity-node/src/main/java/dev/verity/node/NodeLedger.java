@@ -322,6 +322,11 @@ final class NodeLedger implements AutoCloseable {
     return ledger;
   }
 
+  /** The roles this node registers with. */
+  java.util.Set<NodeRole> roles() {
+    return roles;
+  }
+
   LedgerView view() {
     return ledger.view();
   }
