@@ -176,6 +176,14 @@ public final class VerityNode implements AutoCloseable {
     return ledger != null ? ledger.peers() : dev.verity.node.net.PeerDirectory.of(java.util.List.of());
   }
 
+  /**
+   * The ledger this node takes part in (its embedded sequencer ledger, or the verified follower of
+   * the sequencer's), if any: for services that read jobs, accounts and the node registry.
+   */
+  public java.util.Optional<dev.verity.ledger.Ledger> ledger() {
+    return ledger != null ? java.util.Optional.of(ledger.ledger()) : java.util.Optional.empty();
+  }
+
   /** This node's operator address (its key's). */
   public dev.verity.core.crypto.Address address() {
     return key.address();

@@ -6,7 +6,6 @@ import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
-import dev.verity.core.crypto.Address;
 import dev.verity.ledger.Block;
 import dev.verity.ledger.BlockHeader;
 import dev.verity.ledger.Chain;
@@ -17,8 +16,6 @@ import dev.verity.ledger.LedgerState;
 import dev.verity.ledger.LedgerView;
 import dev.verity.ledger.ReceiptProof;
 import dev.verity.ledger.SignedTransaction;
-import dev.verity.ledger.StateKey;
-import dev.verity.ledger.StateProof;
 import dev.verity.ledger.StateRecord;
 import dev.verity.ledger.TransactionRejected;
 import java.io.IOException;
@@ -296,7 +293,7 @@ public final class RemoteLedger implements Ledger {
       throw new IOException("this node's ledger is at block " + latest.height() + " and did not reach the sequencer's"
           + " block " + head.height() + " within " + timeout.toMillis() + " ms" + (failure != null ? ": " + failure : ""));
     }
-    return latest;
+    return latest.view();
   }
 
   /** Waits until block {@code height} is verified here; false on timeout, failure or close. */
@@ -432,7 +429,7 @@ public final class RemoteLedger implements Ledger {
 
   @Override
   public LedgerView view() {
-    return latest;
+    return latest.view();
   }
 
   @Override
@@ -689,51 +686,22 @@ public final class RemoteLedger implements Ledger {
     }
   }
 
-  /** A verified header and the state after it. */
-  private record View(BlockHeader header, LedgerState state) implements LedgerView {
-    @Override
-    public StateRecord.Account account(Address a) {
-      return state.account(a);
+  /** A verified header, the state after it, and the view over both. */
+  private record View(LedgerView view, LedgerState state) {
+    View(BlockHeader header, LedgerState state) {
+      this(LedgerView.of(header, state), state);
     }
 
-    @Override
-    public StateRecord.Stake stake(Address a) {
-      return state.stake(a);
+    BlockHeader header() {
+      return view.header();
     }
 
-    @Override
-    public Optional<StateRecord.Node> node(Address operator) {
-      return state.node(operator);
+    long height() {
+      return view.height();
     }
 
-    @Override
-    public Optional<StateRecord.Model> model(Cid manifest) {
-      return state.model(manifest);
-    }
-
-    @Override
-    public Optional<StateRecord.Job> job(Hash id) {
-      return state.job(id);
-    }
-
-    @Override
-    public Optional<StateRecord.Receipt> receipt(Cid receipt) {
-      return state.receipt(receipt);
-    }
-
-    @Override
-    public Optional<StateRecord.Challenge> challenge(Hash id) {
-      return state.challenge(id);
-    }
-
-    @Override
-    public StateRecord.Supply supply() {
-      return state.supply();
-    }
-
-    @Override
-    public StateProof prove(StateKey key) {
-      return state.prove(key);
+    Optional<StateRecord.Receipt> receipt(Cid receipt) {
+      return view.receipt(receipt);
     }
   }
 }
