@@ -31,25 +31,36 @@ import java.util.concurrent.TimeUnit;
  * #close} (also run at JVM shutdown) stops them first with SIGTERM, so they close cleanly, then
  * forcibly after a grace period.
  */
-final class LocalNetwork implements AutoCloseable {
+public final class LocalNetwork implements AutoCloseable {
   static final Duration READY_DEADLINE = Duration.ofSeconds(90);
   private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
+  /**
+   * JVM options for node processes that start quickly on a small shared machine (demos, tests):
+   * the client compiler only and the serial collector. Measure with {@link #SERVER_JVM} instead.
+   */
+  public static final List<String> QUICK_START_JVM = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx768m");
+  /** JVM options for node processes whose performance is measured: the JVM's defaults. */
+  public static final List<String> SERVER_JVM = List.of();
+
+  private final List<String> jvmOptions;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final Thread shutdownHook = new Thread(this::stopAll, "verity-network-stop");
   private boolean closed;
 
-  LocalNetwork() {
+  /** A network whose node processes run with {@code jvmOptions} (e.g. {@link #QUICK_START_JVM}). */
+  public LocalNetwork(List<String> jvmOptions) {
+    this.jvmOptions = List.copyOf(jvmOptions);
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
   /** One node process. */
-  static final class NodeProcess {
-    final String name;
-    final Path dataDir;
-    final Signer key;
-    final Process process;
+  public static final class NodeProcess {
+    private final String name;
+    private final Path dataDir;
+    private final Signer key;
+    private final Process process;
     private volatile URI uri;
 
     NodeProcess(String name, Path dataDir, Signer key, Process process) {
@@ -59,17 +70,34 @@ final class LocalNetwork implements AutoCloseable {
       this.process = process;
     }
 
+    public String name() {
+      return name;
+    }
+
+    public Path dataDir() {
+      return dataDir;
+    }
+
+    /** The node's key (its operator address is {@code key().address()}). */
+    public Signer key() {
+      return key;
+    }
+
+    public Process process() {
+      return process;
+    }
+
     /** The node's base URL (once ready). */
-    URI uri() {
+    public URI uri() {
       return Objects.requireNonNull(uri, name + " is not ready");
     }
 
-    Path log() {
+    public Path log() {
       return dataDir.resolve("node.log");
     }
 
     /** Kills the process at once (SIGKILL), as a crash would. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
       process.destroyForcibly();
       process.waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS);
     }
@@ -84,7 +112,7 @@ final class LocalNetwork implements AutoCloseable {
    * Starts a node process with these settings (written to {@code <dataDir>/node.properties}; the
    * data directory and host are set here) and returns without waiting for it; see {@link #awaitReady}.
    */
-  synchronized NodeProcess launch(String name, Path dataDir, Map<String, String> settings) throws IOException {
+  public synchronized NodeProcess launch(String name, Path dataDir, Map<String, String> settings) throws IOException {
     if (closed) {
       throw new IllegalStateException("the network is stopped");
     }
@@ -103,8 +131,9 @@ final class LocalNetwork implements AutoCloseable {
     Files.deleteIfExists(announce);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Xmx768m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+    cmd.add("--enable-native-access=ALL-UNNAMED");
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "node", "up", "--config", config.toAbsolutePath().toString(), "--announce", announce.toAbsolutePath().toString(),
         "--stop-when-stdin-closes"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -120,7 +149,7 @@ final class LocalNetwork implements AutoCloseable {
    *
    * @throws IOException if the process exits first, or is not ready in time (with its log's tail)
    */
-  void awaitReady(NodeProcess n) throws IOException, InterruptedException {
+  public void awaitReady(NodeProcess n) throws IOException, InterruptedException {
     Path announce = n.dataDir.resolve("node.url");
     long end = System.nanoTime() + READY_DEADLINE.toNanos();
     while (true) {
@@ -155,7 +184,7 @@ final class LocalNetwork implements AutoCloseable {
   }
 
   /** The last lines of a node's log, for error messages. */
-  static String tail(Path log) {
+  public static String tail(Path log) {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 25), lines.size()));
@@ -164,7 +193,7 @@ final class LocalNetwork implements AutoCloseable {
     }
   }
 
-  synchronized List<NodeProcess> nodes() {
+  public synchronized List<NodeProcess> nodes() {
     return List.copyOf(nodes);
   }
 

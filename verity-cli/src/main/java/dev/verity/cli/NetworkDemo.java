@@ -141,20 +141,20 @@ final class NetworkDemo {
     Signer caller = UpCommand.key(dir.resolve("client.key"));
     Signer treasury = UpCommand.key(dir.resolve("treasury.key"));
     Path genesis = genesis(dir, keys, owner, caller, treasury);
-    try (LocalNetwork net = new LocalNetwork()) {
+    try (LocalNetwork net = new LocalNetwork(LocalNetwork.QUICK_START_JVM)) {
       out.println("Verity " + VerityNode.VERSION + ": starting " + count + " node processes (data in " + dir + ")");
       LocalNetwork.NodeProcess seq = net.launch("node-0", nodeDir(0), sequencerSettings(genesis, port));
       net.awaitReady(seq);
-      out.println("  node-0 " + seq.key.address() + " at " + seq.uri() + ": sequencer, hub, gateway (pid "
-          + seq.process.pid() + ")");
+      out.println("  node-0 " + seq.key().address() + " at " + seq.uri() + ": sequencer, hub, gateway (pid "
+          + seq.process().pid() + ")");
       List<LocalNetwork.NodeProcess> workers = new ArrayList<>();
       for (int i = 1; i < count; i++) {
         workers.add(net.launch("node-" + i, nodeDir(i), workerSettings(genesis, seq.uri())));
       }
       for (LocalNetwork.NodeProcess w : workers) {
         net.awaitReady(w);
-        out.println("  " + w.name + " " + w.key.address() + " at " + w.uri() + ": worker, verifier, ledger followed"
-            + " from node-0 (pid " + w.process.pid() + ")");
+        out.println("  " + w.name() + " " + w.key().address() + " at " + w.uri() + ": worker, verifier, ledger followed"
+            + " from node-0 (pid " + w.process().pid() + ")");
       }
       List<String> summary = demo(seq, workers, owner, caller, treasury);
       out.println();
@@ -180,8 +180,8 @@ final class NetworkDemo {
       Signer caller, Signer treasury) throws Exception {
     List<String> summary = new ArrayList<>();
     List<VerityClient> clients = new ArrayList<>();
-    try (VerityClient hub = VerityClient.builder(seq.uri()).signer(owner).sequencer(seq.key.publicKey()).build();
-        VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(caller).sequencer(seq.key.publicKey())
+    try (VerityClient hub = VerityClient.builder(seq.uri()).signer(owner).sequencer(seq.key().publicKey()).build();
+        VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(caller).sequencer(seq.key().publicKey())
             .build()) {
       List<ModelManifest> published = new ArrayList<>();
       for (ExampleModel model : BuiltinModels.all()) {
@@ -200,17 +200,17 @@ final class NetworkDemo {
             }
           }
         }
-        out.println("  copied the models to " + w.name + " (blob by CID and the owner's signed manifest)");
+        out.println("  copied the models to " + w.name() + " (blob by CID and the owner's signed manifest)");
       }
       Set<Address> workerAddresses = new HashSet<>();
-      workers.forEach(w -> workerAddresses.add(w.key.address()));
+      workers.forEach(w -> workerAddresses.add(w.key().address()));
       awaitLiveWorkers(seq.uri(), workerAddresses, published);
       out.println("  node-0 sees " + workers.size() + " live workers registered for both models");
       summary.add(String.format("network        %d node processes: node-0 sequencer+hub+gateway, %d workers; every"
           + " worker registered, live (heartbeats every %d ms)", count, workers.size(), HEARTBEAT.toMillis()));
 
       for (LocalNetwork.NodeProcess w : workers) {
-        clients.add(VerityClient.builder(w.uri()).signer(caller).sequencer(seq.key.publicKey()).build());
+        clients.add(VerityClient.builder(w.uri()).signer(caller).sequencer(seq.key().publicKey()).build());
       }
       List<LedgerClient> ledgers = clients.stream().map(VerityClient::ledger).toList();
       LedgerClient ledger = onSequencer.ledger();
@@ -221,8 +221,8 @@ final class NetworkDemo {
       parties.put("owner", owner.address());
       Map<Address, String> operators = new LinkedHashMap<>();
       for (LocalNetwork.NodeProcess w : workers) {
-        parties.put(w.name, w.key.address());
-        operators.put(w.key.address(), w.name);
+        parties.put(w.name(), w.key().address());
+        operators.put(w.key().address(), w.name());
       }
       parties.put("treasury", treasury.address());
       Map<String, Long> before = UpCommand.balances(ledger, parties);

@@ -60,7 +60,7 @@ class NodeProcessesTest {
     ExampleModel model = BuiltinModels.all().get(0);
     Path file = Files.write(dir.resolve(model.name() + ".onnx"), model.onnx());
 
-    try (LocalNetwork net = new LocalNetwork()) {
+    try (LocalNetwork net = new LocalNetwork(LocalNetwork.QUICK_START_JVM)) {
       LocalNetwork.NodeProcess seq = net.launch("node-0", dir.resolve("node-0"), NetworkDemo.sequencerSettings(genesis, 0));
       net.awaitReady(seq);
       List<LocalNetwork.NodeProcess> workers = new ArrayList<>();
@@ -69,7 +69,7 @@ class NodeProcessesTest {
       }
       for (LocalNetwork.NodeProcess w : workers) {
         net.awaitReady(w);
-        assertTrue(w.process.pid() != seq.process.pid() && w.process.isAlive());
+        assertTrue(w.process().pid() != seq.process().pid() && w.process().isAlive());
       }
 
       // publish on the hub, register on the ledger, copy to every worker
@@ -86,7 +86,7 @@ class NodeProcessesTest {
         }
       }
       Set<Address> workerAddresses = new HashSet<>();
-      workers.forEach(w -> workerAddresses.add(w.key.address()));
+      workers.forEach(w -> workerAddresses.add(w.key().address()));
       NetworkDemo.awaitLiveWorkers(seq.uri(), workerAddresses, List.of(manifest));
 
       // a paid inference on every worker, verified by the client and then on the ledger through node-0
@@ -94,14 +94,14 @@ class NodeProcessesTest {
       NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
       List<InferenceReceipt> receipts = new ArrayList<>();
       for (LocalNetwork.NodeProcess w : workers) {
-        try (VerityClient c = VerityClient.builder(w.uri()).signer(client).trustNodes(Set.of(w.key.publicKey()))
-            .sequencer(seq.key.publicKey()).build()) {
+        try (VerityClient c = VerityClient.builder(w.uri()).signer(client).trustNodes(Set.of(w.key().publicKey()))
+            .sequencer(seq.key().publicKey()).build()) {
           InferenceResult r = c.ledger().inferPaid(ModelRef.ofManifest(manifest.cid()), inputs);
-          assertEquals(w.key.publicKey(), r.receipt().node(), "the worker that ran it signed the receipt");
+          assertEquals(w.key().publicKey(), r.receipt().node(), "the worker that ran it signed the receipt");
           receipts.add(r.receipt());
         }
       }
-      try (VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(client).sequencer(seq.key.publicKey())
+      try (VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(client).sequencer(seq.key().publicKey())
           .build()) {
         dev.verity.sdk.VerityApiException notWorker = org.junit.jupiter.api.Assertions.assertThrows(
             dev.verity.sdk.VerityApiException.class, () -> onSequencer.infer(ModelRef.ofManifest(manifest.cid()), inputs));
@@ -118,11 +118,11 @@ class NodeProcessesTest {
       // kill -9 one worker: it leaves the live set of node-0 and of the other workers; they stay
       LocalNetwork.NodeProcess victim = workers.get(2);
       victim.kill();
-      assertFalse(victim.process.isAlive());
-      awaitPeers(seq.uri(), Set.of(workers.get(0).key.address(), workers.get(1).key.address()),
-          Set.of(victim.key.address()));
-      awaitPeers(workers.get(0).uri(), Set.of(seq.key.address(), workers.get(1).key.address()),
-          Set.of(victim.key.address()));
+      assertFalse(victim.process().isAlive());
+      awaitPeers(seq.uri(), Set.of(workers.get(0).key().address(), workers.get(1).key().address()),
+          Set.of(victim.key().address()));
+      awaitPeers(workers.get(0).uri(), Set.of(seq.key().address(), workers.get(1).key().address()),
+          Set.of(victim.key().address()));
     }
   }
 
