@@ -220,6 +220,38 @@ class RemoteLedgerTest {
     }
   }
 
+  @Test
+  void unreadableAnswersNeverAdvanceTheFollowerWhichCatchesUpWhenTheyAreHonestAgain() throws Exception {
+    try (MaliciousProxy proxy = new MaliciousProxy(sequencer.uri());
+        RemoteLedger l = RemoteLedger.open(proxy.uri(), genesis, DEADLINE)) {
+      java.util.Random random = new java.util.Random(7);
+      java.util.concurrent.atomic.AtomicInteger garbled = new java.util.concurrent.atomic.AtomicInteger();
+      proxy.response = (method, path, body) -> {
+        if (!path.startsWith("/v1/ledger/sync")) {
+          return body;
+        }
+        byte[] out = switch (garbled.getAndIncrement() % 3) {
+          case 0 -> java.util.Arrays.copyOf(body, body.length / 2); // truncated JSON
+          case 1 -> { // random bytes
+            byte[] r = new byte[64];
+            random.nextBytes(r);
+            yield r;
+          }
+          default -> "{\"head\": 1, \"blocks\": 7}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        };
+        return out;
+      };
+      long at = l.view().height();
+      await("several unreadable answers", () -> garbled.get() >= 6);
+      assertEquals(at, l.view().height(), "nothing unreadable is applied");
+      assertTrue(l.failure().isEmpty(), "an unreadable answer is a transport failure, retried");
+      proxy.response = (method, path, body) -> body;
+      long head = new NodeLedgerProbe().sequencerHeight();
+      await("the follower catches up", () -> l.view().height() >= head);
+      l.view().header().verifySignature(genesis.sequencer());
+    }
+  }
+
   /** Replaces the first transaction of every block in a sync answer by a transfer the attacker signed. */
   private static byte[] injectTransfer(byte[] body, Signer attacker) throws IOException {
     var json = (com.fasterxml.jackson.databind.node.ObjectNode) NodeHarness.JSON.readTree(body);
