@@ -167,6 +167,7 @@ final class UpCommand implements Callable<Integer> {
     }
     GenesisConfig g = GenesisConfig.builder("verity-up")
         .devNetwork(true)
+        .jobTimeoutBlocks(NetworkDemo.JOB_TIMEOUT_BLOCKS)
         .genesisTime(System.currentTimeMillis())
         .sequencer(node.publicKey())
         .authority(node.publicKey())
