@@ -285,6 +285,25 @@ class RemoteLedgerTest {
         some.path("blocks").get(0).asText())).height());
   }
 
+  @Test
+  void aFollowerWithoutAGenesisFilePinsTheSequencersAndUsesThePinnedOneAfterwards() throws Exception {
+    Path data = dir.resolve("pinning");
+    NodeConfig config = NodeConfig.defaults().withDataDir(data).withPort(0)
+        .withLedger(LedgerSettings.remote(sequencer.uri(), Optional.empty()))
+        .withNetwork(fast(Set.of(NodeRole.VERIFIER)));
+    try (VerityNode follower = VerityNode.start(config)) {
+      assertTrue(follower.hasLedger());
+    }
+    Path pinned = data.resolve("ledger/genesis.cbor");
+    assertEquals(genesis, GenesisConfig.decode(Files.readAllBytes(pinned)));
+    // a pinned genesis of another chain: the sequencer's block 0 does not match, so the node refuses to start
+    GenesisConfig other = GenesisConfig.builder("verity-other").sequencer(Signer.generate().publicKey())
+        .authority(owner.publicKey()).treasury(owner.address()).build();
+    Files.write(pinned, other.encode());
+    IOException e = assertThrows(IOException.class, () -> VerityNode.start(config));
+    assertTrue(e.getMessage().contains("does not run this node's chain"), e.getMessage());
+  }
+
   /** Reads both nodes' ledgers through their HTTP APIs. */
   private static final class NodeLedgerProbe {
     long sequencerHeight() throws Exception {
