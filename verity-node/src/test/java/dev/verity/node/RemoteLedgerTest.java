@@ -53,6 +53,7 @@ class RemoteLedgerTest {
   @TempDir static Path dir;
   static Signer owner = Signer.generate();
   static Signer client = Signer.generate();
+  static Signer payer = Signer.generate();
   static Signer workerKey;
   static GenesisConfig genesis;
   static Path genesisFile;
@@ -72,7 +73,7 @@ class RemoteLedgerTest {
     genesis = GenesisConfig.builder("verity-remote-test").devNetwork(true).sequencer(seqKey.publicKey())
         .authority(seqKey.publicKey()).treasury(seqKey.address()).minFee(0)
         .allocate(seqKey.address(), 100_000).allocate(workerKey.address(), 100_000)
-        .allocate(owner.address(), 1_000).allocate(client.address(), 100_000).build();
+        .allocate(owner.address(), 1_000).allocate(client.address(), 100_000).allocate(payer.address(), 1_000).build();
     genesisFile = dir.resolve("genesis.cbor");
     AtomicFiles.write(genesisFile, genesis.encode());
     sequencer = VerityNode.start(NodeConfig.defaults().withDataDir(dir.resolve("seq")).withPort(0)
@@ -172,6 +173,38 @@ class RemoteLedgerTest {
       e = assertThrows(ExecutionException.class, () -> l.submit(broke).get());
       assertEquals(TransactionRejected.Reason.INSUFFICIENT_FUNDS, ((TransactionRejected) e.getCause()).reason());
     }
+  }
+
+  @Test
+  void oneSendersTransactionsSubmittedAtOnceStayInOrderAndAllCommit() throws Exception {
+    try (RemoteLedger l = RemoteLedger.open(sequencer.uri(), genesis, DEADLINE)) {
+      long nonce = l.view().account(payer.address()).nonce();
+      List<java.util.concurrent.CompletableFuture<dev.verity.ledger.Committed>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        results.add(l.submit(new Transaction(genesis.chainId(), payer.publicKey(), nonce + i, 0,
+            new Action.Transfer(owner.address(), 1)).sign(payer)));
+      }
+      for (var r : results) {
+        r.get(); // none refused: a reordering would show as BAD_NONCE
+      }
+      assertEquals(nonce + 40, l.view().account(payer.address()).nonce(), "read your own writes");
+    }
+  }
+
+  @Test
+  void theBatchEndpointRefusesMalformedBatches() {
+    String path = "/v1/ledger/transactions/batch";
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json", "{".getBytes()), 400);
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": []}".getBytes()), 400, "1..256");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": 5}".getBytes()), 400, "1..256");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        ("{\"transactions\": [" + "\"AA==\",".repeat(257) + "\"AA==\"]}").getBytes()), 400, "1..256");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": [\"not base64!\"]}".getBytes()), 400, "transaction 0 of the batch");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": [\"oWF4AQ==\"]}".getBytes()), 400, "transaction 0 of the batch");
   }
 
   @Test
