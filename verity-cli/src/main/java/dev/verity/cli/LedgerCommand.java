@@ -4,15 +4,21 @@ import dev.verity.core.Cid;
 import dev.verity.core.Hash;
 import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.PublicKey;
+import dev.verity.core.io.AtomicFiles;
 import dev.verity.ledger.Block;
 import dev.verity.ledger.BlockHeader;
 import dev.verity.ledger.Committed;
+import dev.verity.ledger.GenesisConfig;
 import dev.verity.ledger.SignedTransaction;
 import dev.verity.ledger.StateRecord;
 import dev.verity.sdk.LedgerClient;
 import dev.verity.sdk.ModelRef;
 import dev.verity.sdk.VerityClient;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -259,7 +265,7 @@ final class LedgerCommand {
 
     @Option(names = "--allocate", description = "ADDRESS=AMOUNT funded at genesis (repeatable); fund every node"
         + " with at least --min-node-stake so it can register")
-    java.util.List<String> allocations = new java.util.ArrayList<>();
+    List<String> allocations = new ArrayList<>();
 
     @Option(names = "--dev", description = "a development network: the faucet mints funds to anyone")
     boolean devNetwork;
@@ -277,15 +283,15 @@ final class LedgerCommand {
     long jobTimeoutBlocks;
 
     @Option(names = {"-o", "--output"}, required = true, description = "genesis file to write (must not exist)")
-    java.nio.file.Path output;
+    Path output;
 
     @Override
     public Integer call() throws Exception {
-      if (java.nio.file.Files.exists(output)) {
+      if (Files.exists(output)) {
         throw new IllegalArgumentException(output + " exists; a network's genesis is written once");
       }
       PublicKey seq = PublicKey.parse(sequencerKey);
-      dev.verity.ledger.GenesisConfig.Builder b = dev.verity.ledger.GenesisConfig.builder(chainId)
+      GenesisConfig.Builder b = GenesisConfig.builder(chainId)
           .devNetwork(devNetwork)
           .genesisTime(System.currentTimeMillis())
           .sequencer(seq)
@@ -307,8 +313,8 @@ final class LedgerCommand {
         }
         b.allocate(Address.parse(a.substring(0, eq).trim()), amount);
       }
-      dev.verity.ledger.GenesisConfig g = b.build();
-      dev.verity.core.io.AtomicFiles.write(output, g.encode());
+      GenesisConfig g = b.build();
+      AtomicFiles.write(output, g.encode());
       System.out.println("wrote the genesis of chain '" + g.chainId() + "' to " + output);
       System.out.println("  genesis hash " + g.hash().toHex() + " (publish it: nodes can check their copy against it)");
       System.out.println("  sequencer    " + g.sequencer());

@@ -1,11 +1,17 @@
 package dev.verity.cli;
 
+import dev.verity.core.crypto.Signer;
+import dev.verity.core.io.AtomicFiles;
 import dev.verity.node.NodeConfig;
 import dev.verity.node.VerityNode;
+import dev.verity.node.net.NetworkSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,7 +53,7 @@ final class NodeCommand {
             while (System.in.read() >= 0) {
               // the launcher sends nothing; only the end of input matters
             }
-          } catch (java.io.IOException e) {
+          } catch (IOException e) {
             // a broken pipe is an end too
           }
           System.out.println("standard input closed: stopping");
@@ -66,11 +72,11 @@ final class NodeCommand {
           case NONE -> "none (inference is free; set ledger=embedded to charge through jobs)";
         });
         if (node.hasLedger()) {
-          System.out.println("  roles:    " + dev.verity.node.net.NetworkSettings.labels(config.roles()));
+          System.out.println("  roles:    " + NetworkSettings.labels(config.roles()));
         }
         if (announce != null) {
-          dev.verity.core.io.AtomicFiles.write(announce, node.uri().toString().getBytes(
-              java.nio.charset.StandardCharsets.UTF_8));
+          AtomicFiles.write(announce, node.uri().toString().getBytes(
+              StandardCharsets.UTF_8));
         }
         awaitShutdown(node);
       }
@@ -91,7 +97,7 @@ final class NodeCommand {
     public Integer call() throws Exception {
       NodeConfig config = NodeConfig.load(Optional.ofNullable(configFile), System.getenv());
       Path dir = dataDir != null ? dataDir : config.dataDir();
-      dev.verity.core.crypto.Signer key = VerityNode.loadOrCreateKey(dir);
+      Signer key = VerityNode.loadOrCreateKey(dir);
       System.out.println("public key " + key.publicKey());
       System.out.println("address    " + key.address());
       System.out.println("key file   " + dir.resolve("node.key"));
@@ -109,7 +115,7 @@ final class NodeCommand {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       stop.countDown();
       try {
-        closed.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        closed.await(30, TimeUnit.SECONDS);
       } catch (InterruptedException ignored) {
         Thread.currentThread().interrupt();
       }

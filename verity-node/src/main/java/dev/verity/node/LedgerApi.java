@@ -1,6 +1,8 @@
 package dev.verity.node;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
@@ -11,6 +13,7 @@ import dev.verity.ledger.BlockHeader;
 import dev.verity.ledger.Committed;
 import dev.verity.ledger.GenesisConfig;
 import dev.verity.ledger.LedgerView;
+import dev.verity.ledger.NodeRole;
 import dev.verity.ledger.ReceiptProof;
 import dev.verity.ledger.SignedTransaction;
 import dev.verity.ledger.StateKey;
@@ -19,11 +22,18 @@ import dev.verity.ledger.TransactionRejected;
 import dev.verity.node.http.ApiException;
 import dev.verity.node.http.Exchange;
 import dev.verity.node.http.Router;
+import dev.verity.node.net.Peer;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -144,7 +154,7 @@ final class LedgerApi {
   private void submitBatch(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     byte[] body = ex.body((long) MAX_BATCH * SignedTransaction.MAX_BYTES * 2);
-    com.fasterxml.jackson.databind.JsonNode items;
+    JsonNode items;
     try {
       items = JSON.readTree(body).path("transactions");
     } catch (IOException e) {
@@ -153,8 +163,8 @@ final class LedgerApi {
     if (!items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
       throw ApiException.badRequest("'transactions' must be a list of 1.." + MAX_BATCH + " base64 signed transactions");
     }
-    java.util.List<SignedTransaction> txs = new java.util.ArrayList<>();
-    for (com.fasterxml.jackson.databind.JsonNode item : items) {
+    List<SignedTransaction> txs = new ArrayList<>();
+    for (JsonNode item : items) {
       try {
         txs.add(SignedTransaction.decode(Base64.getDecoder().decode(item.asText())));
       } catch (IllegalArgumentException e) { // DecodingException, bad base64, or a value a transaction cannot hold
@@ -162,13 +172,13 @@ final class LedgerApi {
             + txs.size() + " of the batch is not a signed transaction in base64 canonical CBOR: " + e.getMessage());
       }
     }
-    java.util.List<java.util.concurrent.CompletableFuture<Committed>> results = new java.util.ArrayList<>();
+    List<CompletableFuture<Committed>> results = new ArrayList<>();
     for (SignedTransaction tx : txs) {
       results.add(l.ledger().submit(tx));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SUBMIT_TIMEOUT_SECONDS);
-    java.util.List<Object> outcomes = new java.util.ArrayList<>();
-    for (java.util.concurrent.CompletableFuture<Committed> f : results) {
+    List<Object> outcomes = new ArrayList<>();
+    for (CompletableFuture<Committed> f : results) {
       try {
         outcomes.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
       } catch (ExecutionException e) {
@@ -210,7 +220,7 @@ final class LedgerApi {
     });
   }
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   // ---- headers, blocks, genesis ----
 
@@ -300,12 +310,12 @@ final class LedgerApi {
     long head = l.view().height();
     if (from > head && wait > 0) {
       try {
-        head = l.awaitAbove(from - 1, java.time.Duration.ofMillis(wait)).height();
+        head = l.awaitAbove(from - 1, Duration.ofMillis(wait)).height();
       } catch (InterruptedException e) {
         head = l.view().height(); // the server is stopping: answer with what there is
       }
     }
-    java.util.List<String> blocks = new java.util.ArrayList<>();
+    List<String> blocks = new ArrayList<>();
     long bytes = 0;
     for (long h = from; h <= head && blocks.size() < MAX_SYNC_BLOCKS && bytes < MAX_SYNC_BYTES; h++) {
       byte[] b = l.ledger().block(h).orElseThrow().encode();
@@ -328,23 +338,23 @@ final class LedgerApi {
   /** The peers this node sees as live (registered, heartbeats within liveness_millis). */
   private void peers(Exchange ex) throws IOException {
     NodeLedger l = ledger();
-    java.util.List<dev.verity.node.net.Peer> live = l.peers().live();
+    List<Peer> live = l.peers().live();
     ex.sendJson(200, j -> {
       j.writeStartObject();
       j.writeNumberField("height", l.view().height());
       j.writeStringField("self", l.address().toString());
       j.writeArrayFieldStart("peers");
-      for (dev.verity.node.net.Peer p : live) {
+      for (Peer p : live) {
         j.writeStartObject();
         j.writeStringField("address", p.address().toString());
         j.writeStringField("endpoint", p.endpoint().toString());
         j.writeArrayFieldStart("roles");
-        for (dev.verity.ledger.NodeRole r : java.util.EnumSet.copyOf(p.roles())) {
+        for (NodeRole r : EnumSet.copyOf(p.roles())) {
           j.writeString(r.label());
         }
         j.writeEndArray();
         j.writeArrayFieldStart("models");
-        for (String c : new java.util.TreeSet<>(p.models().stream().map(Cid::toString).toList())) {
+        for (String c : new TreeSet<>(p.models().stream().map(Cid::toString).toList())) {
           j.writeString(c);
         }
         j.writeEndArray();

@@ -1,12 +1,15 @@
 package dev.verity.node;
 
+import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.KeyFile;
 import dev.verity.core.crypto.Signer;
 import dev.verity.hub.BlobStore;
 import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.ledger.Ledger;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
+import dev.verity.node.net.PeerDirectory;
 import dev.verity.runtime.OnnxRuntimeEngine;
 import dev.verity.runtime.SessionCache;
 import java.io.IOException;
@@ -20,6 +23,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * A running Verity node: its key, blob store, model registry, inference engine and HTTP API, all
@@ -121,7 +126,7 @@ public final class VerityNode implements AutoCloseable {
           engine.name(), engine.version(), config.executionProvider());
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
-          new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
+          new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
           server, ledger);
       if (ledger != null) {
@@ -172,20 +177,20 @@ public final class VerityNode implements AutoCloseable {
    * The peers this node may work with: registered on the ledger and live (heartbeats within {@code
    * liveness_millis}); none without a ledger.
    */
-  public dev.verity.node.net.PeerDirectory peers() {
-    return ledger != null ? ledger.peers() : dev.verity.node.net.PeerDirectory.of(java.util.List.of());
+  public PeerDirectory peers() {
+    return ledger != null ? ledger.peers() : PeerDirectory.of(List.of());
   }
 
   /**
    * The ledger this node takes part in (its embedded sequencer ledger, or the verified follower of
    * the sequencer's), if any: for services that read jobs, accounts and the node registry.
    */
-  public java.util.Optional<dev.verity.ledger.Ledger> ledger() {
-    return ledger != null ? java.util.Optional.of(ledger.ledger()) : java.util.Optional.empty();
+  public Optional<Ledger> ledger() {
+    return ledger != null ? Optional.of(ledger.ledger()) : Optional.empty();
   }
 
   /** This node's operator address (its key's). */
-  public dev.verity.core.crypto.Address address() {
+  public Address address() {
     return key.address();
   }
 

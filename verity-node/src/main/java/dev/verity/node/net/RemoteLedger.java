@@ -20,6 +20,7 @@ import dev.verity.ledger.StateRecord;
 import dev.verity.ledger.TransactionRejected;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,11 +29,13 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -86,7 +89,7 @@ public final class RemoteLedger implements Ledger {
   private final List<Hash> headerHashes = new ArrayList<>(); // index = height; guarded by lock
   private final Map<Long, Block> recent = new LinkedHashMap<>(); // guarded by lock
   private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
-  private final java.util.ArrayDeque<Outgoing> outbox = new java.util.ArrayDeque<>(); // guarded by itself
+  private final ArrayDeque<Outgoing> outbox = new ArrayDeque<>(); // guarded by itself
   private volatile View latest;
   private volatile String failure;
   private volatile boolean closed;
@@ -527,9 +530,9 @@ public final class RemoteLedger implements Ledger {
       }
       return Optional.of(b);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot fetch block " + height + " from the sequencer at " + base, e);
+      throw new UncheckedIOException("cannot fetch block " + height + " from the sequencer at " + base, e);
     } catch (DecodingException | VerificationException e) {
-      throw new java.io.UncheckedIOException(new IOException("the sequencer served a bad block " + height + ": "
+      throw new UncheckedIOException(new IOException("the sequencer served a bad block " + height + ": "
           + e.getMessage(), e));
     }
   }
@@ -567,9 +570,9 @@ public final class RemoteLedger implements Ledger {
         h++;
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot fetch blocks from " + from + " from the sequencer at " + base, e);
+      throw new UncheckedIOException("cannot fetch blocks from " + from + " from the sequencer at " + base, e);
     } catch (DecodingException | VerificationException e) {
-      throw new java.io.UncheckedIOException(new IOException("the sequencer served bad blocks from " + from + ": "
+      throw new UncheckedIOException(new IOException("the sequencer served bad blocks from " + from + ": "
           + e.getMessage(), e));
     }
     if (out.isEmpty()) {
@@ -601,16 +604,16 @@ public final class RemoteLedger implements Ledger {
       }
       return Optional.of(p);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot fetch the proof of receipt " + receipt + " from " + base, e);
+      throw new UncheckedIOException("cannot fetch the proof of receipt " + receipt + " from " + base, e);
     } catch (DecodingException | VerificationException e) {
-      throw new java.io.UncheckedIOException(new IOException("the sequencer served a bad proof of receipt " + receipt
+      throw new UncheckedIOException(new IOException("the sequencer served a bad proof of receipt " + receipt
           + ": " + e.getMessage(), e));
     }
   }
 
   @Override
   public Subscription subscribe(long fromHeight, Consumer<Block> listener) {
-    Follower f = new Follower(Math.max(0, fromHeight), java.util.Objects.requireNonNull(listener));
+    Follower f = new Follower(Math.max(0, fromHeight), Objects.requireNonNull(listener));
     followers.add(f);
     f.thread = Thread.ofVirtual().name("verity-ledger-subscriber").start(f::run);
     return f;
@@ -655,7 +658,7 @@ public final class RemoteLedger implements Ledger {
             List<Block> batch;
             try {
               batch = blocksFrom(next);
-            } catch (java.io.UncheckedIOException e) {
+            } catch (UncheckedIOException e) {
               LOG.log(System.Logger.Level.WARNING, "block subscriber waits for block " + next + ": " + e.getMessage());
               sleepQuietly(RETRY);
               continue;
