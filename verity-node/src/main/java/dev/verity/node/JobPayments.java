@@ -57,7 +57,11 @@ final class JobPayments implements Payments {
 
   @Override
   public Claim authorize(ModelManifest m, Optional<Address> caller, Optional<Hash> jobId) {
-    LedgerView v = ledger.view();
+    LedgerView latest = ledger.view();
+    if (jobId.isPresent() && latest.job(jobId.get()).isEmpty()) {
+      latest = ledger.freshView(); // opened a moment ago through another node: catch up with the sequencer
+    }
+    LedgerView v = latest;
     Optional<StateRecord.Model> registered = v.model(m.cid());
     long royalty = registered.map(StateRecord.Model::pricePerInference).orElse(m.price());
     long fee = ledger.operatorFee();
@@ -66,6 +70,12 @@ final class JobPayments implements Payments {
     String priceText = price + " per inference on this node (" + royalty + " royalty to the owner + " + fee + " operator fee)";
     if (jobId.isEmpty() && price == 0) {
       return Claim.FREE;
+    }
+    if (!ledger.roles().contains(NodeRole.WORKER)) {
+      throw new ApiException(409, "not-a-worker", "Not a worker",
+          name + " costs " + priceText + ", and this node (roles " + dev.verity.node.net.NetworkSettings.labels(
+              ledger.roles()) + ") runs no paid inference: send the request to a worker that serves " + m.cid()
+              + " (GET /v1/network/peers lists them)");
     }
     if (registered.isEmpty()) {
       throw paymentRequired(name + " costs " + priceText + " but manifest " + m.cid() + " is not registered on this"

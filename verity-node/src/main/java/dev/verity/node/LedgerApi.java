@@ -1,6 +1,8 @@
 package dev.verity.node;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
@@ -11,6 +13,7 @@ import dev.verity.ledger.BlockHeader;
 import dev.verity.ledger.Committed;
 import dev.verity.ledger.GenesisConfig;
 import dev.verity.ledger.LedgerView;
+import dev.verity.ledger.NodeRole;
 import dev.verity.ledger.ReceiptProof;
 import dev.verity.ledger.SignedTransaction;
 import dev.verity.ledger.StateKey;
@@ -19,11 +22,18 @@ import dev.verity.ledger.TransactionRejected;
 import dev.verity.node.http.ApiException;
 import dev.verity.node.http.Exchange;
 import dev.verity.node.http.Router;
+import dev.verity.node.net.Peer;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,6 +60,7 @@ final class LedgerApi {
   Router addTo(Router r) {
     return r.add("GET", "/v1/ledger", this::info)
         .add("POST", "/v1/ledger/transactions", this::submit)
+        .add("POST", "/v1/ledger/transactions/batch", this::submitBatch)
         .add("GET", "/v1/ledger/head", this::head)
         .add("GET", "/v1/ledger/genesis", this::genesis)
         .add("GET", "/v1/ledger/blocks", this::blocks)
@@ -58,12 +69,15 @@ final class LedgerApi {
         .add("GET", "/v1/ledger/nodes/{address}", this::node)
         .add("GET", "/v1/ledger/models/{cid}", this::model)
         .add("GET", "/v1/ledger/jobs/{id}", this::job)
-        .add("GET", "/v1/ledger/receipts/{cid}/proof", this::receiptProof);
+        .add("GET", "/v1/ledger/receipts/{cid}/proof", this::receiptProof)
+        .add("GET", "/v1/ledger/sync", this::sync)
+        .add("GET", "/v1/network/peers", this::peers);
   }
 
   private NodeLedger ledger() {
     return ledger.orElseThrow(() -> ApiException.notFound(
-        "this node runs no ledger (setting ledger = none); start it with ledger = embedded (docs/CONFIG.md)"));
+        "this node runs no ledger (setting ledger = none); start it with ledger = embedded, or ledger = remote and"
+            + " ledger.url (docs/CONFIG.md)"));
   }
 
   private void info(Exchange ex) throws IOException {
@@ -127,6 +141,86 @@ final class LedgerApi {
       j.writeEndObject();
     });
   }
+
+  static final int MAX_BATCH = 256;
+
+  /**
+   * Several signed transactions at once, submitted to the ledger in the order given (so one
+   * sender's consecutive nonces stay in order) and answered once every one is committed or refused:
+   * {@code {"transactions": [base64 canonical CBOR, ...]}} in, {@code {"results": [{"tx_id",
+   * "height", "index", "created"} or {"rejected": {"reason", "detail"}}, ...]}} out, in the same
+   * order. Followers (ledger = remote) send their node's transactions this way.
+   */
+  private void submitBatch(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    byte[] body = ex.body((long) MAX_BATCH * SignedTransaction.MAX_BYTES * 2);
+    JsonNode items;
+    try {
+      items = JSON.readTree(body).path("transactions");
+    } catch (IOException e) {
+      throw ApiException.badRequest("the body is not JSON: " + e.getMessage());
+    }
+    if (!items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
+      throw ApiException.badRequest("'transactions' must be a list of 1.." + MAX_BATCH + " base64 signed transactions");
+    }
+    List<SignedTransaction> txs = new ArrayList<>();
+    for (JsonNode item : items) {
+      try {
+        txs.add(SignedTransaction.decode(Base64.getDecoder().decode(item.asText())));
+      } catch (IllegalArgumentException e) { // DecodingException, bad base64, or a value a transaction cannot hold
+        throw new ApiException(400, "malformed-transaction", "Malformed transaction", "transaction "
+            + txs.size() + " of the batch is not a signed transaction in base64 canonical CBOR: " + e.getMessage());
+      }
+    }
+    List<CompletableFuture<Committed>> results = new ArrayList<>();
+    for (SignedTransaction tx : txs) {
+      results.add(l.ledger().submit(tx));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SUBMIT_TIMEOUT_SECONDS);
+    List<Object> outcomes = new ArrayList<>();
+    for (CompletableFuture<Committed> f : results) {
+      try {
+        outcomes.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (ExecutionException e) {
+        outcomes.add(e.getCause() instanceof TransactionRejected r ? r
+            : new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, "the ledger failed: " + e.getCause()));
+      } catch (TimeoutException e) {
+        outcomes.add(new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, "not committed within "
+            + SUBMIT_TIMEOUT_SECONDS + " s; check the sender's nonce before resending"));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the ledger", e);
+      }
+    }
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeArrayFieldStart("results");
+      for (Object o : outcomes) {
+        j.writeStartObject();
+        if (o instanceof Committed c) {
+          j.writeStringField("tx_id", c.txId().toHex());
+          j.writeNumberField("height", c.height());
+          j.writeNumberField("index", c.index());
+          if (c.created().isPresent()) {
+            j.writeStringField("created", c.created().get().toHex());
+          } else {
+            j.writeNullField("created");
+          }
+        } else {
+          TransactionRejected r = (TransactionRejected) o;
+          j.writeObjectFieldStart("rejected");
+          j.writeStringField("reason", r.reason().name());
+          j.writeStringField("detail", r.getMessage());
+          j.writeEndObject();
+        }
+        j.writeEndObject();
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   // ---- headers, blocks, genesis ----
 
@@ -196,12 +290,89 @@ final class LedgerApi {
     });
   }
 
+  static final int MAX_SYNC_BLOCKS = 256;
+  static final int MAX_SYNC_BYTES = 8 << 20;
+  static final long MAX_SYNC_WAIT_MILLIS = 10_000;
+
+  /**
+   * Blocks from {@code from} on, as base64 canonical CBOR, for nodes that follow this ledger: at
+   * most {@value #MAX_SYNC_BLOCKS} blocks and about {@value #MAX_SYNC_BYTES} bytes. When {@code from}
+   * is beyond the head, waits up to {@code wait_millis} (at most 10 s) for it to be committed, so
+   * followers learn of a block as soon as it exists without polling in a loop.
+   */
+  private void sync(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    long from = number(ex.query("from").orElse("0"), "from");
+    long wait = Math.min(MAX_SYNC_WAIT_MILLIS, Math.max(0, number(ex.query("wait_millis").orElse("0"), "wait_millis")));
+    if (from < 0) {
+      throw ApiException.badRequest("'from' must not be negative");
+    }
+    long head = l.view().height();
+    if (from > head && wait > 0) {
+      try {
+        head = l.awaitAbove(from - 1, Duration.ofMillis(wait)).height();
+      } catch (InterruptedException e) {
+        head = l.view().height(); // the server is stopping: answer with what there is
+      }
+    }
+    List<String> blocks = new ArrayList<>();
+    long bytes = 0;
+    for (long h = from; h <= head && blocks.size() < MAX_SYNC_BLOCKS && bytes < MAX_SYNC_BYTES; h++) {
+      byte[] b = l.ledger().block(h).orElseThrow().encode();
+      bytes += b.length;
+      blocks.add(B64.encodeToString(b));
+    }
+    long headNow = head;
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("head", headNow);
+      j.writeArrayFieldStart("blocks");
+      for (String b : blocks) {
+        j.writeString(b);
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
+  /** The peers this node sees as live (registered, heartbeats within liveness_millis). */
+  private void peers(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    List<Peer> live = l.peers().live();
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeNumberField("height", l.view().height());
+      j.writeStringField("self", l.address().toString());
+      j.writeArrayFieldStart("peers");
+      for (Peer p : live) {
+        j.writeStartObject();
+        j.writeStringField("address", p.address().toString());
+        j.writeStringField("endpoint", p.endpoint().toString());
+        j.writeArrayFieldStart("roles");
+        for (NodeRole r : EnumSet.copyOf(p.roles())) {
+          j.writeString(r.label());
+        }
+        j.writeEndArray();
+        j.writeArrayFieldStart("models");
+        for (String c : new TreeSet<>(p.models().stream().map(Cid::toString).toList())) {
+          j.writeString(c);
+        }
+        j.writeEndArray();
+        j.writeNumberField("stake", p.stake());
+        j.writeNumberField("capacity", p.capacity());
+        j.writeEndObject();
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
   // ---- state ----
 
   private void account(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Address a = address(ex.param("address"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Account acc = v.account(a);
     StateRecord.Stake st = v.stake(a);
     boolean prove = prove(ex);
@@ -230,7 +401,7 @@ final class LedgerApi {
   private void node(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Address a = address(ex.param("address"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Node n = v.node(a).orElseThrow(() -> ApiException.notFound("no node is registered for " + a
         + " (as of block " + v.height() + ")"));
     StateRecord.Stake st = v.stake(a);
@@ -250,7 +421,7 @@ final class LedgerApi {
   private void model(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Cid cid = cid(ex.param("cid"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Model m = v.model(cid).orElseThrow(() -> ApiException.notFound("manifest " + cid
         + " is not registered on the ledger (as of block " + v.height() + "); its owner registers it with RegisterModel"));
     ex.sendJson(200, j -> {
@@ -274,7 +445,7 @@ final class LedgerApi {
   private void job(Exchange ex) throws IOException {
     NodeLedger l = ledger();
     Hash id = NodeApi.jobId(ex.param("id"));
-    LedgerView v = l.view();
+    LedgerView v = l.freshView();
     StateRecord.Job job = v.job(id).orElseThrow(() -> ApiException.notFound("no job " + id + " on the ledger (as of block "
         + v.height() + ")"));
     ex.sendJson(200, j -> {

@@ -1,6 +1,7 @@
 package dev.verity.node;
 
 import dev.verity.ledger.Action;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -12,7 +13,9 @@ import java.util.Optional;
  *
  * @param mode {@link Mode#NONE}: no ledger, inference is free and receipts are only signed;
  *     {@link Mode#EMBEDDED}: this node runs the sequencer ledger under {@code <data_dir>/ledger},
- *     charges for inference through jobs and commits receipts
+ *     charges for inference through jobs and commits receipts; {@link Mode#REMOTE}: this node
+ *     follows the ledger of the sequencer node at {@code url}, checking every block it reads, and
+ *     charges through jobs on it
  * @param genesis the genesis file (canonical CBOR of a {@code GenesisConfig}); empty: a dev genesis
  *     the node creates on first start in {@code <data_dir>/ledger/genesis.cbor}
  * @param operatorFee what this node charges per inference on top of the model's royalty; with 0,
@@ -20,6 +23,8 @@ import java.util.Optional;
  * @param receiptBatch receipts per {@code CommitReceipts} transaction (1..512)
  * @param receiptBatchDelay longest a receipt waits for its batch to fill before it is committed
  * @param blockDelay longest a transaction waits for its block to fill
+ * @param url with {@link Mode#REMOTE}: base URL of the sequencer node (the one with {@code ledger =
+ *     embedded}); empty otherwise
  */
 public record LedgerSettings(
     Mode mode,
@@ -27,14 +32,16 @@ public record LedgerSettings(
     long operatorFee,
     int receiptBatch,
     Duration receiptBatchDelay,
-    Duration blockDelay) {
+    Duration blockDelay,
+    Optional<URI> url) {
 
   /** Whether and how the node runs a ledger. */
   public enum Mode {
     NONE,
-    EMBEDDED;
+    EMBEDDED,
+    REMOTE;
 
-    /** The setting's value: "none" or "embedded". */
+    /** The setting's value: "none", "embedded" or "remote". */
     public String wireName() {
       return name().toLowerCase(Locale.ROOT);
     }
@@ -45,7 +52,7 @@ public record LedgerSettings(
           return m;
         }
       }
-      throw new IllegalArgumentException("setting 'ledger' must be none or embedded, got '" + s + "'");
+      throw new IllegalArgumentException("setting 'ledger' must be none, embedded or remote, got '" + s + "'");
     }
   }
 
@@ -69,29 +76,58 @@ public record LedgerSettings(
     if (blockDelay.isNegative() || blockDelay.compareTo(Duration.ofSeconds(10)) > 0) {
       throw new IllegalArgumentException("ledger.block_millis must be in 0..10000");
     }
+    Objects.requireNonNull(url, "url");
+    if (mode == Mode.REMOTE) {
+      URI u = url.orElseThrow(() -> new IllegalArgumentException(
+          "ledger = remote needs ledger.url, the base URL of the sequencer node (e.g. http://10.0.0.1:8420)"));
+      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+        throw new IllegalArgumentException("ledger.url must be an http(s) URL with a host, got '" + u + "'");
+      }
+    } else if (url.isPresent()) {
+      throw new IllegalArgumentException("ledger.url is used only with ledger = remote (ledger is "
+          + mode.wireName() + ")");
+    }
   }
 
   /** No ledger: the default. */
   public static LedgerSettings none() {
     return new LedgerSettings(Mode.NONE, Optional.empty(), 0, DEFAULT_RECEIPT_BATCH, DEFAULT_RECEIPT_BATCH_DELAY,
-        DEFAULT_BLOCK_DELAY);
+        DEFAULT_BLOCK_DELAY, Optional.empty());
   }
 
   /** An embedded ledger started from {@code genesis} (empty: a dev genesis), other settings default. */
   public static LedgerSettings embedded(Optional<Path> genesis) {
     return new LedgerSettings(Mode.EMBEDDED, genesis, 0, DEFAULT_RECEIPT_BATCH, DEFAULT_RECEIPT_BATCH_DELAY,
-        DEFAULT_BLOCK_DELAY);
+        DEFAULT_BLOCK_DELAY, Optional.empty());
+  }
+
+  /**
+   * The ledger of the sequencer node at {@code url}, whose chain starts with {@code genesis} (empty:
+   * the genesis the sequencer serves is pinned on first start), other settings default.
+   */
+  public static LedgerSettings remote(URI url, Optional<Path> genesis) {
+    return new LedgerSettings(Mode.REMOTE, genesis, 0, DEFAULT_RECEIPT_BATCH, DEFAULT_RECEIPT_BATCH_DELAY,
+        DEFAULT_BLOCK_DELAY, Optional.of(url));
   }
 
   public boolean embedded() {
     return mode == Mode.EMBEDDED;
   }
 
+  public boolean remote() {
+    return mode == Mode.REMOTE;
+  }
+
+  /** Whether the node takes part in a ledger (embedded or remote). */
+  public boolean enabled() {
+    return mode != Mode.NONE;
+  }
+
   public LedgerSettings withOperatorFee(long fee) {
-    return new LedgerSettings(mode, genesis, fee, receiptBatch, receiptBatchDelay, blockDelay);
+    return new LedgerSettings(mode, genesis, fee, receiptBatch, receiptBatchDelay, blockDelay, url);
   }
 
   public LedgerSettings withReceiptBatch(int receipts, Duration delay) {
-    return new LedgerSettings(mode, genesis, operatorFee, receipts, delay, blockDelay);
+    return new LedgerSettings(mode, genesis, operatorFee, receipts, delay, blockDelay, url);
   }
 }

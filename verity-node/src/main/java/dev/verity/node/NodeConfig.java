@@ -1,6 +1,7 @@
 package dev.verity.node;
 
 import dev.verity.node.replica.ReplicaSettings;
+import dev.verity.node.net.NetworkSettings;
 import dev.verity.runtime.ExecutionProvider;
 import dev.verity.runtime.SessionConfig;
 import java.io.IOException;
@@ -32,6 +33,8 @@ import java.util.function.Function;
  * @param ledger whether the node runs a ledger and charges for inference ({@link LedgerSettings})
  * @param replica fetching models from peers, their disk budget, serving blocks to peers ({@link
  *     ReplicaSettings})
+ * @param network roles, endpoint, capacity, stake and heartbeats of the node in the network
+ *     ({@link NetworkSettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -45,7 +48,8 @@ public record NodeConfig(
     String executionProvider,
     long sessionCacheBytes,
     LedgerSettings ledger,
-    ReplicaSettings replica) {
+    ReplicaSettings replica,
+    NetworkSettings network) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -65,7 +69,8 @@ public record NodeConfig(
     k.put("engine.inter_op_threads", new String[] {"1", "ONNX Runtime threads across operators"});
     k.put("engine.execution_provider", new String[] {"cpu", "cpu or cuda"});
     k.put("engine.session_cache_bytes", new String[] {Long.toString(2L << 30), "memory budget for loaded models"});
-    k.put("ledger", new String[] {"none", "none (free inference, signed receipts only) or embedded (run the ledger, charge through jobs)"});
+    k.put("ledger", new String[] {"none", "none (free inference, signed receipts only), embedded (run the ledger, charge through jobs) or remote (follow the sequencer node at ledger.url)"});
+    k.put("ledger.url", new String[] {"", "with ledger = remote: base URL of the sequencer node"});
     k.put("ledger.genesis", new String[] {"", "genesis file (canonical CBOR); empty = a dev genesis created in <data_dir>/ledger"});
     k.put("ledger.operator_fee", new String[] {"0", "what this node charges per inference on top of the model's royalty"});
     k.put("ledger.receipt_batch", new String[] {Integer.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH), "receipts per CommitReceipts transaction (1..512)"});
@@ -76,6 +81,12 @@ public record NodeConfig(
     k.put("replica.peers_only", new String[] {"false", "true: serve model blocks only to registered live nodes"});
     k.put("replica.bad_peer_seconds", new String[] {Long.toString(ReplicaSettings.DEFAULT_BAD_PEER_PENALTY.toSeconds()), "how long a peer that served wrong bytes is avoided"});
     k.put("replica.fetch_timeout_millis", new String[] {Long.toString(ReplicaSettings.DEFAULT_FETCH_TIMEOUT.toMillis()), "longest one request to a peer may take"});
+    k.put("roles", new String[] {"", "comma list of gateway, worker, verifier, hub, sequencer; empty = all (all but sequencer with ledger = remote)"});
+    k.put("endpoint", new String[] {"", "URL other nodes reach this node at; empty = http://host:port"});
+    k.put("capacity", new String[] {"0", "most requests run at once, as announced to gateways (0 = number of cores)"});
+    k.put("stake", new String[] {"0", "stake bonded while registered (0 = the genesis minimum)"});
+    k.put("heartbeat_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_HEARTBEAT.toMillis()), "interval between heartbeats on the ledger (0 = none)"});
+    k.put("liveness_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_LIVENESS.toMillis()), "a peer whose last heartbeat is older than this (ledger time) is not live"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -94,6 +105,10 @@ public record NodeConfig(
     }
     java.util.Objects.requireNonNull(ledger, "ledger settings");
     java.util.Objects.requireNonNull(replica, "replica settings");
+    java.util.Objects.requireNonNull(network, "network settings");
+    if (ledger.enabled()) {
+      network.rolesFor(ledger.embedded(), ledger.remote()); // refuses roles that do not fit the ledger mode
+    }
   }
 
   /** All defaults. */
@@ -148,7 +163,8 @@ public record NodeConfig(
             (int) Math.min(Integer.MAX_VALUE, number(get, "replica.parallel_fetches")),
             bool(get, "replica.peers_only"),
             java.time.Duration.ofSeconds(number(get, "replica.bad_peer_seconds")),
-            java.time.Duration.ofMillis(number(get, "replica.fetch_timeout_millis"))));
+            java.time.Duration.ofMillis(number(get, "replica.fetch_timeout_millis"))),
+        networkSettings(get));
   }
 
   private static boolean bool(Function<String, String> get, String key) {
@@ -160,15 +176,36 @@ public record NodeConfig(
     };
   }
 
+  private static NetworkSettings networkSettings(Function<String, String> get) {
+    String endpoint = get.apply("endpoint");
+    return new NetworkSettings(
+        NetworkSettings.parseRoles(get.apply("roles")),
+        endpoint.isEmpty() ? Optional.empty() : Optional.of(uri("endpoint", endpoint)),
+        number(get, "capacity"),
+        number(get, "stake"),
+        java.time.Duration.ofMillis(number(get, "heartbeat_millis")),
+        java.time.Duration.ofMillis(number(get, "liveness_millis")));
+  }
+
+  private static java.net.URI uri(String key, String s) {
+    try {
+      return new java.net.URI(s);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("setting '" + key + "' must be a URL, got '" + s + "': " + e.getMessage());
+    }
+  }
+
   private static LedgerSettings ledgerSettings(Function<String, String> get) {
     String genesis = get.apply("ledger.genesis");
+    String url = get.apply("ledger.url");
     return new LedgerSettings(
         LedgerSettings.Mode.fromWireName(get.apply("ledger")),
         genesis.isEmpty() ? Optional.empty() : Optional.of(expandHome(genesis)),
         number(get, "ledger.operator_fee"),
         (int) Math.min(Integer.MAX_VALUE, number(get, "ledger.receipt_batch")),
         java.time.Duration.ofMillis(number(get, "ledger.receipt_batch_millis")),
-        java.time.Duration.ofMillis(number(get, "ledger.block_millis")));
+        java.time.Duration.ofMillis(number(get, "ledger.block_millis")),
+        url.isEmpty() ? Optional.empty() : Optional.of(uri("ledger.url", url)));
   }
 
   private static long number(Function<String, String> get, String key) {
@@ -198,21 +235,31 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network);
   }
 
   public NodeConfig withReplica(ReplicaSettings r) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, r);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l, replica);
+        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network);
+  }
+
+  public NodeConfig withNetwork(NetworkSettings n) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n);
+  }
+
+  /** The roles this node runs (the configured ones, or the default for its ledger mode). */
+  public java.util.Set<dev.verity.ledger.NodeRole> roles() {
+    return network.rolesFor(ledger.embedded(), ledger.remote());
   }
 }

@@ -15,10 +15,15 @@ import dev.verity.ledger.NodeRole;
 import dev.verity.ledger.SequencerLedger;
 import dev.verity.ledger.SignedTransaction;
 import dev.verity.ledger.StateRecord;
+import dev.verity.node.net.LedgerPeerDirectory;
+import dev.verity.node.net.NetworkSettings;
+import dev.verity.node.net.PeerDirectory;
+import dev.verity.node.net.RemoteLedger;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -26,28 +31,38 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The node's embedded ledger and everything the node does on it: it runs the {@link
- * SequencerLedger} (the node's key is the sequencer key, and the worker key of this single-node
- * network), charges for inference ({@link JobPayments}), sends settlements, failures, receipt
- * batches and its own registration ({@link Settler}), and keeps what it owes durable ({@link
- * SettlementJournal}).
+ * The node's ledger and everything the node does on it: it runs the {@link SequencerLedger} (with
+ * {@code ledger = embedded}: the node's key is the sequencer key) or follows the sequencer node's
+ * ledger ({@code ledger = remote}: a {@link RemoteLedger} that verifies every block), charges for
+ * inference ({@link JobPayments}), sends settlements, failures, receipt batches, its own
+ * registration and heartbeats ({@link Settler}), keeps what it owes durable ({@link
+ * SettlementJournal}), and keeps the directory of live peers ({@link LedgerPeerDirectory}).
  *
- * <p>Files under {@code <data_dir>/ledger}: the ledger's own ({@code LOCK}, {@code blocks/},
- * {@code snapshots/}), {@code genesis.cbor} (the dev genesis, when no genesis file is configured)
- * and {@code settlements.log} (the journal).
+ * <p>Files under {@code <data_dir>/ledger}: with an embedded ledger its own ({@code LOCK}, {@code
+ * blocks/}, {@code snapshots/}); {@code genesis.cbor} (the dev genesis, when no genesis file is
+ * configured; with a remote ledger and no genesis file, the sequencer's genesis pinned at first
+ * start) and {@code settlements.log} (the journal).
  *
- * <p><b>Registration.</b> A job for this node, or a job for any worker that this node settles,
- * needs the node registered on the ledger as a worker serving the model. The node keeps its
- * registration in step by itself: it registers (bonding the genesis minimum stake from its balance
- * if it has less bonded) the models it hosts that are registered on the ledger, when a block
- * registers one of them and at least every second otherwise.
+ * <p><b>Registration and heartbeats.</b> A job for this node, or a job for any worker that this
+ * node settles, needs the node registered on the ledger as a worker serving the model; peers find
+ * the node only through its registration. The node keeps its registration in step by itself: it
+ * registers its endpoint, roles, capacity and the models it hosts that are registered on the ledger
+ * (bonding its configured stake, at least the genesis minimum, from its balance if it has less
+ * bonded), when a block registers one of them and otherwise whenever its registration is checked;
+ * between registrations it sends a heartbeat every {@code heartbeat_millis} (the sequencer only
+ * once another node has registered: alone, it has nobody to tell and its ledger stays idle).
  */
 final class NodeLedger implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NodeLedger.class.getName());
 
-  private final SequencerLedger ledger;
+  private final Ledger ledger;
   private final Signer key;
   private final LedgerSettings settings;
+  private final NetworkSettings network;
+  private final java.util.Set<NodeRole> roles;
+  private final Object heights = new Object();
+  private volatile long lastBeatNanos;
+  private volatile LedgerPeerDirectory peers;
   private final ModelRegistry registry;
   private final SettlementJournal journal;
   private final Settler settler;
@@ -55,15 +70,21 @@ final class NodeLedger implements AutoCloseable {
   private volatile String endpoint;
   private Ledger.Subscription subscription;
 
-  private NodeLedger(SequencerLedger ledger, Signer key, LedgerSettings settings, ModelRegistry registry,
+  private NodeLedger(Ledger ledger, Signer key, NodeConfig config, ModelRegistry registry,
       SettlementJournal journal) {
     this.ledger = ledger;
     this.key = key;
-    this.settings = settings;
+    this.settings = config.ledger();
+    this.network = config.network();
+    this.roles = config.roles();
     this.registry = registry;
     this.journal = journal;
     this.payments = new JobPayments(this);
-    this.settler = new Settler(ledger, key, settings, journal, this::desiredRegistration, payments::release);
+    Duration check = Duration.ofSeconds(1);
+    if (!network.heartbeat().isZero() && network.heartbeat().dividedBy(2).compareTo(check) < 0) {
+      check = network.heartbeat().dividedBy(2);
+    }
+    this.settler = new Settler(ledger, key, settings, journal, this::membership, check, payments::release);
   }
 
   /**
@@ -74,8 +95,12 @@ final class NodeLedger implements AutoCloseable {
    *     directory holds another chain
    * @throws IOException if the files cannot be used
    */
-  static NodeLedger open(Path dir, LedgerSettings settings, Signer key, ModelRegistry registry) throws IOException {
+  static NodeLedger open(Path dir, NodeConfig config, Signer key, ModelRegistry registry) throws IOException {
+    LedgerSettings settings = config.ledger();
     Files.createDirectories(dir);
+    if (settings.remote()) {
+      return openRemote(dir, config, key, registry);
+    }
     GenesisConfig genesis = genesis(dir, settings, key);
     if (!genesis.sequencer().equals(key.publicKey())) {
       throw new IllegalArgumentException("this node's key " + key.publicKey() + " is not the sequencer of chain '"
@@ -86,7 +111,41 @@ final class NodeLedger implements AutoCloseable {
         SequencerLedger.Options.defaults().withMaxBlockDelay(settings.blockDelay()));
     try {
       SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
-      NodeLedger n = new NodeLedger(ledger, key, settings, registry, journal);
+      NodeLedger n = new NodeLedger(ledger, key, config, registry, journal);
+      n.resume();
+      return n;
+    } catch (IOException | RuntimeException e) {
+      ledger.close();
+      throw e;
+    }
+  }
+
+  /** How long a node with a remote ledger waits at start for the sequencer. */
+  static final Duration REMOTE_START_DEADLINE = Duration.ofSeconds(60);
+
+  private static NodeLedger openRemote(Path dir, NodeConfig config, Signer key, ModelRegistry registry)
+      throws IOException {
+    LedgerSettings settings = config.ledger();
+    URI url = settings.url().orElseThrow();
+    GenesisConfig genesis;
+    Path pinned = dir.resolve("genesis.cbor");
+    if (settings.genesis().isPresent() || Files.exists(pinned)) {
+      genesis = genesis(dir, settings, key);
+    } else {
+      genesis = RemoteLedger.fetchGenesis(url, REMOTE_START_DEADLINE);
+      AtomicFiles.write(pinned, genesis.encode());
+      LOG.log(System.Logger.Level.WARNING, "no ledger.genesis configured: pinned the genesis of chain '"
+          + genesis.chainId() + "' (hash " + genesis.hash().toHex() + ") served by " + url + " in " + pinned
+          + "; compare the hash with the network's published genesis hash");
+    }
+    if (genesis.sequencer().equals(key.publicKey())) {
+      throw new IllegalArgumentException("this node's key " + key.publicKey() + " is the sequencer of chain '"
+          + genesis.chainId() + "'; the sequencer runs the ledger itself: set ledger = embedded on this node");
+    }
+    RemoteLedger ledger = RemoteLedger.open(url, genesis, REMOTE_START_DEADLINE);
+    try {
+      SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
+      NodeLedger n = new NodeLedger(ledger, key, config, registry, journal);
       n.resume();
       return n;
     } catch (IOException | RuntimeException e) {
@@ -115,6 +174,9 @@ final class NodeLedger implements AutoCloseable {
     return dev;
   }
 
+  /** Heartbeats make blocks, so a dev chain keeps a job open for this many (hours, not minutes). */
+  static final long DEV_JOB_TIMEOUT_BLOCKS = 100_000;
+
   /**
    * The genesis of a single-node dev network: this node sequences, resolves challenges and holds
    * the treasury; it starts with 1,000,000 units (enough to bond its worker stake); the faucet is on,
@@ -123,6 +185,7 @@ final class NodeLedger implements AutoCloseable {
   static GenesisConfig devGenesis(Signer node, long timeMillis) {
     return GenesisConfig.builder("verity-dev")
         .devNetwork(true)
+        .jobTimeoutBlocks(DEV_JOB_TIMEOUT_BLOCKS)
         .genesisTime(timeMillis)
         .sequencer(node.publicKey())
         .authority(node.publicKey())
@@ -160,8 +223,11 @@ final class NodeLedger implements AutoCloseable {
 
   /** Starts sending, now that the node serves at {@code uri} (the endpoint it registers). */
   void start(URI uri) {
-    this.endpoint = uri.toString();
+    this.endpoint = network.endpoint().orElse(uri).toString();
     subscription = ledger.subscribe(ledger.view().height() + 1, block -> {
+      synchronized (heights) {
+        heights.notifyAll();
+      }
       for (SignedTransaction t : block.transactions()) {
         if (t.tx().action() instanceof Action.RegisterModel r && registry.entry(r.manifest()).isPresent()) {
           settler.requestRegistration();
@@ -169,16 +235,58 @@ final class NodeLedger implements AutoCloseable {
         }
       }
     });
+    peers = LedgerPeerDirectory.start(ledger, address(), network.liveness());
     settler.start();
     settler.requestRegistration();
   }
 
+  /** The live peers, from the ledger's node registry. */
+  PeerDirectory peers() {
+    LedgerPeerDirectory p = peers;
+    return p != null ? p : PeerDirectory.of(List.of());
+  }
+
   /**
-   * The registration the node should send given {@code v}: the models it hosts (not yanked) that
-   * are registered on the ledger, at most {@link Action.RegisterNode#MAX_MODELS}; empty when the
-   * ledger already says exactly that, or when there is nothing to register.
+   * Waits (at most {@code max}) until the ledger holds a block above {@code height}; returns the
+   * latest view either way.
    */
-  Optional<Action.RegisterNode> desiredRegistration(LedgerView v) {
+  LedgerView awaitAbove(long height, Duration max) throws InterruptedException {
+    long end = System.nanoTime() + max.toNanos();
+    synchronized (heights) {
+      while (ledger.view().height() <= height) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        heights.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+    return ledger.view();
+  }
+
+  /**
+   * The latest view, and with a remote ledger one at least as new as the sequencer's head right now
+   * (so what a client just committed through another node is seen); falls back to the latest view
+   * held here if the sequencer does not answer within a second or two.
+   */
+  LedgerView freshView() {
+    if (ledger instanceof RemoteLedger r) {
+      try {
+        return r.catchUp(Duration.ofSeconds(2));
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.DEBUG, "reading the sequencer's head failed: " + e.getMessage());
+      }
+    }
+    return ledger.view();
+  }
+
+  /**
+   * What the node should send about itself given {@code v}: a registration when the ledger does not
+   * describe the node as it is (endpoint, roles, capacity, the models it hosts, not yanked, that are
+   * registered on the ledger, at most {@link Action.RegisterNode#MAX_MODELS}, and its stake); else a
+   * heartbeat when one is due; else nothing.
+   */
+  Optional<Action> membership(LedgerView v) {
     String url = endpoint;
     if (url == null) {
       return Optional.empty();
@@ -192,18 +300,25 @@ final class NodeLedger implements AutoCloseable {
       }
     }
     List<Cid> list = models.stream().limit(Action.RegisterNode.MAX_MODELS).map(Cid::parse).toList();
-    Optional<StateRecord.Node> current = v.node(address());
-    if (current.isEmpty() && list.isEmpty()) {
-      return Optional.empty();
-    }
-    if (current.isPresent() && current.get().endpoint().equals(url) && current.get().roles().contains(NodeRole.WORKER)
-        && new HashSet<>(current.get().models()).equals(new HashSet<>(list))) {
-      return Optional.empty();
-    }
+    long capacity = network.capacity() > 0 ? network.capacity() : Math.max(1, Runtime.getRuntime().availableProcessors());
+    long wantStake = Math.max(network.stake(), genesis().minNodeStake());
     long bonded = v.stake(address()).bonded();
-    long topUp = Math.max(0, genesis().minNodeStake() - bonded);
-    return Optional.of(new Action.RegisterNode(url, Set.of(NodeRole.WORKER), list,
-        Math.max(1, Runtime.getRuntime().availableProcessors()), topUp));
+    Optional<StateRecord.Node> current = v.node(address());
+    boolean upToDate = current.isPresent() && current.get().endpoint().equals(url)
+        && current.get().roles().equals(roles) && current.get().capacity() == capacity
+        && new HashSet<>(current.get().models()).equals(new HashSet<>(list)) && bonded >= wantStake;
+    long now = System.nanoTime();
+    if (!upToDate) {
+      lastBeatNanos = now;
+      return Optional.of(new Action.RegisterNode(url, roles, list, capacity, Math.max(0, wantStake - bonded)));
+    }
+    LedgerPeerDirectory directory = peers;
+    if (!network.heartbeat().isZero() && now - lastBeatNanos >= network.heartbeat().toNanos()
+        && (directory == null || directory.othersKnown() || !settings.embedded())) {
+      lastBeatNanos = now;
+      return Optional.of(new Action.Heartbeat());
+    }
+    return Optional.empty();
   }
 
   void requestRegistration() {
@@ -212,6 +327,11 @@ final class NodeLedger implements AutoCloseable {
 
   Ledger ledger() {
     return ledger;
+  }
+
+  /** The roles this node registers with. */
+  java.util.Set<NodeRole> roles() {
+    return roles;
   }
 
   LedgerView view() {
@@ -249,6 +369,9 @@ final class NodeLedger implements AutoCloseable {
   /** Sends what is waiting (for up to 10 seconds), then closes the ledger. */
   @Override
   public void close() {
+    if (peers != null) {
+      peers.close();
+    }
     if (subscription != null) {
       subscription.close();
     }

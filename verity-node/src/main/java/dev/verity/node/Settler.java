@@ -46,7 +46,6 @@ import java.util.function.Function;
 final class Settler implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Settler.class.getName());
   private static final int MAX_ROUND = 1_000;
-  private static final long REGISTRATION_CHECK_NANOS = Duration.ofSeconds(1).toNanos();
   private static final long REGISTRATION_BACKOFF_NANOS = Duration.ofSeconds(30).toNanos();
   private static final long RETRY_BACKOFF_MILLIS = 500;
 
@@ -54,7 +53,8 @@ final class Settler implements AutoCloseable {
   private final Signer operator;
   private final LedgerSettings settings;
   private final SettlementJournal journal;
-  private final Function<LedgerView, Optional<Action.RegisterNode>> registration;
+  private final Function<LedgerView, Optional<Action>> registration;
+  private final long registrationCheckNanos;
   private final Consumer<Hash> released;
 
   private final Object lock = new Object();
@@ -68,17 +68,20 @@ final class Settler implements AutoCloseable {
   private final Thread thread;
 
   /**
-   * @param registration gives the registration this node should send given the committed state,
-   *     or empty when the ledger already describes the node as it is
+   * @param registration gives the registration (or heartbeat) this node should send given the
+   *     committed state, or empty when the ledger already describes the node as it is and no
+   *     heartbeat is due
+   * @param registrationCheck how often {@code registration} is asked
    * @param released told when a job is no longer open because of this node's transaction
    */
   Settler(Ledger ledger, Signer operator, LedgerSettings settings, SettlementJournal journal,
-      Function<LedgerView, Optional<Action.RegisterNode>> registration, Consumer<Hash> released) {
+      Function<LedgerView, Optional<Action>> registration, Duration registrationCheck, Consumer<Hash> released) {
     this.ledger = ledger;
     this.operator = operator;
     this.settings = settings;
     this.journal = journal;
     this.registration = registration;
+    this.registrationCheckNanos = registrationCheck.toNanos();
     this.released = released;
     this.thread = Thread.ofPlatform().daemon().name("verity-settler").unstarted(this::run);
   }
@@ -175,7 +178,7 @@ final class Settler implements AutoCloseable {
           }
         }
         if (register) {
-          nextRegistrationCheck = System.nanoTime() + REGISTRATION_CHECK_NANOS;
+          nextRegistrationCheck = System.nanoTime() + registrationCheckNanos;
         }
         if (!send(round, batch, register)) {
           synchronized (lock) {
@@ -235,8 +238,9 @@ final class Settler implements AutoCloseable {
       Optional<TransactionRejected> refusal = outcome(results.get(i));
       if (refusal.isEmpty()) {
         switch (it.kind()) {
-          case REGISTER -> LOG.log(System.Logger.Level.DEBUG, "registered on the ledger as worker " + operator.address()
-              + " for " + ((Action.RegisterNode) it.action()).models().size() + " models");
+          case REGISTER -> LOG.log(System.Logger.Level.DEBUG, it.action() instanceof Action.RegisterNode r
+              ? "registered on the ledger as " + operator.address() + " (" + r.roles() + ") for " + r.models().size()
+                  + " models" : "heartbeat of " + operator.address() + " committed");
           case SETTLE -> {
             released.accept(it.owed().get().job());
             synchronized (lock) {
@@ -265,8 +269,9 @@ final class Settler implements AutoCloseable {
           if (again) {
             requestRegistration();
           } else {
-            LOG.log(System.Logger.Level.WARNING, "could not register this node on the ledger as a worker: "
-                + r.getMessage() + "; jobs for it cannot be opened or settled until it is registered. Retrying in 30 s");
+            LOG.log(System.Logger.Level.WARNING, "could not register this node on the ledger (or send its heartbeat): "
+                + r.getMessage() + "; jobs for it cannot be opened or settled and peers do not see it until it is"
+                + " registered. Retrying in 30 s");
             synchronized (lock) {
               registrationBlockedUntil = System.nanoTime() + REGISTRATION_BACKOFF_NANOS;
             }

@@ -1,10 +1,12 @@
 package dev.verity.node;
 
+import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.KeyFile;
 import dev.verity.core.crypto.Signer;
 import dev.verity.hub.BlobStore;
 import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.ledger.Ledger;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
 import dev.verity.node.net.PeerAuth;
@@ -24,6 +26,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * A running Verity node: its key, blob store, model registry, inference engine and HTTP API, all
@@ -52,6 +56,7 @@ public final class VerityNode implements AutoCloseable {
   private final HttpApiServer server;
   private final NodeLedger ledger;
   private final Replicator replicas;
+  private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
@@ -85,12 +90,13 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
-    return start(config, PeerDirectory.of(java.util.List.of()));
+    return start(config, null);
   }
 
   /**
    * As {@link #start(NodeConfig)}, with the peers this node fetches models it lacks from and accepts
-   * node-to-node calls from ({@code replica.peers_only}).
+   * node-to-node calls from ({@code replica.peers_only}); {@code null}: the live peers of the node's
+   * ledger (none without a ledger).
    */
   public static VerityNode start(NodeConfig config, PeerDirectory peers) throws IOException {
     Path dir = config.dataDir();
@@ -115,9 +121,13 @@ public final class VerityNode implements AutoCloseable {
       Signer key = loadOrCreateKey(dir);
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
       NodeLedger ledger = null;
-      if (config.ledger().embedded()) {
-        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
+      if (config.ledger().enabled()) {
+        ledger = NodeLedger.open(dir.resolve("ledger"), config, key, registry);
         opened.push(ledger);
+      }
+      if (peers == null) {
+        NodeLedger l = ledger;
+        peers = l != null ? () -> l.peers().live() : PeerDirectory.of(List.of());
       }
       BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
       opened.push(blobs);
@@ -144,7 +154,7 @@ public final class VerityNode implements AutoCloseable {
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,
           new PeerAuth(peers, clock), replicated);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
-          new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
+          new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
           server, ledger, replicas);
       if (ledger != null) {
@@ -201,13 +211,34 @@ public final class VerityNode implements AutoCloseable {
     return registry;
   }
 
-  /** Whether this node runs a ledger and charges for inference. */
+  /**
+   * The peers this node may work with: registered on the ledger and live (heartbeats within {@code
+   * liveness_millis}); none without a ledger.
+   */
+  public PeerDirectory peers() {
+    return ledger != null ? ledger.peers() : PeerDirectory.of(List.of());
+  }
+
+  /**
+   * The ledger this node takes part in (its embedded sequencer ledger, or the verified follower of
+   * the sequencer's), if any: for services that read jobs, accounts and the node registry.
+   */
+  public Optional<Ledger> ledger() {
+    return ledger != null ? Optional.of(ledger.ledger()) : Optional.empty();
+  }
+
+  /** Whether this node takes part in a ledger (embedded or remote) and charges for inference. */
   public boolean hasLedger() {
     return ledger != null;
   }
 
+  /** Stops serving and releases everything; closing a closed node does nothing. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
     server.close();
     replicas.close();
     if (ledger != null) {

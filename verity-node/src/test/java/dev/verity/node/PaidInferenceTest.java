@@ -254,7 +254,9 @@ class PaidInferenceTest {
     JsonNode one = f.ok(f.get("/v1/ledger/blocks/1")).json();
     dev.verity.ledger.Block b = dev.verity.ledger.Block.decode(Base64.getDecoder().decode(one.path("block").asText()));
     b.verify(f.nodeKey.publicKey());
-    assertEquals("registerModel", one.path("view").path("transactions").get(0).path("type").asText());
+    String first = one.path("view").path("transactions").get(0).path("type").asText();
+    assertTrue(first.equals("registerNode") || first.equals("registerModel"),
+        "block 1 holds the node's own registration or the owner's first model: " + first);
   }
 
   @Test
