@@ -1,5 +1,6 @@
 package dev.verity.node;
 
+import dev.verity.node.gateway.GatewaySettings;
 import dev.verity.node.net.NetworkSettings;
 import dev.verity.runtime.ExecutionProvider;
 import dev.verity.runtime.SessionConfig;
@@ -32,6 +33,8 @@ import java.util.function.Function;
  * @param ledger whether the node runs a ledger and charges for inference ({@link LedgerSettings})
  * @param network roles, endpoint, capacity, stake and heartbeats of the node in the network
  *     ({@link NetworkSettings})
+ * @param gateway how the node forwards inference to workers when it is a gateway ({@link
+ *     GatewaySettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -45,7 +48,8 @@ public record NodeConfig(
     String executionProvider,
     long sessionCacheBytes,
     LedgerSettings ledger,
-    NetworkSettings network) {
+    NetworkSettings network,
+    GatewaySettings gateway) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -78,6 +82,11 @@ public record NodeConfig(
     k.put("stake", new String[] {"0", "stake bonded while registered (0 = the genesis minimum)"});
     k.put("heartbeat_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_HEARTBEAT.toMillis()), "interval between heartbeats on the ledger (0 = none)"});
     k.put("liveness_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_LIVENESS.toMillis()), "a peer whose last heartbeat is older than this (ledger time) is not live"});
+    k.put("gateway.deadline_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_DEADLINE.toMillis()), "gateway: longest one forwarded request may take, all attempts included"});
+    k.put("gateway.attempt_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_ATTEMPT_TIMEOUT.toMillis()), "gateway: longest one attempt on one worker may take before another is tried"});
+    k.put("gateway.attempts", new String[] {Integer.toString(GatewaySettings.DEFAULT_ATTEMPTS), "gateway: most workers one request is tried on (1..16)"});
+    k.put("gateway.max_outstanding", new String[] {Integer.toString(GatewaySettings.DEFAULT_MAX_OUTSTANDING), "gateway: most requests held at once; more get 429 with Retry-After"});
+    k.put("gateway.queue_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_QUEUE_WAIT.toMillis()), "gateway: longest a request waits for a worker with spare capacity, then 503 with Retry-After"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -96,6 +105,7 @@ public record NodeConfig(
     }
     java.util.Objects.requireNonNull(ledger, "ledger settings");
     java.util.Objects.requireNonNull(network, "network settings");
+    java.util.Objects.requireNonNull(gateway, "gateway settings");
     if (ledger.enabled()) {
       network.rolesFor(ledger.embedded(), ledger.remote()); // refuses roles that do not fit the ledger mode
     }
@@ -148,7 +158,13 @@ public record NodeConfig(
         get.apply("engine.execution_provider"),
         number(get, "engine.session_cache_bytes"),
         ledgerSettings(get),
-        networkSettings(get));
+        networkSettings(get),
+        new GatewaySettings(
+            java.time.Duration.ofMillis(number(get, "gateway.deadline_millis")),
+            java.time.Duration.ofMillis(number(get, "gateway.attempt_millis")),
+            (int) Math.min(Integer.MAX_VALUE, number(get, "gateway.attempts")),
+            (int) Math.min(Integer.MAX_VALUE, number(get, "gateway.max_outstanding")),
+            java.time.Duration.ofMillis(number(get, "gateway.queue_millis"))));
   }
 
   private static NetworkSettings networkSettings(Function<String, String> get) {
@@ -210,22 +226,32 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, network);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, network, gateway);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, network);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, network, gateway);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l, network);
+        interOpThreads, executionProvider, sessionCacheBytes, l, network, gateway);
   }
 
   public NodeConfig withNetwork(NetworkSettings n) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, n);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, n, gateway);
+  }
+
+  public NodeConfig withGateway(GatewaySettings g) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, network, g);
+  }
+
+  /** Most inferences this node runs at once: the configured capacity, or the number of cores. */
+  public int capacity() {
+    return (int) (network.capacity() > 0 ? network.capacity() : Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
   /** The roles this node runs (the configured ones, or the default for its ledger mode). */

@@ -46,10 +46,11 @@ public final class VerityNode implements AutoCloseable {
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
+  private final java.util.Optional<dev.verity.node.gateway.Gateway> gateway;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server, NodeLedger ledger) {
+      HttpApiServer server, NodeLedger ledger, java.util.Optional<dev.verity.node.gateway.Gateway> gateway) {
     this.config = config;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -61,6 +62,7 @@ public final class VerityNode implements AutoCloseable {
     this.inference = inference;
     this.server = server;
     this.ledger = ledger;
+    this.gateway = gateway;
   }
 
   /**
@@ -78,6 +80,16 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
+    return start(config, java.util.Optional.empty());
+  }
+
+  /**
+   * As {@link #start(NodeConfig)}; a node with the gateway role forwards inference to the workers
+   * {@code peers} lists (default: the live peers of the node's ledger), see {@link
+   * dev.verity.node.gateway.Gateway}.
+   */
+  public static VerityNode start(NodeConfig config, java.util.Optional<dev.verity.node.net.PeerDirectory> peers)
+      throws IOException {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -118,11 +130,24 @@ public final class VerityNode implements AutoCloseable {
       Metrics metrics = new Metrics();
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
-      NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
+      java.util.Optional<dev.verity.node.gateway.Gateway> gateway = java.util.Optional.empty();
+      if (config.roles().contains(dev.verity.ledger.NodeRole.GATEWAY)) {
+        NodeLedger l = ledger;
+        dev.verity.node.net.PeerDirectory directory = peers.orElse(
+            () -> l != null ? l.peers().live() : java.util.List.of());
+        dev.verity.node.gateway.Gateway g = new dev.verity.node.gateway.Gateway(
+            new dev.verity.node.gateway.WorkerPool(directory), config.gateway(),
+            job -> l != null ? l.view().job(job).flatMap(dev.verity.ledger.StateRecord.Job::worker)
+                : java.util.Optional.empty(),
+            dev.verity.protocol.tensor.TensorLimits.DEFAULT);
+        opened.push(g);
+        gateway = java.util.Optional.of(g);
+      }
+      NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock, gateway);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
-          server, ledger);
+          server, ledger, gateway);
       if (ledger != null) {
         ledger.start(node.uri());
       }
@@ -185,9 +210,15 @@ public final class VerityNode implements AutoCloseable {
     return ledger != null;
   }
 
+  /** The gateway, on a node with the gateway role. */
+  public java.util.Optional<dev.verity.node.gateway.Gateway> gateway() {
+    return gateway;
+  }
+
   @Override
   public void close() throws IOException {
     server.close();
+    gateway.ifPresent(dev.verity.node.gateway.Gateway::close);
     if (ledger != null) {
       ledger.close();
     }
