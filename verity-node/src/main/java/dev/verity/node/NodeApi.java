@@ -253,7 +253,20 @@ final class NodeApi {
   // ---- models -----------------------------------------------------------------------------
 
   private void manifest(Exchange ex) throws IOException {
-    ModelManifest m = inference.resolve(cid(ex.param("cid"))).manifest();
+    Cid cid = cid(ex.param("cid"));
+    Optional<ModelRegistry.VersionEntry> here = registry.entry(cid);
+    ModelManifest m;
+    if (here.isPresent() || gateway.isEmpty()) {
+      m = here.orElseGet(() -> inference.resolve(cid)).manifest();
+    } else {
+      // a gateway serves the manifests of the models it forwards, so its clients can check receipts
+      try {
+        m = gateway.get().resolve(cid);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw ApiException.retryLater(503, "shutting-down", "Shutting down", "this gateway is stopping; ask another", 1);
+      }
+    }
     ex.send(200, "application/cbor", m.encode());
   }
 

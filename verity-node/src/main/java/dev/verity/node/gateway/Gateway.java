@@ -74,6 +74,8 @@ public final class Gateway implements AutoCloseable {
   public static final String FORWARDED_HEADER = "Verity-Forwarded";
   private static final List<String> PASSED_RESPONSE_HEADERS = List.of("Verity-Receipt", "Verity-Blinding");
   private static final int MAX_CACHED_MANIFESTS = 4096;
+  /** Longest one peer is given to answer for a manifest. */
+  private static final Duration MANIFEST_TIMEOUT = Duration.ofSeconds(3);
 
   private final WorkerPool pool;
   private final GatewaySettings settings;
@@ -462,8 +464,12 @@ public final class Gateway implements AutoCloseable {
   }
 
   private ModelManifest fromPeers(String path, ManifestReader reader, String what) throws InterruptedException {
+    // hubs first (they keep every version), then workers; a few at most, each briefly
     List<Peer> asked = pool.directory().live().stream()
-        .filter(p -> p.has(NodeRole.HUB) || p.has(NodeRole.WORKER)).limit(4).toList();
+        .filter(p -> p.has(NodeRole.HUB) || p.has(NodeRole.WORKER))
+        .sorted(java.util.Comparator.comparing((Peer p) -> !p.has(NodeRole.HUB)))
+        .limit(4).toList();
+    Duration timeout = settings.attemptTimeout().compareTo(MANIFEST_TIMEOUT) < 0 ? settings.attemptTimeout() : MANIFEST_TIMEOUT;
     if (asked.isEmpty()) {
       throw ApiException.retryLater(503, "no-worker", "No worker available",
           "this gateway does not hold " + what + " and sees no live hub or worker to ask; retry after the"
@@ -473,7 +479,7 @@ public final class Gateway implements AutoCloseable {
     for (Peer p : asked) {
       try {
         HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(endpoint(p, path))
-            .timeout(settings.attemptTimeout()).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         if (resp.statusCode() != 200) {
           failures.add(p.address() + ": HTTP " + resp.statusCode());
           continue;
