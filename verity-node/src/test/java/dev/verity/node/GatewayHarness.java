@@ -76,7 +76,7 @@ final class GatewayHarness {
   }
 
   /**
-   * A worker that takes requests and answers none until {@link #release} (then 500): it holds
+   * A worker that takes inference requests and answers none until {@link #release} (then 500): it holds
    * capacity as a slow or hung worker would, or stands for one that died before journalling.
    */
   static final class SilentWorker implements AutoCloseable {
@@ -99,6 +99,10 @@ final class GatewayHarness {
     private void hold(HttpExchange ex) throws IOException {
       try (ex; InputStream in = ex.getRequestBody()) {
         in.readAllBytes();
+        if (!ex.getRequestMethod().equals("POST")) {
+          ex.sendResponseHeaders(404, -1); // it serves no manifests or blobs
+          return;
+        }
         received.incrementAndGet();
         released.await();
         ex.sendResponseHeaders(500, -1);
