@@ -3,6 +3,7 @@
 #
 #   bench/run.sh inference [options]   inference overhead: engine alone, node in-process, HTTP + verifying client
 #   bench/run.sh zk [options]          zero-knowledge proofs: prove / verify / size / heap against plain inference
+#   bench/run.sh network [options]     1, 2, 3 workers behind a gateway on loopback: saturation, p50/p99 at 70%, gateway hop
 #
 # Builds the harness and what it needs first (set VERITY_MVN_OPTS=-o to build offline). Options go
 # to the harness (bench/run.sh inference --help). Node settings can be changed as for a node, with
@@ -14,8 +15,9 @@ source "$ROOT/scripts/lib.sh"
 case "${1:-}" in
   inference) MAIN=dev.verity.bench.InferenceOverhead ;;
   zk) MAIN=dev.verity.bench.ZkOverhead ;;
+  network) MAIN=dev.verity.bench.NetworkLoad ;;
   *)
-    echo "usage: bench/run.sh inference|zk [options]" >&2
+    echo "usage: bench/run.sh inference|zk|network [options]" >&2
     exit 2
     ;;
 esac
