@@ -262,6 +262,11 @@ final class NodeApi {
       // a gateway serves the manifests of the models it forwards, so its clients can check receipts
       try {
         m = gateway.get().resolve(cid);
+      } catch (ApiException e) {
+        if (e.status() == 404) {
+          inference.resolve(cid); // unknown here and to every peer asked: this node's own 404
+        }
+        throw e;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw ApiException.retryLater(503, "shutting-down", "Shutting down", "this gateway is stopping; ask another", 1);
@@ -378,8 +383,11 @@ final class NodeApi {
       java.util.function.Supplier<ModelRegistry.VersionEntry> resolveHere, RemoteManifest remote, boolean exactVersion)
       throws IOException {
     Optional<ModelRegistry.VersionEntry> local = here.get();
-    boolean forward = gateway.isPresent() && ex.header(Gateway.FORWARDED_HEADER).isEmpty()
+    final boolean forward = gateway.isPresent() && ex.header(Gateway.FORWARDED_HEADER).isEmpty()
         && (local.isEmpty() || !worker);
+    if (!forward && local.isEmpty()) {
+      local = Optional.of(resolveHere.get()); // 404 (or the version) before the body is read
+    }
     byte[] body = ex.body(config.maxRequestBytes());
     Optional<Address> caller = caller(ex, body);
     String requestId;
@@ -406,7 +414,7 @@ final class NodeApi {
           "send inputs as application/json or application/x-npz, not " + type);
     }
     if (forward) {
-      forward(ex, local, remote, exactVersion, body, type, requestId, inputs, mode, job);
+      forward(ex, local, resolveHere, remote, exactVersion, body, type, requestId, inputs, mode, job);
       return;
     }
     ModelRegistry.VersionEntry entry = local.orElseGet(resolveHere);
@@ -474,8 +482,8 @@ final class NodeApi {
     }
   }
 
-  private void forward(Exchange ex, Optional<ModelRegistry.VersionEntry> local, RemoteManifest remote,
-      boolean exactVersion, byte[] body, String type, String requestId, NamedTensors inputs, VerificationMode mode,
+  private void forward(Exchange ex, Optional<ModelRegistry.VersionEntry> local,
+      java.util.function.Supplier<ModelRegistry.VersionEntry> resolveHere, RemoteManifest remote, boolean exactVersion, byte[] body, String type, String requestId, NamedTensors inputs, VerificationMode mode,
       Optional<Hash> job) throws IOException {
     Gateway g = gateway.orElseThrow();
     java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
@@ -484,7 +492,19 @@ final class NodeApi {
     }
     Gateway.Answer a;
     try {
-      ModelManifest m = local.isPresent() ? local.get().manifest() : remote.resolve(g);
+      ModelManifest m;
+      if (local.isPresent()) {
+        m = local.get().manifest();
+      } else {
+        try {
+          m = remote.resolve(g);
+        } catch (ApiException e) {
+          if (e.status() == 404) {
+            resolveHere.get(); // unknown here and to every peer asked: this node's own 404
+          }
+          throw e;
+        }
+      }
       a = g.forward(new Gateway.Request(m, exactVersion, ex.pathAndQuery(), type, body, headers, ex.requestId(),
           requestId, inputs, mode, job));
     } catch (InterruptedException e) {

@@ -471,9 +471,7 @@ public final class Gateway implements AutoCloseable {
         .limit(4).toList();
     Duration timeout = settings.attemptTimeout().compareTo(MANIFEST_TIMEOUT) < 0 ? settings.attemptTimeout() : MANIFEST_TIMEOUT;
     if (asked.isEmpty()) {
-      throw ApiException.retryLater(503, "no-worker", "No worker available",
-          "this gateway does not hold " + what + " and sees no live hub or worker to ask; retry after the"
-              + " Retry-After delay", 1);
+      throw ApiException.notFound("this gateway does not hold " + what + " and sees no live hub or worker to ask");
     }
     List<String> failures = new ArrayList<>();
     for (Peer p : asked) {
@@ -493,8 +491,9 @@ public final class Gateway implements AutoCloseable {
         + String.join("; ", failures) + ")");
   }
 
+  /** Stops forwarding: requests still waiting on a worker end at once (their clients see the connection end). */
   @Override
   public void close() {
-    http.close();
+    http.shutdownNow();
   }
 }
