@@ -123,6 +123,7 @@ public final class NetworkLoad {
     private long[] nanos = new long[1024];
     private int count;
     private final AtomicInteger errors = new AtomicInteger();
+    private final java.util.Map<Integer, AtomicInteger> byStatus = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     synchronized void record(long n) {
       if (count == nanos.length) {
@@ -131,8 +132,17 @@ public final class NetworkLoad {
       nanos[count++] = n;
     }
 
-    void error() {
+    /** A failed request: its HTTP status, or -1 when no answer came. */
+    void error(int status) {
       errors.incrementAndGet();
+      byStatus.computeIfAbsent(status, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /** The failures by status, e.g. "503×3, no answer×1"; empty when none. */
+    String errorKinds() {
+      List<String> parts = new ArrayList<>();
+      byStatus.forEach((k, v) -> parts.add((k < 0 ? "no answer" : Integer.toString(k)) + "×" + v.get()));
+      return String.join(", ", parts);
     }
 
     synchronized int count() {
@@ -156,7 +166,8 @@ public final class NetworkLoad {
 
   /** One set-up's results. */
   record Row(String model, int workers, double saturation, double satP50, double satP99, double offered,
-      double achieved, double p50, double p99, int errors, int requests) {
+      double achieved, double p50, double p99, int errors, String errorKinds, int requests, double poissonP50,
+      double poissonP99, int poissonErrors) {
     boolean met() {
       return errors == 0 && p99 <= 2 * p50;
     }
@@ -225,6 +236,12 @@ public final class NetworkLoad {
         targets.add(new Target(subject, m, ("{\"inputs\":" + tensors + "}").getBytes(StandardCharsets.UTF_8)));
       }
       for (Target t : targets) {
+        // warm every worker and the JIT once per model before any set-up is timed
+        try (VerityNode gateway = gateway(tmp.resolve(t.subject().repository() + "-warm"), workers, t.manifest())) {
+          closedLoop(http, gateway.uri().resolve(t.path()), t.body(), 4 * workers.size() * CAPACITY, 2 * s.warmUpMillis());
+        }
+      }
+      for (Target t : targets) {
         String name = t.subject().label().split(":")[0];
         for (int n = 1; n <= s.maxWorkers(); n++) {
           try (VerityNode gateway = gateway(tmp.resolve(name + "-gateway" + n), workers.subList(0, n), t.manifest())) {
@@ -236,14 +253,16 @@ public final class NetworkLoad {
             double throughput = sat.count() / ((System.nanoTime() - satStart) / 1e9);
             double offered = 0.7 * throughput;
             long loadStart = System.nanoTime();
-            Sample load = openLoop(http, uri, t.body(), offered, s.loadMillis());
+            Sample load = openLoop(http, uri, t.body(), offered, s.loadMillis(), false);
             double achieved = load.count() / ((System.nanoTime() - loadStart) / 1e9);
+            Sample poisson = openLoop(http, uri, t.body(), offered, s.loadMillis(), true);
             Row r = new Row(name, n, throughput, sat.percentile(0.5), sat.percentile(0.99), offered, achieved,
-                load.percentile(0.5), load.percentile(0.99), load.errors() + sat.errors(), load.count() + load.errors());
+                load.percentile(0.5), load.percentile(0.99), load.errors(), kinds(sat, load, poisson),
+                load.count() + load.errors(), poisson.percentile(0.5), poisson.percentile(0.99), poisson.errors());
             rows.add(r);
             log.printf(Locale.ROOT, "%s, %d worker(s): saturation %.0f req/s (p50 %.2f ms, p99 %.2f ms); at 70%% (%.0f req/s):"
-                + " p50 %.2f ms, p99 %.2f ms, %d errors%n", name, n, throughput, r.satP50(), r.satP99(), offered, r.p50(),
-                r.p99(), r.errors());
+                + " p50 %.2f ms, p99 %.2f ms, %d errors (%s)%n", name, n, throughput, r.satP50(), r.satP99(), offered, r.p50(),
+                r.p99(), r.errors(), r.errorKinds());
           }
         }
         try (VerityNode gateway = gateway(tmp.resolve(name + "-hop"), workers.subList(0, 1), t.manifest())) {
@@ -271,15 +290,31 @@ public final class NetworkLoad {
     return section(s, rows, hops, started, loadAtStart, BenchmarkDoc.loadAverage());
   }
 
+  private static String kinds(Sample saturation, Sample paced, Sample poisson) {
+    List<String> parts = new ArrayList<>();
+    if (!saturation.errorKinds().isEmpty()) {
+      parts.add("at saturation " + saturation.errorKinds());
+    }
+    if (!paced.errorKinds().isEmpty()) {
+      parts.add("at 70% paced " + paced.errorKinds());
+    }
+    if (!poisson.errorKinds().isEmpty()) {
+      parts.add("at 70% Poisson " + poisson.errorKinds());
+    }
+    return String.join(", ", parts);
+  }
+
   private static void into(Sample to, Sample from) {
     synchronized (from) {
       for (int i = 0; i < from.count; i++) {
         to.record(from.nanos[i]);
       }
     }
-    for (int i = 0; i < from.errors(); i++) {
-      to.error();
-    }
+    from.byStatus.forEach((k, v) -> {
+      for (int i = 0; i < v.get(); i++) {
+        to.error(k);
+      }
+    });
   }
 
   static NetworkSettings network(Set<NodeRole> roles, long capacity) {
@@ -297,17 +332,18 @@ public final class NetworkLoad {
         Optional.of(PeerDirectory.of(peers)));
   }
 
-  private static boolean post(HttpClient http, URI uri, byte[] body) {
+  /** Posts once; the HTTP status, or -1 when no answer came. */
+  private static int post(HttpClient http, URI uri, byte[] body) {
     try {
       HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
           HttpResponse.BodyHandlers.ofByteArray());
-      return r.statusCode() == 200;
+      return r.statusCode();
     } catch (IOException e) {
-      return false;
+      return -1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return -1;
     }
   }
 
@@ -320,10 +356,11 @@ public final class NetworkLoad {
         pool.submit(() -> {
           while (System.nanoTime() - end < 0) {
             long t0 = System.nanoTime();
-            if (post(http, uri, body)) {
+            int status = post(http, uri, body);
+            if (status == 200) {
               sample.record(System.nanoTime() - t0);
             } else {
-              sample.error();
+              sample.error(status);
             }
           }
         });
@@ -333,10 +370,10 @@ public final class NetworkLoad {
   }
 
   /**
-   * Requests at {@code perSecond} on average with exponential gaps (Poisson arrivals) for {@code
-   * millis}, each on its own thread; latency counts from the scheduled send time.
+   * Requests at {@code perSecond} for {@code millis}, each on its own thread, evenly spaced or with
+   * exponential gaps (Poisson arrivals); latency counts from the scheduled send time.
    */
-  static Sample openLoop(HttpClient http, URI uri, byte[] body, double perSecond, long millis) {
+  static Sample openLoop(HttpClient http, URI uri, byte[] body, double perSecond, long millis, boolean poisson) {
     Sample sample = new Sample();
     SplittableRandom random = new SplittableRandom(7);
     long start = System.nanoTime();
@@ -345,7 +382,7 @@ public final class NetworkLoad {
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       long next = start;
       while (true) {
-        next += (long) (-Math.log(1 - random.nextDouble()) * meanGap);
+        next += (long) (poisson ? -Math.log(1 - random.nextDouble()) * meanGap : meanGap);
         if (next - end >= 0) {
           break;
         }
@@ -355,10 +392,11 @@ public final class NetworkLoad {
         }
         long scheduled = next;
         pool.submit(() -> {
-          if (post(http, uri, body)) {
+          int status = post(http, uri, body);
+          if (status == 200) {
             sample.record(System.nanoTime() - scheduled);
           } else {
-            sample.error();
+            sample.error(status);
           }
         });
       }
@@ -384,16 +422,26 @@ public final class NetworkLoad {
         + " worker, request id, manifest, input and output CIDs, tensor specs) before answering.\n");
     b.append("- Method: raw HTTP posts of one fixed JSON body (batch 1). Saturation: ").append("4 × N × capacity")
         .append(" closed-loop clients for ").append(s.saturationMillis()).append(" ms after ").append(s.warmUpMillis())
-        .append(" ms warm-up. Then 70% of that throughput offered open-loop with Poisson arrivals for ")
-        .append(s.loadMillis()).append(" ms, latency from each request's scheduled send time. Target at 70%: p99 ≤ 2 × p50"
-            + " and no error.\n\n");
-    b.append("| model | workers | saturation req/s | p50 ms | p99 ms | offered at 70% req/s | achieved req/s | p50 ms |"
-        + " p99 ms | p99 / p50 | errors | target |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        .append(" ms warm-up (and one warm-up per model through all workers first). Then 70% of that throughput offered"
+            + " open-loop for ").append(s.loadMillis()).append(" ms, evenly spaced (paced), then again with Poisson"
+            + " arrivals; latency from each request's scheduled send time, so a stall is not hidden. Target at 70%,"
+            + " paced: p99 ≤ 2 × p50 and no error. With Poisson arrivals requests queue behind bursts even at 70%"
+            + " (for one M/M/1 queue p99 / p50 = ln 100 / ln 2 ≈ 6.6 at any load), so those columns are for reference.\n\n");
+    List<String> notes = new ArrayList<>();
+    b.append("| model | workers | saturation req/s | p50 ms | p99 ms | 70% req/s offered / achieved | p50 ms |"
+        + " p99 ms | p99 / p50 | errors | target | Poisson p50 ms | Poisson p99 ms | Poisson errors |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
     for (Row r : rows) {
-      b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f | %,.0f | %,.0f | %.2f | %.2f | %.2f | %d | %s |%n",
+      b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f | %,.0f / %,.0f | %.2f | %.2f | %.2f | %d | %s | %.2f | %.2f | %d |%n",
           r.model(), r.workers(), r.saturation(), r.satP50(), r.satP99(), r.offered(), r.achieved(), r.p50(), r.p99(),
-          r.p99() / r.p50(), r.errors(), r.met() ? "met" : "**missed**"));
+          r.p99() / r.p50(), r.errors(), r.met() ? "met" : "**missed**", r.poissonP50(), r.poissonP99(), r.poissonErrors()));
+      if (!r.errorKinds().isEmpty()) {
+        notes.add(r.model() + ", " + r.workers() + " worker(s): " + r.errorKinds());
+      }
+    }
+    if (!notes.isEmpty()) {
+      b.append("\nFailed requests by HTTP status (429/503 carry Retry-After; \"no answer\": no response within 30 s): ")
+          .append(String.join("; ", notes)).append(".\n");
     }
     b.append("\n### Gateway hop, one client back to back, one worker\n\n");
     b.append("Alternating rounds of ").append(s.hopRoundMillis()).append(" ms (").append(s.hopRounds())
