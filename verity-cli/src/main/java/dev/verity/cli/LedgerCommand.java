@@ -21,11 +21,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** verity ledger account|head|blocks|job|transfer|open-job|register-model|faucet */
+/** verity ledger account|head|blocks|job|transfer|open-job|register-model|faucet|genesis */
 @Command(name = "ledger", description = "Balances, stakes, jobs and blocks of the node's ledger; transfers and jobs.",
     subcommands = {LedgerCommand.Account.class, LedgerCommand.Head.class, LedgerCommand.Blocks.class,
         LedgerCommand.Job.class, LedgerCommand.Transfer.class, LedgerCommand.OpenJob.class,
-        LedgerCommand.RegisterModel.class, LedgerCommand.Faucet.class})
+        LedgerCommand.RegisterModel.class, LedgerCommand.Faucet.class, LedgerCommand.Genesis.class})
 final class LedgerCommand {
 
   /** Which sequencer key ledger headers must be signed by. */
@@ -237,6 +237,81 @@ final class LedgerCommand {
       try (VerityClient client = sequencer.client(ctx)) {
         printCommitted("faucet of " + amount, client.ledger().faucet(amount));
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "genesis", description = "Write the genesis file of a new network (docs/NETWORK.md): its sequencer,"
+      + " treasury and funded accounts. Every node of the network is started with it (ledger.genesis).")
+  static final class Genesis implements Callable<Integer> {
+    @Option(names = "--chain-id", required = true, description = "the network's name, signed into every transaction")
+    String chainId;
+
+    @Option(names = "--sequencer", required = true, description = "the sequencer node's public key (ed25519:...;"
+        + " 'verity node id' prints it)")
+    String sequencerKey;
+
+    @Option(names = "--authority", description = "key that resolves challenges (default: the sequencer's)")
+    String authorityKey;
+
+    @Option(names = "--treasury", required = true, description = "address receiving fees and the protocol share")
+    String treasury;
+
+    @Option(names = "--allocate", description = "ADDRESS=AMOUNT funded at genesis (repeatable); fund every node"
+        + " with at least --min-node-stake so it can register")
+    java.util.List<String> allocations = new java.util.ArrayList<>();
+
+    @Option(names = "--dev", description = "a development network: the faucet mints funds to anyone")
+    boolean devNetwork;
+
+    @Option(names = "--min-fee", defaultValue = "1", description = "fee per transaction (default: ${DEFAULT-VALUE})")
+    long minFee;
+
+    @Option(names = "--min-node-stake", defaultValue = "1000",
+        description = "stake a node bonds to register (default: ${DEFAULT-VALUE})")
+    long minNodeStake;
+
+    @Option(names = "--job-timeout-blocks", defaultValue = "100000", description = "blocks after which an unused job"
+        + " can be failed by its client; heartbeats make blocks, so allow for about nodes / heartbeat interval blocks"
+        + " per second (default: ${DEFAULT-VALUE})")
+    long jobTimeoutBlocks;
+
+    @Option(names = {"-o", "--output"}, required = true, description = "genesis file to write (must not exist)")
+    java.nio.file.Path output;
+
+    @Override
+    public Integer call() throws Exception {
+      if (java.nio.file.Files.exists(output)) {
+        throw new IllegalArgumentException(output + " exists; a network's genesis is written once");
+      }
+      PublicKey seq = PublicKey.parse(sequencerKey);
+      dev.verity.ledger.GenesisConfig.Builder b = dev.verity.ledger.GenesisConfig.builder(chainId)
+          .devNetwork(devNetwork)
+          .genesisTime(System.currentTimeMillis())
+          .sequencer(seq)
+          .authority(authorityKey != null ? PublicKey.parse(authorityKey) : seq)
+          .treasury(Address.parse(treasury))
+          .minFee(minFee)
+          .minNodeStake(minNodeStake)
+          .jobTimeoutBlocks(jobTimeoutBlocks);
+      for (String a : allocations) {
+        int eq = a.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--allocate takes ADDRESS=AMOUNT, got '" + a + "'");
+        }
+        long amount;
+        try {
+          amount = Long.parseLong(a.substring(eq + 1).trim());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("--allocate " + a + ": the amount must be a whole number");
+        }
+        b.allocate(Address.parse(a.substring(0, eq).trim()), amount);
+      }
+      dev.verity.ledger.GenesisConfig g = b.build();
+      dev.verity.core.io.AtomicFiles.write(output, g.encode());
+      System.out.println("wrote the genesis of chain '" + g.chainId() + "' to " + output);
+      System.out.println("  genesis hash " + g.hash().toHex() + " (publish it: nodes can check their copy against it)");
+      System.out.println("  sequencer    " + g.sequencer());
       return 0;
     }
   }

@@ -72,10 +72,21 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--exit", description = "stop after the summary instead of serving until Ctrl-C")
   boolean exit;
 
+  @Option(names = "--nodes", description = "number of node processes: node 0 sequences the ledger and hosts the"
+      + " models (hub, gateway), the others are workers and verifiers (default: ${DEFAULT-VALUE}, one node in this"
+      + " process)", defaultValue = "1")
+  int nodes;
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
     Path dir = dataDir != null ? dataDir : new CliContext().home().resolve("up");
+    if (nodes < 1) {
+      throw new IllegalArgumentException("--nodes must be at least 1, got " + nodes);
+    }
+    if (nodes > 1) {
+      return new NetworkDemo(dir.resolve("network-" + nodes), nodes, port, exit, out).run();
+    }
     Files.createDirectories(dir);
     Signer nodeKey = VerityNode.loadOrCreateKey(dir.resolve("node"));
     Signer owner = key(dir.resolve("owner.key"));
@@ -119,10 +130,11 @@ final class UpCommand implements Callable<Integer> {
 
         List<InferenceReceipt> receipts = new ArrayList<>();
         for (int i = 0; i < published.size(); i++) {
-          summary.addAll(runModes(ledger, BuiltinModels.all().get(i), published.get(i), receipts, out));
+          summary.addAll(runModes(List.of(ledger), BuiltinModels.all().get(i), published.get(i), receipts, out));
         }
         summary.add(tamperChecks(ledger, BuiltinModels.all().get(0), published.get(0), receipts, out));
-        summary.addAll(settlement(ledger, receipts, parties, before, protocolShare, out));
+        summary.addAll(settlement(ledger, receipts, parties, before,
+            expectedShares(receipts, Map.of(nodeKey.address(), "operator"), protocolShare), protocolShare, out));
       }
       out.println();
       out.println("Summary");
@@ -132,7 +144,7 @@ final class UpCommand implements Callable<Integer> {
       out.println("        ./verity ledger account " + caller.address() + " --prove --node " + node.uri());
       if (!exit) {
         out.println("Serving until Ctrl-C.");
-        NodeCommand.awaitShutdown();
+        NodeCommand.awaitShutdown(node);
       }
     }
     return 0;
@@ -155,6 +167,7 @@ final class UpCommand implements Callable<Integer> {
     }
     GenesisConfig g = GenesisConfig.builder("verity-up")
         .devNetwork(true)
+        .jobTimeoutBlocks(NetworkDemo.JOB_TIMEOUT_BLOCKS)
         .genesisTime(System.currentTimeMillis())
         .sequencer(node.publicKey())
         .authority(node.publicKey())
@@ -169,7 +182,7 @@ final class UpCommand implements Callable<Integer> {
   }
 
   /** Registers a published version on the ledger at {@link #ROYALTY}, unless it is already. */
-  private static void register(LedgerClient ledger, ModelManifest m, PrintStream out)
+  static void register(LedgerClient ledger, ModelManifest m, PrintStream out)
       throws IOException, VerificationException {
     Optional<LedgerClient.Quote> q = ledger.quote(m.cid());
     if (q.isPresent()) {
@@ -197,7 +210,7 @@ final class UpCommand implements Callable<Integer> {
     }
   }
 
-  private static Map<String, Long> balances(LedgerClient ledger, Map<String, Address> parties)
+  static Map<String, Long> balances(LedgerClient ledger, Map<String, Address> parties)
       throws IOException, VerificationException {
     Map<String, Long> b = new LinkedHashMap<>();
     for (Map.Entry<String, Address> e : parties.entrySet()) {
@@ -210,8 +223,35 @@ final class UpCommand implements Callable<Integer> {
    * Waits until every job is settled and the last receipt committed, checks that receipt on the
    * ledger with the light client, and compares the balances with what the genesis shares say.
    */
-  private static List<String> settlement(LedgerClient ledger, List<InferenceReceipt> receipts,
-      Map<String, Address> parties, Map<String, Long> before, long protocolShare, PrintStream out)
+  /**
+   * What each party's balance should have changed by after {@code receipts}: the client pays the
+   * price of each, the owner gets the royalty, the operator that signed the receipt its fee less the
+   * protocol share, the treasury the protocol share.
+   */
+  static Map<String, Long> expectedShares(List<InferenceReceipt> receipts, Map<Address, String> operators,
+      long protocolShare) {
+    Map<String, Long> expected = new LinkedHashMap<>();
+    long n = receipts.size();
+    expected.put("client", -n * (ROYALTY + OPERATOR_FEE));
+    expected.put("owner", n * ROYALTY);
+    for (String name : operators.values()) {
+      expected.put(name, 0L);
+    }
+    for (InferenceReceipt r : receipts) {
+      String name = operators.get(r.node().address());
+      if (name == null) {
+        throw new IllegalStateException("receipt " + r.cid() + " is signed by " + r.node().address()
+            + ", which is none of the demo's nodes");
+      }
+      expected.merge(name, OPERATOR_FEE - protocolShare, Long::sum);
+    }
+    expected.put("treasury", n * protocolShare);
+    return expected;
+  }
+
+  static List<String> settlement(LedgerClient ledger, List<InferenceReceipt> receipts,
+      Map<String, Address> parties, Map<String, Long> before, Map<String, Long> expected, long protocolShare,
+      PrintStream out)
       throws IOException, VerificationException, InterruptedException {
     long end = System.nanoTime() + LEDGER_DEADLINE.toNanos();
     for (InferenceReceipt r : receipts) {
@@ -229,11 +269,6 @@ final class UpCommand implements Callable<Integer> {
     checks.forEach(c -> out.println("  ledger check: " + c));
     Map<String, Long> after = balances(ledger, parties);
     long n = receipts.size();
-    Map<String, Long> expected = new LinkedHashMap<>();
-    expected.put("client", -n * (ROYALTY + OPERATOR_FEE));
-    expected.put("owner", n * ROYALTY);
-    expected.put("operator", n * (OPERATOR_FEE - protocolShare));
-    expected.put("treasury", n * protocolShare);
     StringBuilder line = new StringBuilder();
     boolean exact = true;
     long sum = 0;
@@ -257,14 +292,14 @@ final class UpCommand implements Callable<Integer> {
     return lines;
   }
 
-  private static Signer key(Path file) throws IOException {
+  static Signer key(Path file) throws IOException {
     if (!Files.exists(file)) {
       KeyFile.write(file, Signer.generate());
     }
     return KeyFile.read(file);
   }
 
-  private static ModelManifest publish(VerityClient client, Signer owner, ExampleModel model, Path dir, PrintStream out)
+  static ModelManifest publish(VerityClient client, Signer owner, ExampleModel model, Path dir, PrintStream out)
       throws IOException, VerificationException {
     ModelRef ref = ModelRef.of(owner.address(), model.name(), VERSION_LABEL);
     try {
@@ -292,8 +327,10 @@ final class UpCommand implements Callable<Integer> {
     return m;
   }
 
-  private static List<String> runModes(LedgerClient ledger, ExampleModel model, ModelManifest manifest,
+  /** Runs every sample in every mode, spreading the requests over {@code ledgers} (one per worker) in turn. */
+  static List<String> runModes(List<LedgerClient> ledgers, ExampleModel model, ModelManifest manifest,
       List<InferenceReceipt> receipts, PrintStream out) throws IOException, VerificationException {
+    int turn = 0;
     List<String> lines = new ArrayList<>();
     ModelRef ref = ModelRef.ofManifest(manifest.cid());
     for (VerificationMode mode : VerificationMode.values()) {
@@ -307,6 +344,7 @@ final class UpCommand implements Callable<Integer> {
       for (ExampleModel.Sample s : model.samples()) {
         NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
         long t0 = System.nanoTime();
+        LedgerClient ledger = ledgers.get(turn++ % ledgers.size());
         InferenceResult r = ledger.inferPaid(ref, inputs, mode);
         slowest = Math.max(slowest, (System.nanoTime() - t0) / 1_000_000);
         receipts.add(r.receipt());
@@ -336,7 +374,7 @@ final class UpCommand implements Callable<Integer> {
   private static final long SLOW_PROOF_MILLIS = 3000;
 
   /** Shows that the client rejects a changed output and a changed signature. */
-  private static String tamperChecks(LedgerClient ledger, ExampleModel model, ModelManifest manifest,
+  static String tamperChecks(LedgerClient ledger, ExampleModel model, ModelManifest manifest,
       List<InferenceReceipt> receipts, PrintStream out) throws IOException, VerificationException {
     ExampleModel.Sample s = model.samples().get(0);
     NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
@@ -383,7 +421,7 @@ final class UpCommand implements Callable<Integer> {
     return best;
   }
 
-  private static String shortCid(String cid) {
+  static String shortCid(String cid) {
     return cid.length() > 16 ? cid.substring(0, 8) + "…" + cid.substring(cid.length() - 6) : cid;
   }
 

@@ -37,4 +37,14 @@ public interface LedgerView {
 
   /** Proof of {@code key}'s entry (or its absence) against this view's header. */
   StateProof prove(StateKey key);
+
+  /**
+   * The view of {@code state} under {@code header}, for a node that re-executed the chain itself
+   * (a follower of the sequencer, after {@link Chain#applyBlock}).
+   *
+   * @throws IllegalArgumentException if {@code state} is not the state {@code header} commits to
+   */
+  static LedgerView of(BlockHeader header, LedgerState state) {
+    return new CommittedView(header, state);
+  }
 }

@@ -71,6 +71,12 @@ final class JobPayments implements Payments {
     if (jobId.isEmpty() && price == 0) {
       return Claim.FREE;
     }
+    if (!ledger.roles().contains(NodeRole.WORKER)) {
+      throw new ApiException(409, "not-a-worker", "Not a worker",
+          name + " costs " + priceText + ", and this node (roles " + dev.verity.node.net.NetworkSettings.labels(
+              ledger.roles()) + ") runs no paid inference: send the request to a worker that serves " + m.cid()
+              + " (GET /v1/network/peers lists them)");
+    }
     if (registered.isEmpty()) {
       throw paymentRequired(name + " costs " + priceText + " but manifest " + m.cid() + " is not registered on this"
           + " node's ledger, so it cannot be paid for yet; its owner " + m.ownerAddress() + " must register it first"

@@ -49,7 +49,8 @@ import java.util.TreeSet;
  * registers its endpoint, roles, capacity and the models it hosts that are registered on the ledger
  * (bonding its configured stake, at least the genesis minimum, from its balance if it has less
  * bonded), when a block registers one of them and otherwise whenever its registration is checked;
- * between registrations it sends a heartbeat every {@code heartbeat_millis}.
+ * between registrations it sends a heartbeat every {@code heartbeat_millis} (the sequencer only
+ * once another node has registered: alone, it has nobody to tell and its ledger stays idle).
  */
 final class NodeLedger implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NodeLedger.class.getName());
@@ -173,6 +174,9 @@ final class NodeLedger implements AutoCloseable {
     return dev;
   }
 
+  /** Heartbeats make blocks, so a dev chain keeps a job open for this many (hours, not minutes). */
+  static final long DEV_JOB_TIMEOUT_BLOCKS = 100_000;
+
   /**
    * The genesis of a single-node dev network: this node sequences, resolves challenges and holds
    * the treasury; it starts with 1,000,000 units (enough to bond its worker stake); the faucet is on,
@@ -181,6 +185,7 @@ final class NodeLedger implements AutoCloseable {
   static GenesisConfig devGenesis(Signer node, long timeMillis) {
     return GenesisConfig.builder("verity-dev")
         .devNetwork(true)
+        .jobTimeoutBlocks(DEV_JOB_TIMEOUT_BLOCKS)
         .genesisTime(timeMillis)
         .sequencer(node.publicKey())
         .authority(node.publicKey())
@@ -307,7 +312,9 @@ final class NodeLedger implements AutoCloseable {
       lastBeatNanos = now;
       return Optional.of(new Action.RegisterNode(url, roles, list, capacity, Math.max(0, wantStake - bonded)));
     }
-    if (!network.heartbeat().isZero() && now - lastBeatNanos >= network.heartbeat().toNanos()) {
+    LedgerPeerDirectory directory = peers;
+    if (!network.heartbeat().isZero() && now - lastBeatNanos >= network.heartbeat().toNanos()
+        && (directory == null || directory.othersKnown() || !settings.embedded())) {
       lastBeatNanos = now;
       return Optional.of(new Action.Heartbeat());
     }
@@ -320,6 +327,11 @@ final class NodeLedger implements AutoCloseable {
 
   Ledger ledger() {
     return ledger;
+  }
+
+  /** The roles this node registers with. */
+  java.util.Set<NodeRole> roles() {
+    return roles;
   }
 
   LedgerView view() {

@@ -47,6 +47,7 @@ public final class VerityNode implements AutoCloseable {
   private final HttpApiServer server;
   private final NodeLedger ledger;
   private final java.util.Optional<dev.verity.node.gateway.Gateway> gateway;
+  private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
@@ -200,6 +201,14 @@ public final class VerityNode implements AutoCloseable {
     return ledger != null ? ledger.peers() : dev.verity.node.net.PeerDirectory.of(java.util.List.of());
   }
 
+  /**
+   * The ledger this node takes part in (its embedded sequencer ledger, or the verified follower of
+   * the sequencer's), if any: for services that read jobs, accounts and the node registry.
+   */
+  public java.util.Optional<dev.verity.ledger.Ledger> ledger() {
+    return ledger != null ? java.util.Optional.of(ledger.ledger()) : java.util.Optional.empty();
+  }
+
   /** This node's operator address (its key's). */
   public dev.verity.core.crypto.Address address() {
     return key.address();
@@ -215,8 +224,13 @@ public final class VerityNode implements AutoCloseable {
     return gateway;
   }
 
+  /** Stops serving and releases everything; closing a closed node does nothing. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
     server.close();
     gateway.ifPresent(dev.verity.node.gateway.Gateway::close);
     if (ledger != null) {

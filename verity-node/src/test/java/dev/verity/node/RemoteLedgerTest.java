@@ -200,6 +200,91 @@ class RemoteLedgerTest {
     assertTrue(e.getMessage().contains("ledger = embedded"), e.getMessage());
   }
 
+  @Test
+  void aFollowerStopsAtABlockThatDoesNotVerifyKeepsWhatItVerifiedAndRefusesToSubmit() throws Exception {
+    try (MaliciousProxy proxy = new MaliciousProxy(sequencer.uri());
+        RemoteLedger l = RemoteLedger.open(proxy.uri(), genesis, DEADLINE)) {
+      Signer attacker = Signer.generate();
+      // from now on every block with a transaction arrives with its first one replaced by the attacker's
+      proxy.response = (method, path, body) -> path.startsWith("/v1/ledger/sync") ? injectTransfer(body, attacker) : body;
+      await("the follower detects the forged block", () -> l.failure().isPresent());
+      assertTrue(l.failure().get().contains("does not verify"), l.failure().get());
+      long h = l.view().height();
+      l.view().header().verifySignature(genesis.sequencer());
+      assertEquals(0, l.view().account(attacker.address()).balance(), "nothing the sequencer did not sign");
+      var tx = new Transaction(genesis.chainId(), client.publicKey(), l.view().account(client.address()).nonce(), 0,
+          new Action.Transfer(owner.address(), 1)).sign(client);
+      ExecutionException e = assertThrows(ExecutionException.class, () -> l.submit(tx).get());
+      assertEquals(TransactionRejected.Reason.UNAVAILABLE, ((TransactionRejected) e.getCause()).reason());
+      assertEquals(h, l.view().height(), "the view stays at the last verified block");
+    }
+  }
+
+  @Test
+  void unreadableAnswersNeverAdvanceTheFollowerWhichCatchesUpWhenTheyAreHonestAgain() throws Exception {
+    try (MaliciousProxy proxy = new MaliciousProxy(sequencer.uri());
+        RemoteLedger l = RemoteLedger.open(proxy.uri(), genesis, DEADLINE)) {
+      java.util.Random random = new java.util.Random(7);
+      java.util.concurrent.atomic.AtomicInteger garbled = new java.util.concurrent.atomic.AtomicInteger();
+      proxy.response = (method, path, body) -> {
+        if (!path.startsWith("/v1/ledger/sync")) {
+          return body;
+        }
+        byte[] out = switch (garbled.getAndIncrement() % 3) {
+          case 0 -> java.util.Arrays.copyOf(body, body.length / 2); // truncated JSON
+          case 1 -> { // random bytes
+            byte[] r = new byte[64];
+            random.nextBytes(r);
+            yield r;
+          }
+          default -> "{\"head\": 1, \"blocks\": 7}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        };
+        return out;
+      };
+      long at = l.view().height();
+      await("several unreadable answers", () -> garbled.get() >= 6);
+      assertEquals(at, l.view().height(), "nothing unreadable is applied");
+      assertTrue(l.failure().isEmpty(), "an unreadable answer is a transport failure, retried");
+      proxy.response = (method, path, body) -> body;
+      long head = new NodeLedgerProbe().sequencerHeight();
+      await("the follower catches up", () -> l.view().height() >= head);
+      l.view().header().verifySignature(genesis.sequencer());
+    }
+  }
+
+  /** Replaces the first transaction of every block in a sync answer by a transfer the attacker signed. */
+  private static byte[] injectTransfer(byte[] body, Signer attacker) throws IOException {
+    var json = (com.fasterxml.jackson.databind.node.ObjectNode) NodeHarness.JSON.readTree(body);
+    var blocks = NodeHarness.JSON.createArrayNode();
+    for (var b : json.path("blocks")) {
+      dev.verity.ledger.Block block = dev.verity.ledger.Block.decode(java.util.Base64.getDecoder().decode(b.asText()));
+      if (!block.transactions().isEmpty()) {
+        List<dev.verity.ledger.SignedTransaction> txs = new java.util.ArrayList<>(block.transactions());
+        txs.set(0, new Transaction(genesis.chainId(), attacker.publicKey(), 0, 0,
+            new Action.Faucet(1_000)).sign(attacker));
+        block = new dev.verity.ledger.Block(block.header(), txs);
+      }
+      blocks.add(java.util.Base64.getEncoder().encodeToString(block.encode()));
+    }
+    json.set("blocks", blocks);
+    return NodeHarness.JSON.writeValueAsBytes(json);
+  }
+
+  @Test
+  void theSyncEndpointRefusesBadParametersAndAnswersEmptyBeyondTheHead() throws Exception {
+    NodeHarness.assertProblem(NodeHarness.get(sequencer.uri(), "/v1/ledger/sync?from=-1"), 400, "negative");
+    NodeHarness.assertProblem(NodeHarness.get(sequencer.uri(), "/v1/ledger/sync?from=abc"), 400, "whole number");
+    NodeHarness.assertProblem(NodeHarness.get(sequencer.uri(), "/v1/ledger/sync?from=1&wait_millis=x"), 400,
+        "whole number");
+    var far = NodeHarness.get(sequencer.uri(), "/v1/ledger/sync?from=" + Long.MAX_VALUE + "&wait_millis=0");
+    assertEquals(200, far.status());
+    assertEquals(0, NodeHarness.JSON.readTree(far.body()).path("blocks").size());
+    var some = NodeHarness.JSON.readTree(NodeHarness.get(sequencer.uri(), "/v1/ledger/sync?from=0").body());
+    assertTrue(some.path("blocks").size() >= 1 && some.path("blocks").size() <= 256);
+    assertEquals(0, dev.verity.ledger.Block.decode(java.util.Base64.getDecoder().decode(
+        some.path("blocks").get(0).asText())).height());
+  }
+
   /** Reads both nodes' ledgers through their HTTP APIs. */
   private static final class NodeLedgerProbe {
     long sequencerHeight() throws Exception {

@@ -37,6 +37,7 @@ public final class LedgerPeerDirectory implements PeerDirectory, AutoCloseable {
   private final Map<Address, Long> lastSeen = new HashMap<>(); // only touched on the subscription thread
   private volatile List<Peer> live = List.of();
   private volatile long asOfHeight = -1;
+  private volatile boolean othersKnown;
   private Ledger.Subscription subscription;
 
   private LedgerPeerDirectory(Ledger ledger, Address self, Duration liveness) {
@@ -70,12 +71,21 @@ public final class LedgerPeerDirectory implements PeerDirectory, AutoCloseable {
     return asOfHeight;
   }
 
+  /**
+   * Whether any node other than this one ever registered: until then nobody needs this node's
+   * heartbeats (a lone node sends none, so its ledger does not grow while idle).
+   */
+  public boolean othersKnown() {
+    return othersKnown;
+  }
+
   private void onBlock(Block b) {
     long time = b.header().timeMillis();
     for (SignedTransaction t : b.transactions()) {
       Action a = t.tx().action();
       if (a instanceof Action.RegisterNode || a instanceof Action.Heartbeat) {
         lastSeen.put(t.tx().senderAddress(), time);
+        othersKnown |= !t.tx().senderAddress().equals(self);
       }
     }
     LedgerView v = ledger.view();

@@ -6,7 +6,6 @@ import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
-import dev.verity.core.crypto.Address;
 import dev.verity.ledger.Block;
 import dev.verity.ledger.BlockHeader;
 import dev.verity.ledger.Chain;
@@ -17,8 +16,6 @@ import dev.verity.ledger.LedgerState;
 import dev.verity.ledger.LedgerView;
 import dev.verity.ledger.ReceiptProof;
 import dev.verity.ledger.SignedTransaction;
-import dev.verity.ledger.StateKey;
-import dev.verity.ledger.StateProof;
 import dev.verity.ledger.StateRecord;
 import dev.verity.ledger.TransactionRejected;
 import java.io.IOException;
@@ -82,6 +79,7 @@ public final class RemoteLedger implements Ledger {
   private final URI base;
   private final GenesisConfig genesis;
   private final HttpClient http;
+  private final int recentBlocks;
   private final Object lock = new Object();
   private final List<Hash> headerHashes = new ArrayList<>(); // index = height; guarded by lock
   private final Map<Long, Block> recent = new LinkedHashMap<>(); // guarded by lock
@@ -91,10 +89,11 @@ public final class RemoteLedger implements Ledger {
   private volatile boolean closed;
   private Thread syncThread;
 
-  private RemoteLedger(URI base, GenesisConfig genesis, HttpClient http) {
+  private RemoteLedger(URI base, GenesisConfig genesis, HttpClient http, int recentBlocks) {
     this.base = stripSlash(base);
     this.genesis = genesis;
     this.http = http;
+    this.recentBlocks = recentBlocks;
   }
 
   /**
@@ -106,8 +105,14 @@ public final class RemoteLedger implements Ledger {
    *     the one {@code genesis} starts (the message says which check failed)
    */
   public static RemoteLedger open(URI sequencer, GenesisConfig genesis, Duration startDeadline) throws IOException {
+    return open(sequencer, genesis, startDeadline, RECENT_BLOCKS);
+  }
+
+  /** As {@link #open(URI, GenesisConfig, Duration)}, keeping {@code recentBlocks} blocks in memory. */
+  static RemoteLedger open(URI sequencer, GenesisConfig genesis, Duration startDeadline, int recentBlocks)
+      throws IOException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    RemoteLedger l = new RemoteLedger(sequencer, genesis, http);
+    RemoteLedger l = new RemoteLedger(sequencer, genesis, http, Math.max(1, recentBlocks));
     long end = System.nanoTime() + startDeadline.toNanos();
     IOException last = null;
     while (true) {
@@ -142,7 +147,7 @@ public final class RemoteLedger implements Ledger {
    */
   public static GenesisConfig fetchGenesis(URI sequencer, Duration deadline) throws IOException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    RemoteLedger probe = new RemoteLedger(sequencer, null, http);
+    RemoteLedger probe = new RemoteLedger(sequencer, null, http, 1);
     long end = System.nanoTime() + deadline.toNanos();
     while (true) {
       try {
@@ -264,7 +269,7 @@ public final class RemoteLedger implements Ledger {
 
   private void remember(Block b) {
     recent.put(b.height(), b);
-    if (recent.size() > RECENT_BLOCKS) {
+    if (recent.size() > recentBlocks) {
       recent.remove(recent.keySet().iterator().next());
     }
   }
@@ -288,7 +293,7 @@ public final class RemoteLedger implements Ledger {
       throw new IOException("this node's ledger is at block " + latest.height() + " and did not reach the sequencer's"
           + " block " + head.height() + " within " + timeout.toMillis() + " ms" + (failure != null ? ": " + failure : ""));
     }
-    return latest;
+    return latest.view();
   }
 
   /** Waits until block {@code height} is verified here; false on timeout, failure or close. */
@@ -390,7 +395,7 @@ public final class RemoteLedger implements Ledger {
           + ", which this node has not verified within " + COMMIT_VISIBLE_TIMEOUT.toSeconds() + " s"
           + (failure != null ? " (" + failure + ")" : "") + "; check the sender's nonce before resending");
     }
-    Block b = block(c.height()).orElseThrow(() -> unavailableUnchecked("block " + c.height() + " vanished"));
+    Block b = block(c.height()).orElseThrow(); // verified above, so held
     if (c.index() < 0 || c.index() >= b.transactions().size()
         || !b.transactions().get(c.index()).id().equals(tx.id())) {
       throw unavailable("the sequencer reports transaction " + tx.id() + " at position " + c.index() + " of block "
@@ -401,10 +406,6 @@ public final class RemoteLedger implements Ledger {
 
   private static TransactionRejected unavailable(String why) {
     return new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, why);
-  }
-
-  private static IllegalStateException unavailableUnchecked(String why) {
-    return new IllegalStateException(why);
   }
 
   /** The reason of a rejection as the ledger words it: "{REASON}: message"; unknown ones are final. */
@@ -428,7 +429,7 @@ public final class RemoteLedger implements Ledger {
 
   @Override
   public LedgerView view() {
-    return latest;
+    return latest.view();
   }
 
   @Override
@@ -457,6 +458,50 @@ public final class RemoteLedger implements Ledger {
       throw new java.io.UncheckedIOException(new IOException("the sequencer served a bad block " + height + ": "
           + e.getMessage(), e));
     }
+  }
+
+  /**
+   * Verified blocks from {@code from} on (at least one if {@code from} is verified here): from memory
+   * when recent, else a batch fetched from the sequencer, each checked against the header hash
+   * recorded when it was verified and its transactions against that header's root.
+   */
+  private List<Block> blocksFrom(long from) {
+    synchronized (lock) {
+      Block b = recent.get(from);
+      if (b != null || from >= headerHashes.size()) {
+        return b != null ? List.of(b) : List.of();
+      }
+    }
+    List<Block> out = new ArrayList<>();
+    try {
+      JsonNode n = getJson("/v1/ledger/sync?from=" + from + "&wait_millis=0");
+      long h = from;
+      for (JsonNode item : n.path("blocks")) {
+        Block b = Block.decode(decode(item.asText(), "blocks"));
+        Hash expected;
+        synchronized (lock) {
+          if (h >= headerHashes.size()) {
+            break;
+          }
+          expected = headerHashes.get((int) h);
+        }
+        if (b.height() != h || !b.header().hash().equals(expected)
+            || !Block.transactionsRoot(b.transactions()).equals(b.header().txRoot())) {
+          throw new VerificationException("block " + h + " from the sequencer is not the block verified before");
+        }
+        out.add(b);
+        h++;
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot fetch blocks from " + from + " from the sequencer at " + base, e);
+    } catch (DecodingException | VerificationException e) {
+      throw new java.io.UncheckedIOException(new IOException("the sequencer served bad blocks from " + from + ": "
+          + e.getMessage(), e));
+    }
+    if (out.isEmpty()) {
+      out.add(block(from).orElseThrow());
+    }
+    return out;
   }
 
   @Override
@@ -530,13 +575,25 @@ public final class RemoteLedger implements Ledger {
         while (!stopped) {
           long last = latest.height();
           while (next <= last && !stopped) {
-            Block b = block(next).orElseThrow();
+            List<Block> batch;
             try {
-              listener.accept(b);
-            } catch (RuntimeException e) {
-              LOG.log(System.Logger.Level.WARNING, "block subscriber failed on block " + next, e);
+              batch = blocksFrom(next);
+            } catch (java.io.UncheckedIOException e) {
+              LOG.log(System.Logger.Level.WARNING, "block subscriber waits for block " + next + ": " + e.getMessage());
+              sleepQuietly(RETRY);
+              continue;
             }
-            next++;
+            for (Block b : batch) {
+              if (stopped) {
+                break;
+              }
+              try {
+                listener.accept(b);
+              } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "block subscriber failed on block " + next, e);
+              }
+              next++;
+            }
           }
           wake.acquire();
           wake.drainPermits();
@@ -629,51 +686,22 @@ public final class RemoteLedger implements Ledger {
     }
   }
 
-  /** A verified header and the state after it. */
-  private record View(BlockHeader header, LedgerState state) implements LedgerView {
-    @Override
-    public StateRecord.Account account(Address a) {
-      return state.account(a);
+  /** A verified header, the state after it, and the view over both. */
+  private record View(LedgerView view, LedgerState state) {
+    View(BlockHeader header, LedgerState state) {
+      this(LedgerView.of(header, state), state);
     }
 
-    @Override
-    public StateRecord.Stake stake(Address a) {
-      return state.stake(a);
+    BlockHeader header() {
+      return view.header();
     }
 
-    @Override
-    public Optional<StateRecord.Node> node(Address operator) {
-      return state.node(operator);
+    long height() {
+      return view.height();
     }
 
-    @Override
-    public Optional<StateRecord.Model> model(Cid manifest) {
-      return state.model(manifest);
-    }
-
-    @Override
-    public Optional<StateRecord.Job> job(Hash id) {
-      return state.job(id);
-    }
-
-    @Override
-    public Optional<StateRecord.Receipt> receipt(Cid receipt) {
-      return state.receipt(receipt);
-    }
-
-    @Override
-    public Optional<StateRecord.Challenge> challenge(Hash id) {
-      return state.challenge(id);
-    }
-
-    @Override
-    public StateRecord.Supply supply() {
-      return state.supply();
-    }
-
-    @Override
-    public StateProof prove(StateKey key) {
-      return state.prove(key);
+    Optional<StateRecord.Receipt> receipt(Cid receipt) {
+      return view.receipt(receipt);
     }
   }
 }
