@@ -140,7 +140,8 @@ public final class VerityNode implements AutoCloseable {
             new dev.verity.node.gateway.WorkerPool(directory), config.gateway(),
             job -> l != null ? l.view().job(job).flatMap(dev.verity.ledger.StateRecord.Job::worker)
                 : java.util.Optional.empty(),
-            dev.verity.protocol.tensor.TensorLimits.DEFAULT);
+            new dev.verity.protocol.tensor.TensorLimits(dev.verity.protocol.tensor.TensorLimits.DEFAULT.maxTensors(),
+                config.maxTensorElements(), config.maxRequestBytes()));
         opened.push(g);
         gateway = java.util.Optional.of(g);
       }

@@ -45,7 +45,13 @@ final class GatewayHarness {
 
   /** A gateway without a ledger that forwards to the workers {@code peers} lists. */
   static VerityNode gateway(Path dir, PeerDirectory peers, GatewaySettings settings) throws IOException {
-    return VerityNode.start(NodeConfig.defaults().withDataDir(dir).withPort(0)
+    return gateway(NodeConfig.defaults(), dir, peers, settings);
+  }
+
+  /** As above, with the other settings of {@code base}. */
+  static VerityNode gateway(NodeConfig base, Path dir, PeerDirectory peers, GatewaySettings settings)
+      throws IOException {
+    return VerityNode.start(base.withDataDir(dir).withPort(0)
         .withNetwork(network(Set.of(NodeRole.GATEWAY), 0)).withGateway(settings), Optional.of(peers));
   }
 

@@ -39,6 +39,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -225,10 +226,14 @@ class GatewayRoutingTest {
   }
 
   void assertCompletesElsewhere(MaliciousProxy liar, String name) throws Exception {
+    assertCompletesElsewhere(liar, name, NodeConfig.defaults());
+  }
+
+  void assertCompletesElsewhere(MaliciousProxy liar, String name, NodeConfig base) throws Exception {
     MutableDirectory d = new MutableDirectory(List.of(
         GatewayHarness.peer(workers.get(0).address(), liar.uri(), 1_000_000, 4, manifest.cid()),
         GatewayHarness.peer(workers.get(1), 1, 4, manifest.cid())));
-    try (VerityNode gateway = GatewayHarness.gateway(dir.resolve("g-" + name), d, GatewayHarness.FAST);
+    try (VerityNode gateway = GatewayHarness.gateway(base, dir.resolve("g-" + name), d, GatewayHarness.FAST);
         VerityClient c = client(gateway)) {
       for (int i = 0; i < 5; i++) {
         InferenceResult r = c.infer(ModelRef.ofManifest(manifest.cid()), inputs(i));
@@ -267,6 +272,36 @@ class GatewayRoutingTest {
       return NodeHarness.JSON.writeValueAsBytes(n);
     })) {
       assertCompletesElsewhere(liar, "forged");
+    }
+  }
+
+  @Test
+  void catchesAWorkerAnsweringRandomBytesAndCompletesElsewhere() throws Exception {
+    java.util.Random random = new java.util.Random(5);
+    try (MaliciousProxy liar = lyingWorker((m, p, body) -> {
+      byte[] junk = new byte[body.length];
+      random.nextBytes(junk);
+      return junk;
+    })) {
+      assertCompletesElsewhere(liar, "random");
+    }
+  }
+
+  @Test
+  void catchesAWorkerAnsweringTruncatedJsonAndCompletesElsewhere() throws Exception {
+    try (MaliciousProxy liar = lyingWorker((m, p, body) -> java.util.Arrays.copyOf(body, body.length / 2))) {
+      assertCompletesElsewhere(liar, "truncated");
+    }
+  }
+
+  @Test
+  void catchesAWorkerAnsweringAnOversizedBodyAndCompletesElsewhere() throws Exception {
+    // beyond what this gateway takes from a worker: four times its max_request_bytes of 64 KiB
+    NodeConfig small = NodeConfig.load(Optional.empty(), Map.of("VERITY_MAX_REQUEST_BYTES", "65536"));
+    byte[] huge = new byte[4 * 65536 + 1024];
+    java.util.Arrays.fill(huge, (byte) ' ');
+    try (MaliciousProxy liar = lyingWorker((m, p, body) -> huge)) {
+      assertCompletesElsewhere(liar, "oversized", small);
     }
   }
 

@@ -85,12 +85,15 @@ public final class Gateway implements AutoCloseable {
   private final Semaphore admitted;
   private final ReceiptVerifier receipts = ReceiptVerifier.create();
   private final Map<String, ModelManifest> manifests = new ConcurrentHashMap<>();
+  private final long maxResponseBytes;
 
   /**
    * @param jobWorker the worker a ledger job names, if any (from this node's ledger view; a node
    *     without a ledger answers empty and such jobs are tried on any worker, whose own check
    *     refuses those not for it)
-   * @param limits the bounds on the outputs a worker may send back
+   * @param limits the bounds on the outputs a worker may send back; an answer longer than four
+   *     times {@code limits.maxTotalBytes()} (JSON text of numbers is longer than their bytes) is
+   *     refused as false
    */
   public Gateway(WorkerPool pool, GatewaySettings settings, Function<Hash, Optional<Address>> jobWorker,
       TensorLimits limits) {
@@ -101,6 +104,7 @@ public final class Gateway implements AutoCloseable {
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofMillis(Math.min(2000, settings.attemptTimeout().toMillis()))).build();
     this.admitted = new Semaphore(settings.maxOutstanding());
+    this.maxResponseBytes = Math.min(Integer.MAX_VALUE - 8, 4 * limits.maxTotalBytes());
   }
 
   public WorkerPool pool() {
@@ -242,10 +246,15 @@ public final class Gateway implements AutoCloseable {
     r.headers().forEach(b::header);
     HttpResponse<byte[]> resp;
     try {
-      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+      resp = http.send(b.build(), bounded(maxResponseBytes));
     } catch (HttpTimeoutException e) {
       return new Outcome.Failed("no answer within " + timeout.toMillis() + " ms", false);
-    } catch (IOException e) {
+    } catch (IOException | java.io.UncheckedIOException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof ResponseTooLarge tooLarge) {
+          return new Outcome.Failed(tooLarge.getMessage(), true);
+        }
+      }
       return new Outcome.Failed("unreachable at " + w.endpoint() + " (" + e + ")", false);
     }
     int status = resp.statusCode();
@@ -270,6 +279,30 @@ public final class Gateway implements AutoCloseable {
       return new Outcome.Failed("HTTP " + status + " " + problemDetail(resp.body()), false);
     }
     return new Outcome.Refused(new Answer(status, type, resp.body(), headers, w, Optional.empty()));
+  }
+
+  /** A worker's answer longer than the gateway takes. */
+  private static final class ResponseTooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ResponseTooLarge(long max) {
+      super("the answer is longer than " + max + " bytes");
+    }
+  }
+
+  /** Reads a response body of at most {@code max} bytes; a longer one fails with {@link ResponseTooLarge}. */
+  private static HttpResponse.BodyHandler<byte[]> bounded(long max) {
+    return info -> HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofInputStream(), in -> {
+      try (in) {
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        if (bytes.length > max) {
+          throw new java.io.UncheckedIOException(new ResponseTooLarge(max));
+        }
+        return bytes;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
   }
 
   private static URI endpoint(Peer w, String pathAndQuery) {
