@@ -317,6 +317,14 @@ public final class NetworkLoad {
     });
   }
 
+  private static int intraOpThreads() {
+    try {
+      return NodeConfig.load(Optional.empty(), System.getenv()).intraOpThreads();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   static NetworkSettings network(Set<NodeRole> roles, long capacity) {
     return new NetworkSettings(roles, Optional.empty(), capacity, 0, NetworkSettings.DEFAULT_HEARTBEAT,
         NetworkSettings.DEFAULT_LIVENESS);
@@ -417,7 +425,8 @@ public final class NetworkLoad {
         .append(". The machine may be shared with other work; read the numbers as this run's.\n");
     b.append("- Set-up: every node is a separate `VerityNode` in one JVM (own key, data directory, port; real HTTP on"
         + " 127.0.0.1): up to ").append(s.maxWorkers()).append(" workers (capacity ").append(CAPACITY)
-        .append(", engine settings from the environment) and one gateway whose peer directory lists the first N workers"
+        .append(", ONNX Runtime intra-op threads ").append(intraOpThreads())
+        .append(" from the environment, 0 = all cores) and one gateway whose peer directory lists the first N workers"
         + " with equal stake. Free inference (no ledger); the gateway checks each worker's receipt (signature by that"
         + " worker, request id, manifest, input and output CIDs, tensor specs) before answering.\n");
     b.append("- Method: raw HTTP posts of one fixed JSON body (batch 1). Saturation: ").append("4 × N × capacity")
