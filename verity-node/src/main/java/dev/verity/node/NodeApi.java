@@ -313,7 +313,26 @@ final class NodeApi {
   }
 
   private void version(Exchange ex) throws IOException {
-    ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
+    Address owner = owner(ex);
+    String repo = ex.param("repo");
+    String label = ex.param("version");
+    if (gateway.isPresent()
+        && (label.equals("latest") ? registry.latest(owner, repo) : registry.version(owner, repo, label)).isEmpty()) {
+      // a gateway describes the versions it forwards, as a hub or worker that holds them does now
+      try {
+        ex.send(200, "application/json", gateway.get().versionDocument(owner, repo, label).json());
+        return;
+      } catch (ApiException e) {
+        if (e.status() != 404) {
+          throw e;
+        }
+        // unknown to every peer asked: this node's own 404 below
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw ApiException.retryLater(503, "shutting-down", "Shutting down", "this gateway is stopping; ask another", 1);
+      }
+    }
+    ModelRegistry.VersionEntry v = inference.resolve(owner, repo, label);
     ModelManifest m = v.manifest();
     ex.sendJson(200, g -> {
       g.writeStartObject();

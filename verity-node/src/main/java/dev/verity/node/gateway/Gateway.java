@@ -449,7 +449,21 @@ public final class Gateway implements AutoCloseable {
     if (known != null) {
       return known;
     }
+    return versionDocument(owner, repo, version).manifest();
+  }
+
+  /** A version as a live hub or worker describes it now (GET /v1/models/{owner}/{repo}/{version}), checked. */
+  public record VersionDocument(ModelManifest manifest, byte[] json) {}
+
+  /**
+   * The version document of {@code owner/repo/version} from a live hub or worker, asked now (so its
+   * yank state is current), its manifest checked as {@link #resolve(Address, String, String)} does.
+   */
+  public VersionDocument versionDocument(Address owner, String repo, String version) throws InterruptedException {
+    String key = owner + "/" + repo + "/" + version;
+    byte[][] body = new byte[1][];
     ModelManifest m = fromPeers("/v1/models/" + owner + "/" + repo + "/" + version, bytes -> {
+      body[0] = bytes;
       JsonNode n = JSON.readTree(bytes);
       Cid cid = Cid.parse(n.path("manifest_cid").asText());
       byte[] encoded = Base64.getDecoder().decode(n.path("manifest").asText());
@@ -466,7 +480,7 @@ public final class Gateway implements AutoCloseable {
       remember(key, m);
     }
     remember(m.cid().toString(), m);
-    return m;
+    return new VersionDocument(m, body[0]);
   }
 
   /** The manifest with CID {@code cid}, from a live hub or worker, checked; kept once found. */
