@@ -5,6 +5,12 @@ import dev.verity.core.crypto.Signer;
 import dev.verity.hub.BlobStore;
 import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.ledger.NodeRole;
+import dev.verity.ledger.StateRecord;
+import dev.verity.node.gateway.Gateway;
+import dev.verity.node.gateway.WorkerPool;
+import dev.verity.node.net.PeerDirectory;
+import dev.verity.protocol.tensor.TensorLimits;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
 import dev.verity.runtime.OnnxRuntimeEngine;
@@ -20,6 +26,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 
 /**
  * A running Verity node: its key, blob store, model registry, inference engine and HTTP API, all
@@ -46,12 +53,12 @@ public final class VerityNode implements AutoCloseable {
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
-  private final java.util.Optional<dev.verity.node.gateway.Gateway> gateway;
+  private final Optional<Gateway> gateway;
   private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server, NodeLedger ledger, java.util.Optional<dev.verity.node.gateway.Gateway> gateway) {
+      HttpApiServer server, NodeLedger ledger, Optional<Gateway> gateway) {
     this.config = config;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -81,15 +88,15 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
-    return start(config, java.util.Optional.empty());
+    return start(config, Optional.empty());
   }
 
   /**
    * As {@link #start(NodeConfig)}; a node with the gateway role forwards inference to the workers
    * {@code peers} lists (default: the live peers of the node's ledger), see {@link
-   * dev.verity.node.gateway.Gateway}.
+   * Gateway}.
    */
-  public static VerityNode start(NodeConfig config, java.util.Optional<dev.verity.node.net.PeerDirectory> peers)
+  public static VerityNode start(NodeConfig config, Optional<PeerDirectory> peers)
       throws IOException {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
@@ -131,19 +138,19 @@ public final class VerityNode implements AutoCloseable {
       Metrics metrics = new Metrics();
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
-      java.util.Optional<dev.verity.node.gateway.Gateway> gateway = java.util.Optional.empty();
-      if (config.roles().contains(dev.verity.ledger.NodeRole.GATEWAY)) {
+      Optional<Gateway> gateway = Optional.empty();
+      if (config.roles().contains(NodeRole.GATEWAY)) {
         NodeLedger l = ledger;
-        dev.verity.node.net.PeerDirectory directory = peers.orElse(
+        PeerDirectory directory = peers.orElse(
             () -> l != null ? l.peers().live() : java.util.List.of());
-        dev.verity.node.gateway.Gateway g = new dev.verity.node.gateway.Gateway(
-            new dev.verity.node.gateway.WorkerPool(directory), config.gateway(),
-            job -> l != null ? l.view().job(job).flatMap(dev.verity.ledger.StateRecord.Job::worker)
-                : java.util.Optional.empty(),
-            new dev.verity.protocol.tensor.TensorLimits(dev.verity.protocol.tensor.TensorLimits.DEFAULT.maxTensors(),
+        Gateway g = new Gateway(
+            new WorkerPool(directory), config.gateway(),
+            job -> l != null ? l.view().job(job).flatMap(StateRecord.Job::worker)
+                : Optional.empty(),
+            new TensorLimits(TensorLimits.DEFAULT.maxTensors(),
                 config.maxTensorElements(), config.maxRequestBytes()));
         opened.push(g);
-        gateway = java.util.Optional.of(g);
+        gateway = Optional.of(g);
       }
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock, gateway);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
@@ -221,7 +228,7 @@ public final class VerityNode implements AutoCloseable {
   }
 
   /** The gateway, on a node with the gateway role. */
-  public java.util.Optional<dev.verity.node.gateway.Gateway> gateway() {
+  public Optional<Gateway> gateway() {
     return gateway;
   }
 
@@ -233,7 +240,7 @@ public final class VerityNode implements AutoCloseable {
     }
     closed = true;
     server.close();
-    gateway.ifPresent(dev.verity.node.gateway.Gateway::close);
+    gateway.ifPresent(Gateway::close);
     if (ledger != null) {
       ledger.close();
     }
