@@ -50,6 +50,7 @@ final class LedgerApi {
   Router addTo(Router r) {
     return r.add("GET", "/v1/ledger", this::info)
         .add("POST", "/v1/ledger/transactions", this::submit)
+        .add("POST", "/v1/ledger/transactions/batch", this::submitBatch)
         .add("GET", "/v1/ledger/head", this::head)
         .add("GET", "/v1/ledger/genesis", this::genesis)
         .add("GET", "/v1/ledger/blocks", this::blocks)
@@ -130,6 +131,86 @@ final class LedgerApi {
       j.writeEndObject();
     });
   }
+
+  static final int MAX_BATCH = 256;
+
+  /**
+   * Several signed transactions at once, submitted to the ledger in the order given (so one
+   * sender's consecutive nonces stay in order) and answered once every one is committed or refused:
+   * {@code {"transactions": [base64 canonical CBOR, ...]}} in, {@code {"results": [{"tx_id",
+   * "height", "index", "created"} or {"rejected": {"reason", "detail"}}, ...]}} out, in the same
+   * order. Followers (ledger = remote) send their node's transactions this way.
+   */
+  private void submitBatch(Exchange ex) throws IOException {
+    NodeLedger l = ledger();
+    byte[] body = ex.body((long) MAX_BATCH * SignedTransaction.MAX_BYTES * 2);
+    com.fasterxml.jackson.databind.JsonNode items;
+    try {
+      items = JSON.readTree(body).path("transactions");
+    } catch (IOException e) {
+      throw ApiException.badRequest("the body is not JSON: " + e.getMessage());
+    }
+    if (!items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
+      throw ApiException.badRequest("'transactions' must be a list of 1.." + MAX_BATCH + " base64 signed transactions");
+    }
+    java.util.List<SignedTransaction> txs = new java.util.ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode item : items) {
+      try {
+        txs.add(SignedTransaction.decode(Base64.getDecoder().decode(item.asText())));
+      } catch (IllegalArgumentException e) { // DecodingException, bad base64, or a value a transaction cannot hold
+        throw new ApiException(400, "malformed-transaction", "Malformed transaction", "transaction "
+            + txs.size() + " of the batch is not a signed transaction in base64 canonical CBOR: " + e.getMessage());
+      }
+    }
+    java.util.List<java.util.concurrent.CompletableFuture<Committed>> results = new java.util.ArrayList<>();
+    for (SignedTransaction tx : txs) {
+      results.add(l.ledger().submit(tx));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SUBMIT_TIMEOUT_SECONDS);
+    java.util.List<Object> outcomes = new java.util.ArrayList<>();
+    for (java.util.concurrent.CompletableFuture<Committed> f : results) {
+      try {
+        outcomes.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (ExecutionException e) {
+        outcomes.add(e.getCause() instanceof TransactionRejected r ? r
+            : new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, "the ledger failed: " + e.getCause()));
+      } catch (TimeoutException e) {
+        outcomes.add(new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, "not committed within "
+            + SUBMIT_TIMEOUT_SECONDS + " s; check the sender's nonce before resending"));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the ledger", e);
+      }
+    }
+    ex.sendJson(200, j -> {
+      j.writeStartObject();
+      j.writeArrayFieldStart("results");
+      for (Object o : outcomes) {
+        j.writeStartObject();
+        if (o instanceof Committed c) {
+          j.writeStringField("tx_id", c.txId().toHex());
+          j.writeNumberField("height", c.height());
+          j.writeNumberField("index", c.index());
+          if (c.created().isPresent()) {
+            j.writeStringField("created", c.created().get().toHex());
+          } else {
+            j.writeNullField("created");
+          }
+        } else {
+          TransactionRejected r = (TransactionRejected) o;
+          j.writeObjectFieldStart("rejected");
+          j.writeStringField("reason", r.reason().name());
+          j.writeStringField("detail", r.getMessage());
+          j.writeEndObject();
+        }
+        j.writeEndObject();
+      }
+      j.writeEndArray();
+      j.writeEndObject();
+    });
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   // ---- headers, blocks, genesis ----
 

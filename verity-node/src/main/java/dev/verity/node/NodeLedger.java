@@ -62,7 +62,7 @@ final class NodeLedger implements AutoCloseable {
   private final java.util.Set<NodeRole> roles;
   private final Object heights = new Object();
   private volatile long lastBeatNanos;
-  private LedgerPeerDirectory peers;
+  private volatile LedgerPeerDirectory peers;
   private final ModelRegistry registry;
   private final SettlementJournal journal;
   private final Settler settler;

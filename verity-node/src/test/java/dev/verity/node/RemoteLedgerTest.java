@@ -53,6 +53,7 @@ class RemoteLedgerTest {
   @TempDir static Path dir;
   static Signer owner = Signer.generate();
   static Signer client = Signer.generate();
+  static Signer payer = Signer.generate();
   static Signer workerKey;
   static GenesisConfig genesis;
   static Path genesisFile;
@@ -72,7 +73,7 @@ class RemoteLedgerTest {
     genesis = GenesisConfig.builder("verity-remote-test").devNetwork(true).sequencer(seqKey.publicKey())
         .authority(seqKey.publicKey()).treasury(seqKey.address()).minFee(0)
         .allocate(seqKey.address(), 100_000).allocate(workerKey.address(), 100_000)
-        .allocate(owner.address(), 1_000).allocate(client.address(), 100_000).build();
+        .allocate(owner.address(), 1_000).allocate(client.address(), 100_000).allocate(payer.address(), 1_000).build();
     genesisFile = dir.resolve("genesis.cbor");
     AtomicFiles.write(genesisFile, genesis.encode());
     sequencer = VerityNode.start(NodeConfig.defaults().withDataDir(dir.resolve("seq")).withPort(0)
@@ -172,6 +173,38 @@ class RemoteLedgerTest {
       e = assertThrows(ExecutionException.class, () -> l.submit(broke).get());
       assertEquals(TransactionRejected.Reason.INSUFFICIENT_FUNDS, ((TransactionRejected) e.getCause()).reason());
     }
+  }
+
+  @Test
+  void oneSendersTransactionsSubmittedAtOnceStayInOrderAndAllCommit() throws Exception {
+    try (RemoteLedger l = RemoteLedger.open(sequencer.uri(), genesis, DEADLINE)) {
+      long nonce = l.view().account(payer.address()).nonce();
+      List<java.util.concurrent.CompletableFuture<dev.verity.ledger.Committed>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        results.add(l.submit(new Transaction(genesis.chainId(), payer.publicKey(), nonce + i, 0,
+            new Action.Transfer(owner.address(), 1)).sign(payer)));
+      }
+      for (var r : results) {
+        r.get(); // none refused: a reordering would show as BAD_NONCE
+      }
+      assertEquals(nonce + 40, l.view().account(payer.address()).nonce(), "read your own writes");
+    }
+  }
+
+  @Test
+  void theBatchEndpointRefusesMalformedBatches() {
+    String path = "/v1/ledger/transactions/batch";
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json", "{".getBytes()), 400);
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": []}".getBytes()), 400, "1..256");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": 5}".getBytes()), 400, "1..256");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        ("{\"transactions\": [" + "\"AA==\",".repeat(257) + "\"AA==\"]}").getBytes()), 400, "1..256");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": [\"not base64!\"]}".getBytes()), 400, "transaction 0 of the batch");
+    NodeHarness.assertProblem(NodeHarness.post(sequencer.uri(), path, "application/json",
+        "{\"transactions\": [\"oWF4AQ==\"]}".getBytes()), 400, "transaction 0 of the batch");
   }
 
   @Test
@@ -283,6 +316,25 @@ class RemoteLedgerTest {
     assertTrue(some.path("blocks").size() >= 1 && some.path("blocks").size() <= 256);
     assertEquals(0, dev.verity.ledger.Block.decode(java.util.Base64.getDecoder().decode(
         some.path("blocks").get(0).asText())).height());
+  }
+
+  @Test
+  void aFollowerWithoutAGenesisFilePinsTheSequencersAndUsesThePinnedOneAfterwards() throws Exception {
+    Path data = dir.resolve("pinning");
+    NodeConfig config = NodeConfig.defaults().withDataDir(data).withPort(0)
+        .withLedger(LedgerSettings.remote(sequencer.uri(), Optional.empty()))
+        .withNetwork(fast(Set.of(NodeRole.VERIFIER)));
+    try (VerityNode follower = VerityNode.start(config)) {
+      assertTrue(follower.hasLedger());
+    }
+    Path pinned = data.resolve("ledger/genesis.cbor");
+    assertEquals(genesis, GenesisConfig.decode(Files.readAllBytes(pinned)));
+    // a pinned genesis of another chain: the sequencer's block 0 does not match, so the node refuses to start
+    GenesisConfig other = GenesisConfig.builder("verity-other").sequencer(Signer.generate().publicKey())
+        .authority(owner.publicKey()).treasury(owner.address()).build();
+    Files.write(pinned, other.encode());
+    IOException e = assertThrows(IOException.class, () -> VerityNode.start(config));
+    assertTrue(e.getMessage().contains("does not run this node's chain"), e.getMessage());
   }
 
   /** Reads both nodes' ledgers through their HTTP APIs. */

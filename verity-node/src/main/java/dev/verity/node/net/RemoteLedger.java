@@ -55,10 +55,12 @@ import java.util.function.Consumer;
  * follower stops, logs why, and every later submission fails with {@code UNAVAILABLE}, while the
  * state verified so far stays readable.
  *
- * <p>Submitting ({@link #submit}) posts the signed transaction to the sequencer; its future
- * completes once this ledger has itself verified the block that holds the transaction at the
- * position the sequencer reported, so a caller reads its own writes from {@link #view()} at once.
- * Rejections carry the sequencer's reason.
+ * <p>Submitting ({@link #submit}) queues the signed transaction; one thread sends the queue to the
+ * sequencer in order, in batches ({@code POST /v1/ledger/transactions/batch}, which the sequencer
+ * submits in order, so one sender's transactions stay ordered as submitted). A future completes
+ * once this ledger has itself verified the block that holds the transaction at the position the
+ * sequencer reported, so a caller reads its own writes from {@link #view()} at once. Rejections
+ * carry the sequencer's reason.
  *
  * <p>Blocks are kept in memory for the most recent {@value #RECENT_BLOCKS}; older ones are fetched
  * again and checked against the header hash recorded when they were verified. Receipt proofs are
@@ -84,10 +86,12 @@ public final class RemoteLedger implements Ledger {
   private final List<Hash> headerHashes = new ArrayList<>(); // index = height; guarded by lock
   private final Map<Long, Block> recent = new LinkedHashMap<>(); // guarded by lock
   private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
+  private final java.util.ArrayDeque<Outgoing> outbox = new java.util.ArrayDeque<>(); // guarded by itself
   private volatile View latest;
   private volatile String failure;
   private volatile boolean closed;
   private Thread syncThread;
+  private Thread sendThread;
 
   private RemoteLedger(URI base, GenesisConfig genesis, HttpClient http, int recentBlocks) {
     this.base = stripSlash(base);
@@ -190,6 +194,7 @@ public final class RemoteLedger implements Ledger {
       latest = new View(h, state);
     }
     syncThread = Thread.ofPlatform().daemon().name("verity-ledger-sync").start(this::follow);
+    sendThread = Thread.ofPlatform().daemon().name("verity-ledger-send").start(this::sendLoop);
   }
 
   /** The sequencer runs another chain: waiting will not help. */
@@ -336,47 +341,116 @@ public final class RemoteLedger implements Ledger {
   @Override
   public CompletableFuture<Committed> submit(SignedTransaction tx) {
     CompletableFuture<Committed> f = new CompletableFuture<>();
-    if (closed || failure != null) {
-      f.completeExceptionally(new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE,
-          closed ? "the ledger connection is closed" : failure));
+    if (tx.size() > SignedTransaction.MAX_BYTES) {
+      f.completeExceptionally(new TransactionRejected(TransactionRejected.Reason.MALFORMED,
+          "transaction of " + tx.size() + " bytes exceeds " + SignedTransaction.MAX_BYTES));
       return f;
     }
-    Thread.ofVirtual().name("verity-ledger-submit").start(() -> {
-      try {
-        f.complete(send(tx));
-      } catch (TransactionRejected r) {
-        f.completeExceptionally(r);
-      } catch (RuntimeException e) {
-        f.completeExceptionally(new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, e.toString()));
+    synchronized (outbox) {
+      if (closed || failure != null) {
+        f.completeExceptionally(unavailable(closed ? "the ledger connection is closed" : failure));
+        return f;
       }
-    });
+      outbox.add(new Outgoing(tx, f));
+      outbox.notifyAll();
+    }
     return f;
   }
 
-  private Committed send(SignedTransaction tx) throws TransactionRejected {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ledger/transactions")).timeout(SUBMIT_TIMEOUT)
-        .header("Content-Type", "application/cbor").POST(HttpRequest.BodyPublishers.ofByteArray(tx.encode())).build();
-    Response r;
-    try {
-      r = exchange(req);
-    } catch (IOException e) {
-      throw unavailable("cannot reach the sequencer at " + base + ": " + e.getMessage());
-    }
-    JsonNode n;
-    try {
-      n = JSON.readTree(r.body());
-    } catch (IOException e) {
-      throw unavailable("the sequencer answered " + r.status() + " with a body that is not JSON");
-    }
-    if (r.status() != 200) {
-      String detail = n.path("detail").asText("(no detail)");
-      if (r.status() == 400 && n.path("type").asText().endsWith("transaction-rejected")) {
-        throw new TransactionRejected(reasonOf(detail), stripReason(detail));
+  /** A transaction waiting to be sent, and who waits for its outcome. */
+  private record Outgoing(SignedTransaction tx, CompletableFuture<Committed> result) {}
+
+  /**
+   * Sends what {@link #submit} queued, in order, in batches ({@code POST /v1/ledger/transactions/
+   * batch}: the sequencer submits a batch in its order, so one sender's consecutive nonces arrive
+   * in order), one batch at a time.
+   */
+  private void sendLoop() {
+    while (true) {
+      List<Outgoing> batch = new ArrayList<>();
+      synchronized (outbox) {
+        while (outbox.isEmpty() && !closed) {
+          try {
+            outbox.wait();
+          } catch (InterruptedException e) {
+            if (closed) {
+              break;
+            }
+          }
+        }
+        if (closed) {
+          batch.addAll(outbox);
+          outbox.clear();
+          batch.forEach(o -> o.result().completeExceptionally(unavailable("the ledger connection is closed")));
+          return;
+        }
+        while (!outbox.isEmpty() && batch.size() < MAX_BATCH) {
+          batch.add(outbox.poll());
+        }
       }
-      if (r.status() == 400 && n.path("type").asText().endsWith("malformed-transaction")) {
-        throw new TransactionRejected(TransactionRejected.Reason.MALFORMED, detail);
+      try {
+        sendBatch(batch);
+      } catch (RuntimeException e) {
+        batch.forEach(o -> o.result().completeExceptionally(unavailable("sending failed: " + e)));
       }
-      throw unavailable("the sequencer answered " + r.status() + ": " + detail);
+    }
+  }
+
+  static final int MAX_BATCH = 256;
+
+  private void sendBatch(List<Outgoing> batch) {
+    if (failure != null) {
+      batch.forEach(o -> o.result().completeExceptionally(unavailable(failure)));
+      return;
+    }
+    StringBuilder json = new StringBuilder("{\"transactions\":[");
+    for (int i = 0; i < batch.size(); i++) {
+      json.append(i == 0 ? "\"" : ",\"").append(Base64.getEncoder().encodeToString(batch.get(i).tx().encode()))
+          .append('"');
+    }
+    json.append("]}");
+    HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ledger/transactions/batch")).timeout(SUBMIT_TIMEOUT)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json.toString(), StandardCharsets.UTF_8)).build();
+    JsonNode results;
+    try {
+      Response r = exchange(req);
+      JsonNode n = JSON.readTree(r.body());
+      if (r.status() != 200) {
+        throw new IOException("the sequencer answered " + r.status() + ": " + n.path("detail").asText("(no detail)"));
+      }
+      results = n.path("results");
+      if (!results.isArray() || results.size() != batch.size()) {
+        throw new IOException("the sequencer answered " + results.size() + " results for " + batch.size()
+            + " transactions");
+      }
+    } catch (IOException e) {
+      TransactionRejected u = unavailable("sending to the sequencer at " + base + " failed: " + e.getMessage()
+          + "; check the sender's nonce before resending");
+      batch.forEach(o -> o.result().completeExceptionally(u));
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      Outgoing o = batch.get(i);
+      try {
+        o.result().complete(outcome(o.tx(), results.get(i)));
+      } catch (TransactionRejected r) {
+        o.result().completeExceptionally(r);
+      }
+    }
+  }
+
+  /** The outcome the sequencer reported for {@code tx}, once this node has verified the block that holds it. */
+  private Committed outcome(SignedTransaction tx, JsonNode n) throws TransactionRejected {
+    if (n.has("rejected")) {
+      String detail = n.path("rejected").path("detail").asText("");
+      TransactionRejected.Reason reason;
+      try {
+        reason = TransactionRejected.Reason.valueOf(n.path("rejected").path("reason").asText());
+      } catch (IllegalArgumentException e) {
+        reason = reasonOf(detail);
+      }
+      throw new TransactionRejected(reason, stripReason(detail));
     }
     Committed c;
     try {
@@ -544,7 +618,10 @@ public final class RemoteLedger implements Ledger {
 
   @Override
   public void close() {
-    closed = true;
+    synchronized (outbox) {
+      closed = true;
+      outbox.notifyAll();
+    }
     for (Follower f : followers) {
       f.close();
     }
