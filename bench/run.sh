@@ -5,6 +5,7 @@
 #   bench/run.sh zk [options]          zero-knowledge proofs: prove / verify / size / heap against plain inference
 #   bench/run.sh optimistic-economics  Monte Carlo of cheating strategies against the optimistic mode's rule
 #   bench/run.sh optimistic-detection  cheats detected at the executor level, extra network compute, executor vs ORT
+#   bench/run.sh network [options]     1, 2, 3 workers behind a gateway on loopback: saturation, p50/p99 at 70%, gateway hop
 #
 # Builds the harness and what it needs first (set VERITY_MVN_OPTS=-o to build offline). Options go
 # to the harness (bench/run.sh inference --help). Node settings can be changed as for a node, with
@@ -18,8 +19,9 @@ case "${1:-}" in
   zk) MAIN=dev.verity.bench.ZkOverhead ;;
   optimistic-economics) MAIN=dev.verity.bench.OptimisticEconomics ;;
   optimistic-detection) MAIN=dev.verity.bench.OptimisticDetection ;;
+  network) MAIN=dev.verity.bench.NetworkLoad ;;
   *)
-    echo "usage: bench/run.sh inference|zk|optimistic-economics|optimistic-detection [options]" >&2
+    echo "usage: bench/run.sh inference|zk|network|optimistic-economics|optimistic-detection [options]" >&2
     exit 2
     ;;
 esac

@@ -64,8 +64,12 @@ final class CliContext {
   }
 
   VerityClient client() throws IOException {
+    return clientBuilder().build();
+  }
+
+  VerityClient.Builder clientBuilder() throws IOException {
     VerityClient.Builder b = VerityClient.builder(nodeUri());
     signer().ifPresent(b::signer);
-    return b.build();
+    return b;
   }
 }

@@ -41,20 +41,33 @@ final class InferCommand implements Callable<Integer> {
       + " opened, escrowing the node's price, when the node charges for the model")
   String job;
 
+  @Option(names = "--any-worker", description = "for a gateway: open the job for any worker, and accept a receipt signed"
+      + " by a worker the ledger lists as live (heartbeat within --liveness-ms) and serving the model")
+  boolean anyWorker;
+
+  @Option(names = "--liveness-ms", defaultValue = "10000", description = "with --any-worker: how old a worker's last"
+      + " heartbeat may be, in ledger time (default: ${DEFAULT-VALUE}, the default liveness_millis)")
+  long livenessMillis;
+
   @Option(names = "--save", description = "save receipt.cbor, manifest.cbor, inputs.json (zk: opening.cbor) and outputs.json here, for 'verity verify'")
   Path save;
 
   @Override
   public Integer call() throws Exception {
     ModelRef ref = ModelRef.parse(model);
-    try (VerityClient client = ctx.client()) {
+    VerityClient.Builder builder = ctx.clientBuilder();
+    if (anyWorker) {
+      builder.acceptRegisteredWorkers(java.time.Duration.ofMillis(livenessMillis));
+    }
+    try (VerityClient client = builder.build()) {
       var version = client.model(ref);
       if (version.yanked()) {
         throw new IllegalStateException(ref + " was yanked by its owner: " + version.yankReason().orElse(""));
       }
       NamedTensors inputs = TensorFiles.read(input, Optional.of(version.manifest()));
       VerificationMode m = VerificationMode.fromWireName(mode);
-      Optional<Hash> paidWith = job != null ? Optional.of(Hash.fromHex(job)) : openJobIfCharged(client, version.manifest());
+      Optional<Hash> paidWith = job != null ? Optional.of(Hash.fromHex(job))
+          : openJobIfCharged(client, version.manifest(), anyWorker);
       // zk: the receipt names a commitment to the inputs; the opening (inputs + blinding) stays with the caller
       String requestId = UUID.randomUUID().toString();
       PrivateInference zk = m == VerificationMode.ZK ? client.inferPrivately(ref, inputs, requestId, paidWith) : null;
@@ -87,8 +100,13 @@ final class InferCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Opens a job escrowing the node's price when the node runs a ledger and charges for the model. */
-  private static Optional<Hash> openJobIfCharged(VerityClient client, dev.verity.protocol.ModelManifest m) throws Exception {
+  /**
+   * Opens a job escrowing the node's price when the node runs a ledger and charges for the model:
+   * for the node itself, or with {@code anyWorker} for any worker serving the model (through a
+   * gateway; the price is the gateway's quote, so workers charging more refuse it).
+   */
+  private static Optional<Hash> openJobIfCharged(VerityClient client, dev.verity.protocol.ModelManifest m,
+      boolean anyWorker) throws Exception {
     Optional<LedgerClient.Quote> q;
     try {
       q = client.ledger().quote(m.cid());
@@ -101,7 +119,8 @@ final class InferCommand implements Callable<Integer> {
     if (q.isEmpty() || q.get().price() == 0) {
       return Optional.empty();
     }
-    Hash j = client.ledger().openJob(m.cid(), Optional.of(q.get().worker()), q.get().price());
+    Hash j = client.ledger().openJob(m.cid(), anyWorker ? Optional.empty() : Optional.of(q.get().worker()),
+        q.get().price());
     System.err.println("opened job " + j.toHex() + " escrowing " + q.get().price() + " (" + q.get().royalty()
         + " royalty + " + q.get().operatorFee() + " operator fee)");
     return Optional.of(j);

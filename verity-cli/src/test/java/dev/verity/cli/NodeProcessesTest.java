@@ -103,10 +103,10 @@ class NodeProcessesTest {
       }
       try (VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(client).sequencer(seq.key().publicKey())
           .build()) {
-        dev.verity.sdk.VerityApiException notWorker = org.junit.jupiter.api.Assertions.assertThrows(
+        // node-0 is no worker but a gateway: it forwards to a worker, which asks for payment
+        dev.verity.sdk.VerityApiException unpaid = org.junit.jupiter.api.Assertions.assertThrows(
             dev.verity.sdk.VerityApiException.class, () -> onSequencer.infer(ModelRef.ofManifest(manifest.cid()), inputs));
-        assertEquals(409, notWorker.status(), "node-0 is no worker: " + notWorker.getMessage());
-        assertTrue(notWorker.getMessage().contains("/v1/network/peers"), notWorker.getMessage());
+        assertEquals(402, unpaid.status(), "a worker behind the gateway asks for a job: " + unpaid.getMessage());
         LedgerClient ledger = onSequencer.ledger();
         for (InferenceReceipt r : receipts) {
           LedgerClient.LedgerEvidence e = ledger.awaitOnLedger(r, DEADLINE, line -> { });

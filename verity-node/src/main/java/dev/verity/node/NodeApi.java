@@ -13,6 +13,8 @@ import dev.verity.hub.BlobStore;
 import dev.verity.hub.CorruptBlobException;
 import dev.verity.hub.MissingBlockException;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.ledger.NodeRole;
+import dev.verity.node.gateway.Gateway;
 import dev.verity.node.http.ApiException;
 import dev.verity.node.http.Exchange;
 import dev.verity.node.http.Metrics;
@@ -36,6 +38,9 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The node's HTTP endpoints (described in docs/openapi.yaml): each handler parses and bounds its
@@ -56,10 +61,18 @@ final class NodeApi {
   private final TensorLimits limits;
   private final PeerAuth peerAuth;
   private final ModelCache replicated;
+  private final Optional<Gateway> gateway;
+  private final boolean worker;
+  /** Inferences running now are bounded by the node's capacity; a few more may wait briefly. */
+  private final Semaphore running;
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final int maxWaiting;
+  /** Longest an inference waits for a free slot on this node before it is refused with 503. */
+  private static final long ADMISSION_WAIT_MILLIS = 2000;
 
   NodeApi(NodeConfig config, BlobStore blobs, ModelRegistry registry, InferenceService inference,
       PublishService publishing, NodeIdentity identity, Metrics metrics, Clock clock, PeerAuth peerAuth,
-      ModelCache replicated) {
+      ModelCache replicated, Optional<Gateway> gateway) {
     this.peerAuth = peerAuth;
     this.replicated = replicated;
     this.config = config;
@@ -71,6 +84,10 @@ final class NodeApi {
     this.metrics = metrics;
     this.clock = clock;
     this.limits = new TensorLimits(TensorLimits.DEFAULT.maxTensors(), config.maxTensorElements(), config.maxRequestBytes());
+    this.gateway = gateway;
+    this.worker = config.roles().contains(NodeRole.WORKER);
+    this.running = new Semaphore(config.capacity());
+    this.maxWaiting = 8 * config.capacity();
   }
 
   /** What the node says about itself. */
@@ -85,14 +102,23 @@ final class NodeApi {
         .add("GET", "/v1/blobs/{cid}", this::downloadBlob)
         .add("GET", "/v1/blobs/{cid}/blocks/{block}", this::downloadBlock)
         .add("GET", "/v1/manifests/{cid}", this::manifest)
-        .add("POST", "/v1/manifests/{cid}/infer", ex -> infer(ex, inference.resolveOrFetch(cid(ex.param("cid")))))
+        .add("POST", "/v1/manifests/{cid}/infer", ex -> {
+          Cid cid = cid(ex.param("cid"));
+          infer(ex, () -> registry.entry(cid), () -> inference.resolveOrFetch(cid), g -> g.resolve(cid), true);
+        })
         .add("GET", "/v1/models", this::listModels)
         .add("GET", "/v1/models/{owner}/{repo}", this::repository)
         .add("POST", "/v1/models/{owner}/{repo}/versions", this::publish)
         .add("GET", "/v1/models/{owner}/{repo}/{version}", this::version)
         .add("POST", "/v1/models/{owner}/{repo}/{version}/yank", this::yank)
-        .add("POST", "/v1/models/{owner}/{repo}/{version}/infer",
-            ex -> infer(ex, inference.resolveOrFetch(owner(ex), ex.param("repo"), ex.param("version"))));
+        .add("POST", "/v1/models/{owner}/{repo}/{version}/infer", ex -> {
+          Address owner = owner(ex);
+          String repo = ex.param("repo");
+          String version = ex.param("version");
+          infer(ex, () -> version.equals("latest") ? registry.latest(owner, repo) : registry.version(owner, repo, version),
+              () -> inference.resolveOrFetch(owner, repo, version), g -> g.resolve(owner, repo, version),
+              !version.equals("latest"));
+        });
   }
 
   private void node(Exchange ex) throws IOException {
@@ -273,7 +299,25 @@ final class NodeApi {
   // ---- models -----------------------------------------------------------------------------
 
   private void manifest(Exchange ex) throws IOException {
-    ModelManifest m = inference.resolve(cid(ex.param("cid"))).manifest();
+    Cid cid = cid(ex.param("cid"));
+    Optional<ModelRegistry.VersionEntry> here = registry.entry(cid);
+    ModelManifest m;
+    if (here.isPresent() || gateway.isEmpty()) {
+      m = here.orElseGet(() -> inference.resolve(cid)).manifest();
+    } else {
+      // a gateway serves the manifests of the models it forwards, so its clients can check receipts
+      try {
+        m = gateway.get().resolve(cid);
+      } catch (ApiException e) {
+        if (e.status() == 404) {
+          inference.resolve(cid); // unknown here and to every peer asked: this node's own 404
+        }
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw ApiException.retryLater(503, "shutting-down", "Shutting down", "this gateway is stopping; ask another", 1);
+      }
+    }
     InferenceService.checkAccess(m, caller(ex, new byte[0]));
     ex.send(200, "application/cbor", m.encode());
   }
@@ -316,7 +360,26 @@ final class NodeApi {
   }
 
   private void version(Exchange ex) throws IOException {
-    ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
+    Address owner = owner(ex);
+    String repo = ex.param("repo");
+    String label = ex.param("version");
+    if (gateway.isPresent()
+        && (label.equals("latest") ? registry.latest(owner, repo) : registry.version(owner, repo, label)).isEmpty()) {
+      // a gateway describes the versions it forwards, as a hub or worker that holds them does now
+      try {
+        ex.send(200, "application/json", gateway.get().versionDocument(owner, repo, label).json());
+        return;
+      } catch (ApiException e) {
+        if (e.status() != 404) {
+          throw e;
+        }
+        // unknown to every peer asked: this node's own 404 below
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw ApiException.retryLater(503, "shutting-down", "Shutting down", "this gateway is stopping; ask another", 1);
+      }
+    }
+    ModelRegistry.VersionEntry v = inference.resolve(owner, repo, label);
     ModelManifest m = v.manifest();
     InferenceService.checkAccess(m, caller(ex, new byte[0]));
     ex.sendJson(200, g -> {
@@ -373,7 +436,26 @@ final class NodeApi {
 
   // ---- inference --------------------------------------------------------------------------
 
-  private void infer(Exchange ex, ModelRegistry.VersionEntry entry) throws IOException {
+  /** How a gateway finds the manifest of a model this node does not hold. */
+  @FunctionalInterface
+  private interface RemoteManifest {
+    ModelManifest resolve(Gateway g) throws InterruptedException;
+  }
+
+  /**
+   * Runs an inference here, or forwards it to a worker: a node with the gateway role forwards a
+   * request it did not receive from another gateway when it is no worker or does not hold the
+   * version; every other request runs here (404 when the version is unknown).
+   */
+  private void infer(Exchange ex, java.util.function.Supplier<Optional<ModelRegistry.VersionEntry>> here,
+      java.util.function.Supplier<ModelRegistry.VersionEntry> resolveHere, RemoteManifest remote, boolean exactVersion)
+      throws IOException {
+    Optional<ModelRegistry.VersionEntry> local = here.get();
+    final boolean forward = gateway.isPresent() && ex.header(Gateway.FORWARDED_HEADER).isEmpty()
+        && (local.isEmpty() || !worker);
+    if (!forward && local.isEmpty()) {
+      local = Optional.of(resolveHere.get()); // 404 (or the version) before the body is read
+    }
     byte[] body = ex.body(config.maxRequestBytes());
     Optional<Address> caller = caller(ex, body);
     String requestId;
@@ -399,8 +481,19 @@ final class NodeApi {
       throw new ApiException(415, "unsupported-media-type", "Unsupported media type",
           "send inputs as application/json or application/x-npz, not " + type);
     }
+    if (forward) {
+      forward(ex, local, resolveHere, remote, exactVersion, body, type, requestId, inputs, mode, job);
+      return;
+    }
+    ModelRegistry.VersionEntry entry = local.orElseGet(resolveHere);
     Blinding used = blinding.orElseGet(Blinding::random);
-    InferenceService.Result r = inference.infer(entry, inputs, mode, requestId, caller, job, used);
+    InferenceService.Result r;
+    admit();
+    try {
+      r = inference.infer(entry, inputs, mode, requestId, caller, job, used);
+    } finally {
+      running.release();
+    }
     metrics.increment("inferences");
     String receipt = Base64.getEncoder().encodeToString(r.receipt().encode());
     // a blinding the node chose goes back to the caller only, who needs it to open the commitment
@@ -429,6 +522,67 @@ final class NodeApi {
       }
       g.writeEndObject();
     });
+  }
+
+  /** Takes one of the node's inference slots, waiting briefly; 503 with Retry-After when it is full. */
+  private void admit() {
+    if (running.tryAcquire()) {
+      return;
+    }
+    ApiException busy = ApiException.retryLater(503, "overloaded", "Node busy",
+        "this node runs " + config.capacity() + " inferences at once (setting capacity) and more are waiting;"
+            + " retry after the Retry-After delay with the same request id, or use another worker", 1);
+    if (waiting.incrementAndGet() > maxWaiting) {
+      waiting.decrementAndGet();
+      metrics.increment("inferences_refused_busy");
+      throw busy;
+    }
+    try {
+      if (!running.tryAcquire(ADMISSION_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+        metrics.increment("inferences_refused_busy");
+        throw busy;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw busy;
+    } finally {
+      waiting.decrementAndGet();
+    }
+  }
+
+  private void forward(Exchange ex, Optional<ModelRegistry.VersionEntry> local,
+      java.util.function.Supplier<ModelRegistry.VersionEntry> resolveHere, RemoteManifest remote, boolean exactVersion, byte[] body, String type, String requestId, NamedTensors inputs, VerificationMode mode,
+      Optional<Hash> job) throws IOException {
+    Gateway g = gateway.orElseThrow();
+    java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+    for (String h : List.of("Authorization", "Accept", BLINDING_HEADER)) {
+      ex.header(h).ifPresent(v -> headers.put(h, v));
+    }
+    Gateway.Answer a;
+    try {
+      ModelManifest m;
+      if (local.isPresent()) {
+        m = local.get().manifest();
+      } else {
+        try {
+          m = remote.resolve(g);
+        } catch (ApiException e) {
+          if (e.status() == 404) {
+            resolveHere.get(); // unknown here and to every peer asked: this node's own 404
+          }
+          throw e;
+        }
+      }
+      a = g.forward(new Gateway.Request(m, exactVersion, ex.pathAndQuery(), type, body, headers, ex.requestId(),
+          requestId, inputs, mode, job));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiException.retryLater(503, "shutting-down", "Shutting down",
+          "this gateway is stopping; send the request again (same request id) to another gateway", 1);
+    }
+    metrics.increment(a.status() == 200 ? "inferences_forwarded" : "inferences_forwarded_refused");
+    a.headers().forEach(ex::setHeader);
+    ex.send(a.status(), a.contentType(), a.body());
   }
 
   static Hash jobId(String hex) {

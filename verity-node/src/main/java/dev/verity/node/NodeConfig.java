@@ -1,6 +1,7 @@
 package dev.verity.node;
 
 import dev.verity.node.replica.ReplicaSettings;
+import dev.verity.node.gateway.GatewaySettings;
 import dev.verity.node.net.NetworkSettings;
 import dev.verity.runtime.ExecutionProvider;
 import dev.verity.runtime.SessionConfig;
@@ -35,6 +36,8 @@ import java.util.function.Function;
  *     ReplicaSettings})
  * @param network roles, endpoint, capacity, stake and heartbeats of the node in the network
  *     ({@link NetworkSettings})
+ * @param gateway how the node forwards inference to workers when it is a gateway ({@link
+ *     GatewaySettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -49,7 +52,8 @@ public record NodeConfig(
     long sessionCacheBytes,
     LedgerSettings ledger,
     ReplicaSettings replica,
-    NetworkSettings network) {
+    NetworkSettings network,
+    GatewaySettings gateway) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -87,6 +91,11 @@ public record NodeConfig(
     k.put("stake", new String[] {"0", "stake bonded while registered (0 = the genesis minimum)"});
     k.put("heartbeat_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_HEARTBEAT.toMillis()), "interval between heartbeats on the ledger (0 = none)"});
     k.put("liveness_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_LIVENESS.toMillis()), "a peer whose last heartbeat is older than this (ledger time) is not live"});
+    k.put("gateway.deadline_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_DEADLINE.toMillis()), "gateway: longest one forwarded request may take, all attempts included"});
+    k.put("gateway.attempt_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_ATTEMPT_TIMEOUT.toMillis()), "gateway: longest one attempt on one worker may take before another is tried"});
+    k.put("gateway.attempts", new String[] {Integer.toString(GatewaySettings.DEFAULT_ATTEMPTS), "gateway: most workers one request is tried on (1..16)"});
+    k.put("gateway.max_outstanding", new String[] {Integer.toString(GatewaySettings.DEFAULT_MAX_OUTSTANDING), "gateway: most requests held at once; more get 429 with Retry-After"});
+    k.put("gateway.queue_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_QUEUE_WAIT.toMillis()), "gateway: longest a request waits for a worker with spare capacity, then 503 with Retry-After"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -106,6 +115,7 @@ public record NodeConfig(
     java.util.Objects.requireNonNull(ledger, "ledger settings");
     java.util.Objects.requireNonNull(replica, "replica settings");
     java.util.Objects.requireNonNull(network, "network settings");
+    java.util.Objects.requireNonNull(gateway, "gateway settings");
     if (ledger.enabled()) {
       network.rolesFor(ledger.embedded(), ledger.remote()); // refuses roles that do not fit the ledger mode
     }
@@ -164,7 +174,13 @@ public record NodeConfig(
             bool(get, "replica.peers_only"),
             java.time.Duration.ofSeconds(number(get, "replica.bad_peer_seconds")),
             java.time.Duration.ofMillis(number(get, "replica.fetch_timeout_millis"))),
-        networkSettings(get));
+        networkSettings(get),
+        new GatewaySettings(
+            java.time.Duration.ofMillis(number(get, "gateway.deadline_millis")),
+            java.time.Duration.ofMillis(number(get, "gateway.attempt_millis")),
+            (int) Math.min(Integer.MAX_VALUE, number(get, "gateway.attempts")),
+            (int) Math.min(Integer.MAX_VALUE, number(get, "gateway.max_outstanding")),
+            java.time.Duration.ofMillis(number(get, "gateway.queue_millis"))));
   }
 
   private static boolean bool(Function<String, String> get, String key) {
@@ -235,27 +251,37 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway);
   }
 
   public NodeConfig withReplica(ReplicaSettings r) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network, gateway);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network);
+        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network, gateway);
   }
 
   public NodeConfig withNetwork(NetworkSettings n) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n, gateway);
+  }
+
+  public NodeConfig withGateway(GatewaySettings g) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, g);
+  }
+
+  /** Most inferences this node runs at once: the configured capacity, or the number of cores. */
+  public int capacity() {
+    return (int) (network.capacity() > 0 ? network.capacity() : Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
   /** The roles this node runs (the configured ones, or the default for its ledger mode). */

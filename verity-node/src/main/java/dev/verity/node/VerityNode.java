@@ -7,6 +7,11 @@ import dev.verity.hub.BlobStore;
 import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.ledger.Ledger;
+import dev.verity.ledger.NodeRole;
+import dev.verity.ledger.StateRecord;
+import dev.verity.node.gateway.Gateway;
+import dev.verity.node.gateway.WorkerPool;
+import dev.verity.protocol.tensor.TensorLimits;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
 import dev.verity.node.net.PeerAuth;
@@ -56,11 +61,12 @@ public final class VerityNode implements AutoCloseable {
   private final HttpApiServer server;
   private final NodeLedger ledger;
   private final Replicator replicas;
+  private final Optional<Gateway> gateway;
   private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server, NodeLedger ledger, Replicator replicas) {
+      HttpApiServer server, NodeLedger ledger, Replicator replicas, Optional<Gateway> gateway) {
     this.replicas = replicas;
     this.config = config;
     this.lockChannel = lockChannel;
@@ -73,6 +79,7 @@ public final class VerityNode implements AutoCloseable {
     this.inference = inference;
     this.server = server;
     this.ledger = ledger;
+    this.gateway = gateway;
   }
 
   /**
@@ -90,13 +97,19 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
-    return start(config, null);
+    return start(config, (PeerDirectory) null);
+  }
+
+  /** As {@link #start(NodeConfig, PeerDirectory)}; empty: the live peers of the node's ledger. */
+  public static VerityNode start(NodeConfig config, Optional<PeerDirectory> peers) throws IOException {
+    return start(config, peers.orElse(null));
   }
 
   /**
    * As {@link #start(NodeConfig)}, with the peers this node fetches models it lacks from and accepts
    * node-to-node calls from ({@code replica.peers_only}); {@code null}: the live peers of the node's
-   * ledger (none without a ledger).
+   * ledger (none without a ledger). A node with the gateway role forwards inference to the workers among
+   * them ({@link Gateway}).
    */
   public static VerityNode start(NodeConfig config, PeerDirectory peers) throws IOException {
     Path dir = config.dataDir();
@@ -151,12 +164,25 @@ public final class VerityNode implements AutoCloseable {
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
+      Optional<Gateway> gateway = Optional.empty();
+      if (config.roles().contains(NodeRole.GATEWAY)) {
+        NodeLedger l = ledger;
+        PeerDirectory directory = peers;
+        Gateway g = new Gateway(
+            new WorkerPool(directory), config.gateway(),
+            job -> l != null ? l.view().job(job).flatMap(StateRecord.Job::worker)
+                : Optional.empty(),
+            new TensorLimits(TensorLimits.DEFAULT.maxTensors(),
+                config.maxTensorElements(), config.maxRequestBytes()));
+        opened.push(g);
+        gateway = Optional.of(g);
+      }
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,
-          new PeerAuth(peers, clock), replicated);
+          new PeerAuth(peers, clock), replicated, gateway);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
-          server, ledger, replicas);
+          server, ledger, replicas, gateway);
       if (ledger != null) {
         ledger.start(node.uri());
       }
@@ -232,6 +258,11 @@ public final class VerityNode implements AutoCloseable {
     return ledger != null;
   }
 
+  /** The gateway, on a node with the gateway role. */
+  public Optional<Gateway> gateway() {
+    return gateway;
+  }
+
   /** Stops serving and releases everything; closing a closed node does nothing. */
   @Override
   public synchronized void close() throws IOException {
@@ -241,6 +272,7 @@ public final class VerityNode implements AutoCloseable {
     closed = true;
     server.close();
     replicas.close();
+    gateway.ifPresent(Gateway::close);
     if (ledger != null) {
       ledger.close();
     }

@@ -57,7 +57,14 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Node keys: with {@link Builder#trustNodes} the client accepts receipts only from those keys.
  * Otherwise it pins the key the node reports at first contact and accepts receipts signed by that
- * key only. Thread-safe; one instance per node is meant to be shared.
+ * key only. With {@link Builder#acceptRegisteredWorkers} it also accepts a receipt signed by a
+ * worker that the ledger lists, live, as serving the receipt's manifest (checked with the light
+ * client): what a client of a gateway receives. Thread-safe; one instance per node is meant to be
+ * shared.
+ *
+ * <p>Retries: an inference the node answers with 429, 503 or 504 and a Retry-After header is sent
+ * again, unchanged and under the same request id, after the delay asked for (at most {@link
+ * Builder#retries} times, each wait capped by {@link Builder#maxRetryWait}).
  *
  * <p>Ledger: {@link #ledger()} reads balances, stakes, jobs and blocks with proofs checked by a light
  * client, sends transactions, runs paid inferences and checks receipts on the ledger.
@@ -80,6 +87,12 @@ public final class VerityClient implements AutoCloseable {
   private final Optional<PublicKey> sequencer;
   private volatile LedgerClient ledger;
   private final ZkEvidenceVerifier zk;
+  private volatile Set<PublicKey> trustedKeys;
+  private final Optional<Duration> workerLiveness;
+  /** Worker key + manifest accepted from the ledger, until (System.nanoTime) the check is repeated. */
+  private final Map<String, Long> acceptedWorkers = new ConcurrentHashMap<>();
+  private final int retries;
+  private final Duration maxRetryWait;
 
   private VerityClient(Builder b) {
     this.endpoint = b.endpoint;
@@ -93,7 +106,11 @@ public final class VerityClient implements AutoCloseable {
     this.zk = ZkEvidenceVerifier.create(this::modelFile);
     ReceiptVerifier base = b.verifier != null ? b.verifier : ReceiptVerifier.create().withEvidenceVerifier(zk);
     this.verifier = pinnedNodes.isEmpty() ? null : base.trustingOnly(pinnedNodes);
+    this.trustedKeys = pinnedNodes.isEmpty() ? null : pinnedNodes;
     this.baseVerifier = base;
+    this.workerLiveness = Optional.ofNullable(b.workerLiveness);
+    this.retries = b.retries;
+    this.maxRetryWait = b.maxRetryWait;
   }
 
   public static Builder builder(URI endpoint) {
@@ -119,12 +136,60 @@ public final class VerityClient implements AutoCloseable {
     if (v == null) {
       synchronized (this) {
         if (verifier == null) {
-          verifier = baseVerifier.trustingOnly(Set.of(nodeInfo().publicKey()));
+          trustedKeys = Set.of(nodeInfo().publicKey());
+          verifier = baseVerifier.trustingOnly(trustedKeys);
         }
         v = verifier;
       }
     }
     return v;
+  }
+
+  /**
+   * The verifier for {@code receipt}: the one trusting the pinned keys, or, for a receipt signed by
+   * another key while registered workers are accepted, one trusting any key once the ledger shows
+   * that key's address as a live worker serving the receipt's manifest.
+   */
+  private ReceiptVerifier verifierFor(InferenceReceipt receipt) throws IOException, VerificationException {
+    ReceiptVerifier pinned = verifier();
+    if (workerLiveness.isEmpty() || trustedKeys.contains(receipt.node())) {
+      return pinned;
+    }
+    checkRegisteredWorker(receipt);
+    return baseVerifier;
+  }
+
+  /** Longest an accepted worker is trusted before the ledger is read again. */
+  private static final Duration WORKER_RECHECK = Duration.ofSeconds(10);
+
+  private void checkRegisteredWorker(InferenceReceipt receipt) throws IOException, VerificationException {
+    receipt.verifySignature();
+    String key = receipt.node() + " " + receipt.manifest();
+    Long until = acceptedWorkers.get(key);
+    if (until != null && until - System.nanoTime() > 0) {
+      return;
+    }
+    dev.verity.core.crypto.Address a = receipt.node().address();
+    String refused = "receipt signed by " + receipt.node() + " (address " + a + "), which is not a trusted node key";
+    dev.verity.ledger.StateRecord.Node n = ledger().node(a).orElseThrow(() -> new VerificationException(
+        refused + " and not registered on the ledger as a node"));
+    if (!n.roles().contains(dev.verity.ledger.NodeRole.WORKER) || !n.serves(receipt.manifest())) {
+      throw new VerificationException(refused + " and not registered on the ledger as a worker serving manifest "
+          + receipt.manifest() + " (roles " + n.roles() + ", " + n.models().size() + " models)");
+    }
+    dev.verity.ledger.BlockHeader head = ledger().head();
+    long seen = ledger().block(Math.min(n.lastHeartbeatHeight(), head.height())).header().timeMillis();
+    long age = head.timeMillis() - seen;
+    if (age > workerLiveness.get().toMillis()) {
+      throw new VerificationException(refused + "; it is registered as a worker for " + receipt.manifest()
+          + " but not live: its last heartbeat (block " + n.lastHeartbeatHeight() + ") is " + age + " ms older than"
+          + " the latest block, more than the " + workerLiveness.get().toMillis() + " ms allowed");
+    }
+    long recheck = Math.min(WORKER_RECHECK.toNanos(), workerLiveness.get().toNanos());
+    if (acceptedWorkers.size() > 4096) {
+      acceptedWorkers.clear();
+    }
+    acceptedWorkers.put(key, System.nanoTime() + recheck);
   }
 
   /**
@@ -351,7 +416,7 @@ public final class VerityClient implements AutoCloseable {
       return inferPrivately(ref, inputs, requestId, job).result();
     }
     Exchanged x = exchange(ref, inputs, mode, requestId, Optional.empty(), job);
-    verifier().verify(x.receipt(), x.manifest(), inputs, x.outputs());
+    verifierFor(x.receipt()).verify(x.receipt(), x.manifest(), inputs, x.outputs());
     return new InferenceResult(x.outputs(), x.receipt(), x.manifest());
   }
 
@@ -378,7 +443,7 @@ public final class VerityClient implements AutoCloseable {
     }
     Blinding blinding = Blinding.random();
     Exchanged x = exchange(ref, inputs, VerificationMode.ZK, requestId, Optional.of(blinding), job);
-    verifier().verify(x.receipt(), x.manifest(), Optional.empty(), x.outputs());
+    verifierFor(x.receipt()).verify(x.receipt(), x.manifest(), Optional.empty(), x.outputs());
     InputOpening opening = new InputOpening(inputs, blinding);
     zk.verifyOpening(x.receipt(), opening);
     return new PrivateInference(x.outputs(), x.receipt(), x.manifest(), opening);
@@ -394,7 +459,7 @@ public final class VerityClient implements AutoCloseable {
    * names only a commitment to them): signature by a trusted node key, manifest, outputs, evidence.
    */
   public void verify(InferenceReceipt receipt, NamedTensors outputs) throws IOException, VerificationException {
-    verifier().verify(receipt, manifest(receipt.manifest()), Optional.empty(), outputs);
+    verifierFor(receipt).verify(receipt, manifest(receipt.manifest()), Optional.empty(), outputs);
   }
 
   /** Checks that a zk receipt's input commitment opens to the inputs and blinding of {@code opening}. */
@@ -422,15 +487,27 @@ public final class VerityClient implements AutoCloseable {
       body = inferJson(inputs, mode, requestId, blinding, job);
       contentType = "application/json";
     }
-    HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-    if (binary && blinding.isPresent()) {
-      rb.header("Verity-Blinding", Base64.getEncoder().encodeToString(blinding.get().toBytes()));
+    Hash bodyHash = signer.isPresent() ? Hash.of(body) : null;
+    byte[] response;
+    for (int attempt = 0; ; attempt++) {
+      HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      if (binary && blinding.isPresent()) {
+        rb.header("Verity-Blinding", Base64.getEncoder().encodeToString(blinding.get().toBytes()));
+      }
+      if (signer.isPresent()) { // signed afresh for every attempt, so the signature's time stays recent
+        rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), bodyHash).toHeader());
+      }
+      try {
+        response = send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
+        break;
+      } catch (VerityApiException e) {
+        if (!e.retryable() || attempt >= retries) {
+          throw e;
+        }
+        pause(e.retryAfter().get());
+      }
     }
-    if (signer.isPresent()) {
-      rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader());
-    }
-    byte[] response = send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
     JsonNode n;
     NamedTensors outputs;
     try (JsonParser p = JSON_FACTORY.createParser(response)) {
@@ -528,6 +605,32 @@ public final class VerityClient implements AutoCloseable {
 
   // ---- plumbing ---------------------------------------------------------------------------
 
+  /** Waits as a node asked before the same request is sent again (at most {@link Builder#maxRetryWait}). */
+  private void pause(Duration asked) throws IOException {
+    Duration d = asked.compareTo(maxRetryWait) > 0 ? maxRetryWait : asked;
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting to retry", e);
+    }
+  }
+
+  /** The delay of a Retry-After header in seconds (an HTTP date counts as one second); empty if absent. */
+  private static Optional<Duration> retryAfter(int status, HttpResponse<?> resp) {
+    if (status != 429 && status != 503 && status != 504) {
+      return Optional.empty();
+    }
+    return resp.headers().firstValue("Retry-After").map(v -> {
+      try {
+        long s = Long.parseLong(v.strip());
+        return Duration.ofSeconds(Math.max(0, Math.min(s, 3600)));
+      } catch (NumberFormatException e) {
+        return Duration.ofSeconds(1);
+      }
+    });
+  }
+
   Signer requireSigner(String what) {
     return signer.orElseThrow(() -> new IllegalStateException("a signing key is needed to " + what + "; set one with Builder.signer"));
   }
@@ -595,7 +698,8 @@ public final class VerityClient implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       detail = "the node sent no problem document";
     }
-    throw new VerityApiException(status, type, detail, resp.headers().firstValue("X-Request-Id").orElse(null));
+    throw new VerityApiException(status, type, detail, resp.headers().firstValue("X-Request-Id").orElse(null),
+        retryAfter(status, resp));
   }
 
   private static Optional<String> optionalText(JsonNode n, String field) {
@@ -644,9 +748,48 @@ public final class VerityClient implements AutoCloseable {
     private ReceiptVerifier verifier;
     private TensorLimits limits = TensorLimits.DEFAULT;
     private PublicKey sequencer;
+    private Duration workerLiveness;
+    private int retries = 3;
+    private Duration maxRetryWait = Duration.ofSeconds(10);
 
     private Builder(URI endpoint) {
       this.endpoint = endpoint;
+    }
+
+    /**
+     * Also accept receipts signed by a worker that the ledger of this client's node lists as a
+     * worker serving the receipt's manifest, whose last heartbeat is at most {@code liveness} older
+     * (in the sequencer's header time) than the latest block. Checked with the light client (state
+     * proofs, sequencer signatures; see {@link #sequencer}) and kept for up to 10 seconds. For
+     * clients of a gateway, which hands over the worker's receipt unchanged.
+     */
+    public Builder acceptRegisteredWorkers(Duration liveness) {
+      if (liveness.isNegative() || liveness.isZero()) {
+        throw new IllegalArgumentException("liveness must be positive");
+      }
+      this.workerLiveness = liveness;
+      return this;
+    }
+
+    /**
+     * How many times an inference answered with 429, 503 or 504 and Retry-After is sent again
+     * (same request id, same body); 0 turns retrying off. Default 3.
+     */
+    public Builder retries(int n) {
+      if (n < 0 || n > 100) {
+        throw new IllegalArgumentException("retries must be 0..100, got " + n);
+      }
+      this.retries = n;
+      return this;
+    }
+
+    /** Longest wait before a retry, whatever Retry-After asks. Default 10 seconds. */
+    public Builder maxRetryWait(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("maxRetryWait must not be negative");
+      }
+      this.maxRetryWait = d;
+      return this;
     }
 
     /** The key that signs requests (needed to publish, yank, and to run private models). */

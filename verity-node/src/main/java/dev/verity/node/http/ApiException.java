@@ -11,21 +11,43 @@ public class ApiException extends RuntimeException {
   private final String type;
   private final String title;
   private final String allow;
+  private final int retryAfterSeconds;
 
   public ApiException(int status, String type, String title, String detail) {
-    this(status, type, title, detail, null, null);
+    this(status, type, title, detail, null, null, -1);
   }
 
   public ApiException(int status, String type, String title, String detail, Throwable cause) {
-    this(status, type, title, detail, cause, null);
+    this(status, type, title, detail, cause, null, -1);
   }
 
-  private ApiException(int status, String type, String title, String detail, Throwable cause, String allow) {
+  private ApiException(int status, String type, String title, String detail, Throwable cause, String allow,
+      int retryAfterSeconds) {
     super(detail, cause);
     this.status = status;
     this.type = type;
     this.title = title;
     this.allow = allow;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /**
+   * A refusal the caller should repeat later, unchanged (same request id): 429 or 503 with a
+   * Retry-After header of {@code retryAfterSeconds}.
+   */
+  public static ApiException retryLater(int status, String type, String title, String detail, int retryAfterSeconds) {
+    if (status != 429 && status != 503 && status != 504) {
+      throw new IllegalArgumentException("retry-later answers are 429, 503 or 504, not " + status);
+    }
+    if (retryAfterSeconds < 0) {
+      throw new IllegalArgumentException("Retry-After must not be negative");
+    }
+    return new ApiException(status, type, title, detail, null, null, retryAfterSeconds);
+  }
+
+  /** Seconds the caller should wait before repeating the request (Retry-After); -1 when none is set. */
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   public int status() {
@@ -66,7 +88,7 @@ public class ApiException extends RuntimeException {
   }
 
   public static ApiException methodNotAllowed(java.util.Collection<String> allowed, String detail) {
-    return new ApiException(405, "method-not-allowed", "Method not allowed", detail, null, String.join(", ", allowed));
+    return new ApiException(405, "method-not-allowed", "Method not allowed", detail, null, String.join(", ", allowed), -1);
   }
 
   public static ApiException tooLarge(String detail) {

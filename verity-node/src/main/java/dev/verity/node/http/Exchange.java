@@ -182,6 +182,9 @@ public final class Exchange {
     if (e.allow() != null) {
       http.getResponseHeaders().set("Allow", e.allow());
     }
+    if (e.retryAfterSeconds() >= 0) {
+      http.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds()));
+    }
     begin(e.status(), "application/problem+json", body.length);
     try (OutputStream out = http.getResponseBody()) {
       out.write(body);
