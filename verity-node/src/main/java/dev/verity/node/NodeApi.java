@@ -443,16 +443,16 @@ final class NodeApi {
   }
 
   /**
-   * Runs an inference here, or forwards it to a worker: a node with the gateway role forwards a
-   * request it did not receive from another gateway when it is no worker or does not hold the
-   * version; every other request runs here (404 when the version is unknown).
+   * Runs an inference here, or forwards it to a worker: a node with the gateway role and without the
+   * worker role forwards a request it did not receive from another gateway; every other request runs
+   * here, a worker fetching a version it lacks from its peers first (404 when nobody has it).
    */
   private void infer(Exchange ex, java.util.function.Supplier<Optional<ModelRegistry.VersionEntry>> here,
       java.util.function.Supplier<ModelRegistry.VersionEntry> resolveHere, RemoteManifest remote, boolean exactVersion)
       throws IOException {
     Optional<ModelRegistry.VersionEntry> local = here.get();
     final boolean forward = gateway.isPresent() && ex.header(Gateway.FORWARDED_HEADER).isEmpty()
-        && (local.isEmpty() || !worker);
+        && !worker;
     if (!forward && local.isEmpty()) {
       local = Optional.of(resolveHere.get()); // 404 (or the version) before the body is read
     }
