@@ -6,10 +6,12 @@ import dev.verity.core.Hash;
 import dev.verity.core.cbor.CborValue;
 import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.Signer;
+import dev.verity.exec.Execution;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.node.http.ApiException;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.OptimisticEvidence;
 import dev.verity.protocol.Provenance;
 import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
@@ -38,9 +40,11 @@ import java.util.Set;
 public final class InferenceService {
   /**
    * Modes this node can produce evidence for. Mode {@code zk} is served for the models that compile
-   * to a provable network ({@link #modesFor}); others are refused with 501 naming the reason.
+   * to a provable network, mode {@code optimistic} for the models the canonical executor runs
+   * ({@link #modesFor}); others are refused with 501 naming the reason.
    */
-  public static final Set<VerificationMode> SUPPORTED_MODES = EnumSet.of(VerificationMode.RECEIPT, VerificationMode.ZK);
+  public static final Set<VerificationMode> SUPPORTED_MODES =
+      EnumSet.of(VerificationMode.RECEIPT, VerificationMode.OPTIMISTIC, VerificationMode.ZK);
 
   private final ModelRegistry registry;
   private final ModelFiles files;
@@ -49,16 +53,16 @@ public final class InferenceService {
   private final Clock clock;
   private final Payments payments;
   private final ZkProving zk;
+  private final CanonicalRuns canonical;
+  private final TensorBlobs tensors;
 
-  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock) {
-    this(registry, files, sessions, nodeKey, clock, Payments.NONE);
-  }
-
-  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock,
-      Payments payments) {
+  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, CanonicalRuns canonical,
+      TensorBlobs tensors, Signer nodeKey, Clock clock, Payments payments) {
     this.registry = registry;
     this.files = files;
     this.sessions = sessions;
+    this.canonical = canonical;
+    this.tensors = tensors;
     this.nodeKey = nodeKey;
     this.clock = clock;
     this.payments = payments;
@@ -66,11 +70,15 @@ public final class InferenceService {
   }
 
   /**
-   * The modes this node serves for a model: {@code receipt}, and {@code zk} when the model compiles
-   * to a provable network (compiled once and kept; the first call for a model may take a moment).
+   * The modes this node serves for a model: {@code receipt}, {@code optimistic} when the canonical
+   * executor runs it, and {@code zk} when the model compiles to a provable network (compiled once
+   * and kept; the first call for a model may take a moment).
    */
   public Set<VerificationMode> modesFor(ModelManifest m) {
     Set<VerificationMode> modes = EnumSet.of(VerificationMode.RECEIPT);
+    if (canonical.supports(m.model())) {
+      modes.add(VerificationMode.OPTIMISTIC);
+    }
     try {
       zk.prover(m);
       modes.add(VerificationMode.ZK);
@@ -159,6 +167,21 @@ public final class InferenceService {
         completed = true;
         return new Result(p.outputs(), receipt);
       }
+      if (mode == VerificationMode.OPTIMISTIC) {
+        long started = clock.millis();
+        Execution e = canonical.runTraced(m.model(), inputs);
+        long finished = clock.millis();
+        Cid inputsCid = keep(inputs, "inputs");
+        keep(e.outputs(), "outputs");
+        Provenance provenance = Provenance.ofThisPlatform(CanonicalRuns.ENGINE, CanonicalRuns.ENGINE_VERSION, "cpu",
+            VerityNode.VERSION);
+        OptimisticEvidence evidence = new OptimisticEvidence(e.trace().root(), e.trace().size());
+        InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputsCid, e.outputs().cid(), mode,
+            evidence.toCbor(), provenance, started, finished, claim.job());
+        claim.completed(receipt);
+        completed = true;
+        return new Result(e.outputs(), receipt);
+      }
       long started = clock.millis();
       NamedTensors outputs;
       EngineInfo info;
@@ -229,6 +252,22 @@ public final class InferenceService {
             + m.inputs().stream().map(TensorSpec::name).toList());
       }
     }
+  }
+
+  /** Keeps an optimistic job's inputs or outputs where verifiers can fetch them by CID. */
+  private Cid keep(NamedTensors t, String what) {
+    try {
+      return tensors.keep(t);
+    } catch (IOException e) {
+      throw new ApiException(503, "storage-unavailable", "Storage unavailable",
+          "this node cannot keep the " + what + " of an optimistic job, which verifiers need to fetch: "
+              + e.getMessage() + "; free disk space, or use mode 'receipt'", e);
+    }
+  }
+
+  /** The canonical bytes of an optimistic job's inputs or outputs this node keeps, checked against {@code cid}. */
+  Optional<byte[]> keptTensors(Cid cid) throws IOException {
+    return tensors.read(cid);
   }
 
   private ModelSource source(Cid model) {

@@ -29,6 +29,7 @@ import java.util.function.Function;
  * @param executionProvider "cpu", or "cuda" where a GPU and the CUDA build of ONNX Runtime are present
  * @param sessionCacheBytes memory budget for loaded models; the least recently used are unloaded
  * @param ledger whether the node runs a ledger and charges for inference ({@link LedgerSettings})
+ * @param optimistic executor threads and the verifier role of mode optimistic ({@link OptimisticSettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -41,7 +42,8 @@ public record NodeConfig(
     int interOpThreads,
     String executionProvider,
     long sessionCacheBytes,
-    LedgerSettings ledger) {
+    LedgerSettings ledger,
+    OptimisticSettings optimistic) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -67,6 +69,10 @@ public record NodeConfig(
     k.put("ledger.receipt_batch", new String[] {Integer.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH), "receipts per CommitReceipts transaction (1..512)"});
     k.put("ledger.receipt_batch_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_RECEIPT_BATCH_DELAY.toMillis()), "longest a receipt waits for its batch before it is committed"});
     k.put("ledger.block_millis", new String[] {Long.toString(LedgerSettings.DEFAULT_BLOCK_DELAY.toMillis()), "longest a transaction waits for its block to fill"});
+    k.put("optimistic.threads", new String[] {"1", "canonical executor threads per run in mode optimistic (results never depend on it)"});
+    k.put("optimistic.verifier", new String[] {"false", "true: also act as a verifier (re-execute sampled jobs, attest or challenge; needs a ledger)"});
+    k.put("optimistic.verifier_stake", new String[] {"0", "stake bonded as a verifier (0 = the genesis minimum)"});
+    k.put("optimistic.challenge_bond", new String[] {"0", "bond posted with each challenge (0 = the genesis minimum)"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -84,6 +90,10 @@ public record NodeConfig(
       throw new IllegalArgumentException("engine.execution_provider must be cpu or cuda, got '" + executionProvider + "'");
     }
     java.util.Objects.requireNonNull(ledger, "ledger settings");
+    java.util.Objects.requireNonNull(optimistic, "optimistic settings");
+    if (optimistic.verifier() && ledger.mode() == LedgerSettings.Mode.NONE) {
+      throw new IllegalArgumentException("optimistic.verifier = true needs a ledger; set the setting ledger");
+    }
   }
 
   /** All defaults. */
@@ -132,7 +142,21 @@ public record NodeConfig(
         (int) number(get, "engine.inter_op_threads"),
         get.apply("engine.execution_provider"),
         number(get, "engine.session_cache_bytes"),
-        ledgerSettings(get));
+        ledgerSettings(get),
+        new OptimisticSettings(
+            (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, number(get, "optimistic.threads"))),
+            bool(get, "optimistic.verifier"),
+            number(get, "optimistic.verifier_stake"),
+            number(get, "optimistic.challenge_bond")));
+  }
+
+  private static boolean bool(Function<String, String> get, String key) {
+    String s = get.apply(key);
+    return switch (s) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("setting '" + key + "' must be true or false, got '" + s + "'");
+    };
   }
 
   private static LedgerSettings ledgerSettings(Function<String, String> get) {
@@ -173,16 +197,21 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, optimistic);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, optimistic);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l);
+        interOpThreads, executionProvider, sessionCacheBytes, l, optimistic);
+  }
+
+  public NodeConfig withOptimistic(OptimisticSettings o) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, o);
   }
 }

@@ -28,7 +28,8 @@ import java.util.Deque;
  *
  * <p>Layout of the data directory: {@code node.key} (the node's Ed25519 key, owner-only),
  * {@code blobs/} (content-addressed chunks), {@code hub/} (manifests and versions), {@code
- * models/} (model files assembled for the engine), {@code ledger/} (with {@code ledger =
+ * models/} (model files assembled for the engine), {@code tensors/} (where the inputs and outputs of
+ * optimistic jobs, kept in the blob store, are found when larger than one block), {@code ledger/} (with {@code ledger =
  * embedded}: the ledger and the node's settlement journal, see {@link NodeLedger}), {@code .lock}.
  */
 public final class VerityNode implements AutoCloseable {
@@ -43,13 +44,14 @@ public final class VerityNode implements AutoCloseable {
   private final ModelRegistry registry;
   private final OnnxRuntimeEngine engine;
   private final SessionCache sessions;
+  private final CanonicalRuns canonical;
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
-      ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server, NodeLedger ledger) {
+      ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, CanonicalRuns canonical,
+      InferenceService inference, HttpApiServer server, NodeLedger ledger) {
     this.config = config;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -58,6 +60,7 @@ public final class VerityNode implements AutoCloseable {
     this.registry = registry;
     this.engine = engine;
     this.sessions = sessions;
+    this.canonical = canonical;
     this.inference = inference;
     this.server = server;
     this.ledger = ledger;
@@ -111,8 +114,11 @@ public final class VerityNode implements AutoCloseable {
       opened.push(engine);
       SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
       opened.push(sessions);
+      CanonicalRuns canonical = new CanonicalRuns(files, config.optimistic().threads());
+      opened.push(canonical);
+      TensorBlobs tensors = new TensorBlobs(blobs, dir.resolve("tensors"));
       Clock clock = Clock.systemUTC();
-      InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
+      InferenceService inference = new InferenceService(registry, files, sessions, canonical, tensors, key, clock,
           ledger != null ? ledger.payments() : Payments.NONE);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
       Metrics metrics = new Metrics();
@@ -121,8 +127,8 @@ public final class VerityNode implements AutoCloseable {
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
-      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
-          server, ledger);
+      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
+          inference, server, ledger);
       if (ledger != null) {
         ledger.start(node.uri());
       }
@@ -179,6 +185,7 @@ public final class VerityNode implements AutoCloseable {
       ledger.close();
     }
     sessions.close();
+    canonical.close();
     engine.close();
     blobs.close();
     lock.release();
