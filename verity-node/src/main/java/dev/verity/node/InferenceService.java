@@ -54,14 +54,16 @@ public final class InferenceService {
   private final Payments payments;
   private final ZkProving zk;
   private final CanonicalRuns canonical;
+  private final OptimisticEngine optimistic;
   private final TensorBlobs tensors;
 
   InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, CanonicalRuns canonical,
-      TensorBlobs tensors, Signer nodeKey, Clock clock, Payments payments) {
+      OptimisticEngine optimistic, TensorBlobs tensors, Signer nodeKey, Clock clock, Payments payments) {
     this.registry = registry;
     this.files = files;
     this.sessions = sessions;
     this.canonical = canonical;
+    this.optimistic = optimistic;
     this.tensors = tensors;
     this.nodeKey = nodeKey;
     this.clock = clock;
@@ -169,7 +171,7 @@ public final class InferenceService {
       }
       if (mode == VerificationMode.OPTIMISTIC) {
         long started = clock.millis();
-        Execution e = canonical.runTraced(m.model(), inputs);
+        Execution e = optimistic.run(m.model(), inputs);
         long finished = clock.millis();
         Cid inputsCid = keep(inputs, "inputs");
         keep(e.outputs(), "outputs");

@@ -81,6 +81,21 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
+    return start(config, Conduct.HONEST);
+  }
+
+  /**
+   * How this node behaves where a test needs it to misbehave: which engine its optimistic runs go
+   * through (the canonical runs, wrapped), and so on. Production nodes are {@link #HONEST}.
+   *
+   * @param worker wraps the canonical engine a worker commits with
+   */
+  record Conduct(java.util.function.UnaryOperator<OptimisticEngine> worker) {
+    static final Conduct HONEST = new Conduct(e -> e);
+  }
+
+  /** As {@link #start(NodeConfig)}, behaving as {@code conduct} says (tests play misbehaving nodes). */
+  static VerityNode start(NodeConfig config, Conduct conduct) throws IOException {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -118,7 +133,9 @@ public final class VerityNode implements AutoCloseable {
       opened.push(canonical);
       TensorBlobs tensors = new TensorBlobs(blobs, dir.resolve("tensors"));
       Clock clock = Clock.systemUTC();
-      InferenceService inference = new InferenceService(registry, files, sessions, canonical, tensors, key, clock,
+      OptimisticEngine engineOfRecord = conduct.worker().apply(canonical::runTraced);
+      InferenceService inference = new InferenceService(registry, files, sessions, canonical, engineOfRecord, tensors,
+          key, clock,
           ledger != null ? ledger.payments() : Payments.NONE);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
       Metrics metrics = new Metrics();
