@@ -45,7 +45,9 @@ import java.util.TreeSet;
 final class NodeLedger implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NodeLedger.class.getName());
 
-  private final SequencerLedger ledger;
+  private final Ledger ledger;
+  /** Whether this node opened the ledger (and closes it), or joined one run elsewhere. */
+  private final boolean owned;
   private final Signer key;
   private final LedgerSettings settings;
   private final ModelRegistry registry;
@@ -53,11 +55,14 @@ final class NodeLedger implements AutoCloseable {
   private final Settler settler;
   private final JobPayments payments;
   private volatile String endpoint;
+  private volatile Set<NodeRole> roles = Set.of(NodeRole.WORKER);
+  private volatile long stakeWanted;
   private Ledger.Subscription subscription;
 
-  private NodeLedger(SequencerLedger ledger, Signer key, LedgerSettings settings, ModelRegistry registry,
+  private NodeLedger(Ledger ledger, boolean owned, Signer key, LedgerSettings settings, ModelRegistry registry,
       SettlementJournal journal) {
     this.ledger = ledger;
+    this.owned = owned;
     this.key = key;
     this.settings = settings;
     this.registry = registry;
@@ -86,13 +91,27 @@ final class NodeLedger implements AutoCloseable {
         SequencerLedger.Options.defaults().withMaxBlockDelay(settings.blockDelay()));
     try {
       SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
-      NodeLedger n = new NodeLedger(ledger, key, settings, registry, journal);
+      NodeLedger n = new NodeLedger(ledger, true, key, settings, registry, journal);
       n.resume();
       return n;
     } catch (IOException | RuntimeException e) {
       ledger.close();
       throw e;
     }
+  }
+
+  /**
+   * Joins a ledger that runs elsewhere (another node's, in the same process: how tests build a
+   * network of several nodes on one sequencer; a remote ledger plugs in the same way). The
+   * settlement journal lives in {@code dir}; closing this node leaves the ledger running.
+   */
+  static NodeLedger join(Path dir, Ledger shared, LedgerSettings settings, Signer key, ModelRegistry registry)
+      throws IOException {
+    Files.createDirectories(dir);
+    SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
+    NodeLedger n = new NodeLedger(shared, false, key, settings, registry, journal);
+    n.resume();
+    return n;
   }
 
   /** The configured genesis, or the dev genesis kept in {@code dir} (created on first use). */
@@ -193,20 +212,31 @@ final class NodeLedger implements AutoCloseable {
     }
     List<Cid> list = models.stream().limit(Action.RegisterNode.MAX_MODELS).map(Cid::parse).toList();
     Optional<StateRecord.Node> current = v.node(address());
-    if (current.isEmpty() && list.isEmpty()) {
-      return Optional.empty();
-    }
-    if (current.isPresent() && current.get().endpoint().equals(url) && current.get().roles().contains(NodeRole.WORKER)
-        && new HashSet<>(current.get().models()).equals(new HashSet<>(list))) {
+    Set<NodeRole> wanted = roles;
+    if (current.isEmpty() && list.isEmpty() && !wanted.contains(NodeRole.VERIFIER)) {
       return Optional.empty();
     }
     long bonded = v.stake(address()).bonded();
-    long topUp = Math.max(0, genesis().minNodeStake() - bonded);
-    return Optional.of(new Action.RegisterNode(url, Set.of(NodeRole.WORKER), list,
+    long topUp = Math.max(0, Math.max(genesis().minNodeStake(), stakeWanted) - bonded);
+    if (current.isPresent() && current.get().endpoint().equals(url) && current.get().roles().containsAll(wanted)
+        && new HashSet<>(current.get().models()).equals(new HashSet<>(list)) && topUp == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(new Action.RegisterNode(url, wanted, list,
         Math.max(1, Runtime.getRuntime().availableProcessors()), topUp));
   }
 
   void requestRegistration() {
+    settler.requestRegistration();
+  }
+
+  /**
+   * Also registers the verifier role (mode optimistic), keeping at least {@code stake} bonded
+   * (0: the genesis minimum).
+   */
+  void registerAsVerifier(long stake) {
+    roles = Set.of(NodeRole.WORKER, NodeRole.VERIFIER);
+    stakeWanted = stake;
     settler.requestRegistration();
   }
 
@@ -253,7 +283,9 @@ final class NodeLedger implements AutoCloseable {
       subscription.close();
     }
     settler.close();
-    ledger.close();
+    if (owned) {
+      ledger.close();
+    }
     try {
       journal.close();
     } catch (IOException e) {

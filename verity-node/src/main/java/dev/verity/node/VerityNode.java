@@ -5,6 +5,7 @@ import dev.verity.core.crypto.Signer;
 import dev.verity.hub.BlobStore;
 import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.ledger.Ledger;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
 import dev.verity.runtime.OnnxRuntimeEngine;
@@ -96,6 +97,14 @@ public final class VerityNode implements AutoCloseable {
 
   /** As {@link #start(NodeConfig)}, behaving as {@code conduct} says (tests play misbehaving nodes). */
   static VerityNode start(NodeConfig config, Conduct conduct) throws IOException {
+    return start(config, conduct, null);
+  }
+
+  /**
+   * As {@link #start(NodeConfig, Conduct)}; with {@code shared} not null the node joins that ledger
+   * (run by another node of this process) instead of opening its own: several nodes, one network.
+   */
+  static VerityNode start(NodeConfig config, Conduct conduct, Ledger shared) throws IOException {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -118,7 +127,10 @@ public final class VerityNode implements AutoCloseable {
       Signer key = loadOrCreateKey(dir);
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
       NodeLedger ledger = null;
-      if (config.ledger().embedded()) {
+      if (shared != null) {
+        ledger = NodeLedger.join(dir.resolve("ledger"), shared, config.ledger(), key, registry);
+        opened.push(ledger);
+      } else if (config.ledger().embedded()) {
         ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
         opened.push(ledger);
       }
@@ -188,6 +200,14 @@ public final class VerityNode implements AutoCloseable {
 
   public ModelRegistry registry() {
     return registry;
+  }
+
+  /** The ledger this node works with (its own or the one it joined), for tests that build networks. */
+  Ledger ledger() {
+    if (ledger == null) {
+      throw new IllegalStateException("this node runs no ledger");
+    }
+    return ledger.ledger();
   }
 
   /** Whether this node runs a ledger and charges for inference. */
