@@ -73,7 +73,7 @@ class EncodingPropertiesTest {
             .as(Action.SettleJob::new),
         hashes().map(Action.FailJob::new),
         entry.list().ofMinSize(1).ofMaxSize(4).uniqueElements(Action.CommitReceipts.Entry::receipt).map(Action.CommitReceipts::new),
-        Combinators.combine(hashes(), positive(), cids().optional()).as(Action.Challenge::new),
+        Combinators.combine(hashes(), positive(), cids().optional()).as(Action.Contest::new),
         Combinators.combine(hashes(), Arbitraries.of(true, false)).as(Action.Resolve::new),
         positive().map(Action.Faucet::new));
   }
