@@ -896,6 +896,8 @@ public final class BlockExecution {
       return referee.steps(model);
     } catch (DisputeReferee.Unavailable e) {
       throw reject(REFEREE_UNAVAILABLE, e.getMessage());
+    } catch (RuntimeException e) {
+      throw reject(REFEREE_UNAVAILABLE, "the referee failed: " + e);
     }
   }
 
@@ -1030,6 +1032,9 @@ public final class BlockExecution {
       }
     } catch (DisputeReferee.Unavailable e) {
       throw reject(REFEREE_UNAVAILABLE, e.getMessage());
+    } catch (RuntimeException e) {
+      // A referee failure is no verdict: nobody is punished for it, the move can be sent again.
+      throw reject(REFEREE_UNAVAILABLE, "the referee failed: " + e);
     } catch (VerificationException e) {
       decide(moved, j, c, StateRecord.Dispute.Phase.CHALLENGER_WON, "referee: " + e.getMessage(), false);
       return;
