@@ -56,15 +56,18 @@ public final class InferenceService {
   private final CanonicalRuns canonical;
   private final OptimisticEngine optimistic;
   private final TensorBlobs tensors;
+  private final java.util.function.Function<Hash, Optional<Hash>> committedRoot;
 
   InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, CanonicalRuns canonical,
-      OptimisticEngine optimistic, TensorBlobs tensors, Signer nodeKey, Clock clock, Payments payments) {
+      OptimisticEngine optimistic, TensorBlobs tensors, Signer nodeKey, Clock clock, Payments payments,
+      java.util.function.Function<Hash, Optional<Hash>> committedRoot) {
     this.registry = registry;
     this.files = files;
     this.sessions = sessions;
     this.canonical = canonical;
     this.optimistic = optimistic;
     this.tensors = tensors;
+    this.committedRoot = committedRoot;
     this.nodeKey = nodeKey;
     this.clock = clock;
     this.payments = payments;
@@ -177,7 +180,8 @@ public final class InferenceService {
         keep(e.outputs(), "outputs");
         Provenance provenance = Provenance.ofThisPlatform(CanonicalRuns.ENGINE, CanonicalRuns.ENGINE_VERSION, "cpu",
             VerityNode.VERSION);
-        OptimisticEvidence evidence = new OptimisticEvidence(e.trace().root(), e.trace().size());
+        Hash root = claim.job().flatMap(committedRoot).orElse(e.trace().root());
+        OptimisticEvidence evidence = new OptimisticEvidence(root, e.trace().size());
         InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputsCid, e.outputs().cid(), mode,
             evidence.toCbor(), provenance, started, finished, claim.job());
         claim.completed(receipt);

@@ -80,6 +80,12 @@ final class NodeLedger implements AutoCloseable {
    * @throws IOException if the files cannot be used
    */
   static NodeLedger open(Path dir, LedgerSettings settings, Signer key, ModelRegistry registry) throws IOException {
+    return open(dir, settings, key, registry, dev.verity.ledger.DisputeReferee.NONE);
+  }
+
+  /** As {@link #open(Path, LedgerSettings, Signer, ModelRegistry)}, ruling on disputes with {@code referee}. */
+  static NodeLedger open(Path dir, LedgerSettings settings, Signer key, ModelRegistry registry,
+      dev.verity.ledger.DisputeReferee referee) throws IOException {
     Files.createDirectories(dir);
     GenesisConfig genesis = genesis(dir, settings, key);
     if (!genesis.sequencer().equals(key.publicKey())) {
@@ -88,7 +94,7 @@ final class NodeLedger implements AutoCloseable {
           + " Use that node's data directory, or a genesis that names this node's key");
     }
     SequencerLedger ledger = SequencerLedger.open(dir, genesis, key,
-        SequencerLedger.Options.defaults().withMaxBlockDelay(settings.blockDelay()));
+        SequencerLedger.Options.defaults().withMaxBlockDelay(settings.blockDelay()).withReferee(referee));
     try {
       SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
       NodeLedger n = new NodeLedger(ledger, true, key, settings, registry, journal);
@@ -165,7 +171,7 @@ final class NodeLedger implements AutoCloseable {
       } else if (o.paid() && j.isPresent() && j.get().worker().equals(Optional.of(address()))
           && (s == StateRecord.Job.Status.SETTLED || s == StateRecord.Job.Status.CHALLENGED)
           && v.receipt(o.receipt().get()).isEmpty()) {
-        settler.commitReceipt(new Action.CommitReceipts.Entry(o.job(), o.receipt().get()));
+        settler.commitReceipt(o.entry());
         resumed++;
       } else {
         finished.add(o.job());
@@ -242,6 +248,11 @@ final class NodeLedger implements AutoCloseable {
 
   Ledger ledger() {
     return ledger;
+  }
+
+  /** Sends one of this node's transactions in the settlement thread's next round ({@link Settler#send}). */
+  java.util.concurrent.CompletableFuture<dev.verity.ledger.Committed> send(Action action) {
+    return settler.send(action);
   }
 
   LedgerView view() {

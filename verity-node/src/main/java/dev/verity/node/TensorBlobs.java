@@ -31,7 +31,14 @@ final class TensorBlobs {
 
   /** Keeps {@code tensors}; returns their CID. Keeping the same set again is harmless. */
   Cid keep(NamedTensors tensors) throws IOException {
-    byte[] bytes = tensors.canonicalBytes();
+    return keep(tensors.canonicalBytes());
+  }
+
+  /**
+   * Keeps any canonical CBOR object (a tensor set, a manifest) under its dag-cbor CID, which is
+   * returned.
+   */
+  Cid keep(byte[] bytes) throws IOException {
     Cid cid = Cid.dagCbor(bytes);
     Cid blob = blobs.put(bytes);
     if (!blob.equals(small(cid))) {

@@ -5,7 +5,11 @@ import dev.verity.core.crypto.Signer;
 import dev.verity.hub.BlobStore;
 import dev.verity.hub.FileBlobStore;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.core.Hash;
 import dev.verity.ledger.Ledger;
+import dev.verity.node.optimistic.ContentFetcher;
+import dev.verity.node.optimistic.ExecReferee;
+import dev.verity.node.optimistic.OptimisticAgent;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
 import dev.verity.runtime.OnnxRuntimeEngine;
@@ -21,6 +25,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * A running Verity node: its key, blob store, model registry, inference engine and HTTP API, all
@@ -49,10 +55,11 @@ public final class VerityNode implements AutoCloseable {
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
+  private final OptimisticAgent agent;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, CanonicalRuns canonical,
-      InferenceService inference, HttpApiServer server, NodeLedger ledger) {
+      InferenceService inference, HttpApiServer server, NodeLedger ledger, OptimisticAgent agent) {
     this.config = config;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -65,6 +72,7 @@ public final class VerityNode implements AutoCloseable {
     this.inference = inference;
     this.server = server;
     this.ledger = ledger;
+    this.agent = agent;
   }
 
   /**
@@ -90,9 +98,44 @@ public final class VerityNode implements AutoCloseable {
    * through (the canonical runs, wrapped), and so on. Production nodes are {@link #HONEST}.
    *
    * @param worker wraps the canonical engine a worker commits with
+   * @param diligence how the node verifies jobs sampled to it
+   * @param answersDisputes whether it defends its own jobs in disputes
+   * @param committedRoot for a job, a trace root to commit instead of the run's (an auditor's
+   *     worker commits the planted root of a planted job)
    */
-  record Conduct(java.util.function.UnaryOperator<OptimisticEngine> worker) {
-    static final Conduct HONEST = new Conduct(e -> e);
+  record Conduct(java.util.function.UnaryOperator<OptimisticEngine> worker, OptimisticAgent.Diligence diligence,
+      boolean answersDisputes, java.util.function.Function<Hash, Optional<Hash>> committedRoot) {
+    static final Conduct HONEST = new Conduct(e -> e, OptimisticAgent.Diligence.RECOMPUTES, true, job -> Optional.empty());
+
+    Conduct withWorker(java.util.function.UnaryOperator<OptimisticEngine> w) {
+      return new Conduct(w, diligence, answersDisputes, committedRoot);
+    }
+
+    Conduct withDiligence(OptimisticAgent.Diligence d) {
+      return new Conduct(worker, d, answersDisputes, committedRoot);
+    }
+
+    Conduct stallingInDisputes() {
+      return new Conduct(worker, diligence, false, committedRoot);
+    }
+
+    Conduct committing(java.util.function.Function<Hash, Optional<Hash>> roots) {
+      return new Conduct(worker, diligence, answersDisputes, roots);
+    }
+  }
+
+  private static OptimisticAgent.Engine engineFor(OptimisticEngine run, CanonicalRuns canonical) {
+    return new OptimisticAgent.Engine() {
+      @Override
+      public dev.verity.exec.Execution run(dev.verity.core.Cid model, dev.verity.protocol.tensor.NamedTensors inputs) {
+        return run.run(model, inputs);
+      }
+
+      @Override
+      public dev.verity.onnx.OnnxModel model(dev.verity.core.Cid model) {
+        return canonical.model(model);
+      }
+    };
   }
 
   /** As {@link #start(NodeConfig)}, behaving as {@code conduct} says (tests play misbehaving nodes). */
@@ -126,16 +169,20 @@ public final class VerityNode implements AutoCloseable {
     try {
       Signer key = loadOrCreateKey(dir);
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
+      BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
+      opened.push(blobs);
+      TensorBlobs tensors = new TensorBlobs(blobs, dir.resolve("tensors"));
+      NodeContent content = new NodeContent(registry, blobs, tensors, new ContentFetcher(key, config.maxModelBytes()));
       NodeLedger ledger = null;
       if (shared != null) {
         ledger = NodeLedger.join(dir.resolve("ledger"), shared, config.ledger(), key, registry);
         opened.push(ledger);
       } else if (config.ledger().embedded()) {
-        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry);
+        // the referee rules on disputes from content this node keeps (fetched when jobs are committed)
+        ExecReferee referee = new ExecReferee(cid -> content.bytes(cid, List.of()));
+        ledger = NodeLedger.open(dir.resolve("ledger"), config.ledger(), key, registry, referee);
         opened.push(ledger);
       }
-      BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
-      opened.push(blobs);
       ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
       OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
       opened.push(engine);
@@ -143,12 +190,10 @@ public final class VerityNode implements AutoCloseable {
       opened.push(sessions);
       CanonicalRuns canonical = new CanonicalRuns(files, config.optimistic().threads());
       opened.push(canonical);
-      TensorBlobs tensors = new TensorBlobs(blobs, dir.resolve("tensors"));
       Clock clock = Clock.systemUTC();
       OptimisticEngine engineOfRecord = conduct.worker().apply(canonical::runTraced);
       InferenceService inference = new InferenceService(registry, files, sessions, canonical, engineOfRecord, tensors,
-          key, clock,
-          ledger != null ? ledger.payments() : Payments.NONE);
+          key, clock, ledger != null ? ledger.payments() : Payments.NONE, conduct.committedRoot());
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
       Metrics metrics = new Metrics();
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
@@ -156,10 +201,24 @@ public final class VerityNode implements AutoCloseable {
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(java.util.Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
-      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
-          inference, server, ledger);
+      OptimisticAgent agent = null;
       if (ledger != null) {
+        long bond = config.optimistic().challengeBond() > 0 ? config.optimistic().challengeBond()
+            : Math.max(1, ledger.genesis().minChallengeBond());
+        agent = new OptimisticAgent(ledger.ledger(), key.address(), ledger::send,
+            engineFor(canonical::runTraced, canonical), engineFor(engineOfRecord, canonical), content,
+            new OptimisticAgent.Settings(config.optimistic().verifier(), conduct.diligence(), bond,
+                conduct.answersDisputes(), shared == null));
+        opened.push(agent);
+      }
+      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
+          inference, server, ledger, agent);
+      if (ledger != null) {
+        if (config.optimistic().verifier()) {
+          ledger.registerAsVerifier(config.optimistic().verifierStake());
+        }
         ledger.start(node.uri());
+        agent.start();
       }
       return node;
     } catch (IOException | RuntimeException e) {
@@ -215,8 +274,16 @@ public final class VerityNode implements AutoCloseable {
     return ledger != null;
   }
 
+  /** What this node's optimistic agent did (attestations, challenges, disputes, finalized jobs). */
+  public Optional<OptimisticAgent.Stats> optimisticStats() {
+    return Optional.ofNullable(agent).map(OptimisticAgent::stats);
+  }
+
   @Override
   public void close() throws IOException {
+    if (agent != null) {
+      agent.close();
+    }
     server.close();
     if (ledger != null) {
       ledger.close();

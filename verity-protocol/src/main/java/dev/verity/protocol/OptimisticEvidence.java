@@ -22,7 +22,7 @@ import java.util.Set;
  */
 public record OptimisticEvidence(Hash trace, int steps) {
   /** Most steps a trace may have: more graph nodes than any model a node accepts. */
-  public static final int MAX_STEPS = 1 << 24;
+  public static final int MAX_STEPS = 1 << 20;
 
   public OptimisticEvidence {
     Objects.requireNonNull(trace, "trace root");
