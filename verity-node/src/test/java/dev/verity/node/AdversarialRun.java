@@ -26,7 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * and by {@code AdversarialBenchmark} (more jobs, prints the table for the docs).
  */
 final class AdversarialRun {
-  /** One line of the table. */
+  /**
+   * One line of the table.
+   *
+   * @param cheated jobs answered wrongly
+   * @param sampled of those, the ones the ledger drew for re-execution
+   * @param detected of those, the ones found invalid (worker slashed)
+   * @param honestLosses jobs answered honestly that were nevertheless found invalid (must be 0)
+   */
   record Row(String strategy, int jobs, int cheated, int sampled, int detected, double predicted, long slashed,
       int honestLosses, String note) {
     double rate() {
@@ -41,7 +48,7 @@ final class AdversarialRun {
     String format() {
       return String.format(Locale.ROOT, "| %-22s | %4d | %4d | %4d | %4d | %6.1f%% | %6.1f%% +- %4.1f | %s | %10d | %s |",
           strategy, jobs, cheated, sampled, detected, 100 * rate(), 100 * predicted, 100 * tolerance(),
-          sampled == 0 ? "   -  " : String.format(Locale.ROOT, "%5.1f%%", 100.0 * detected / sampled), slashed, note);
+          sampled == 0 || cheated == 0 ? "   -  " : String.format(Locale.ROOT, "%5.1f%%", 100.0 * detected / sampled), slashed, note);
     }
 
     static String header() {
@@ -74,20 +81,50 @@ final class AdversarialRun {
     }
     net.awaitUntil("every job of " + name + " checked", () -> ids.stream().allMatch(net::checked));
     LedgerView v = net.ledger().view();
+    int cheated = 0;
     int sampled = 0;
     int invalid = 0;
-    for (Hash id : ids) {
-      sampled += v.sample(id).orElseThrow().sampled() ? 1 : 0;
-      invalid += v.job(id).orElseThrow().status() == StateRecord.Job.Status.INVALID ? 1 : 0;
+    int honestLosses = 0;
+    for (int i = 0; i < ids.size(); i++) {
+      // the replaying worker answers its first request of each model honestly
+      boolean bad = cheat != Cheats.HONEST && !(cheat == Cheats.REPLAYED_OUTPUT && i < models.size());
+      boolean s = v.sample(ids.get(i)).orElseThrow().sampled();
+      boolean lost = v.job(ids.get(i)).orElseThrow().status() == StateRecord.Job.Status.INVALID;
+      if (bad) {
+        cheated++;
+        sampled += s ? 1 : 0;
+        invalid += lost ? 1 : 0;
+      } else {
+        honestLosses += lost ? 1 : 0;
+        sampled += cheat == Cheats.HONEST && s ? 1 : 0; // the control: honest jobs re-executed and attested
+      }
     }
-    // the replaying worker answers its first request of each model honestly
-    int cheated = cheat == Cheats.HONEST ? 0 : cheat == Cheats.REPLAYED_OUTPUT ? jobs - models.size() : jobs;
     // the worker tops its stake up after slashes: count what it lost by the disputes' own record
     long lost = slashedOf(net, w.address(), ids);
+    String how = verdicts(net, ids);
     double p = net.params.samplingPpm() / 1e6;
-    return new Row(name, jobs, cheated, sampled, invalid, p, lost,
-        cheat == Cheats.HONEST ? invalid : 0,
-        cheat == Cheats.HONEST ? "honest control: " + invalid + " lost disputes" : "");
+    return new Row(name, jobs, cheated, sampled, invalid, p, lost, honestLosses,
+        cheat == Cheats.HONEST ? "honest worker (threads 2), verifiers (threads 1, 3)" : how);
+  }
+
+  /** How the disputes over {@code jobs} were decided: claim, and step or timeout, most common first. */
+  static String verdicts(OptimisticNetwork net, List<Hash> jobs) {
+    LedgerView v = net.ledger().view();
+    Map<String, Integer> kinds = new java.util.TreeMap<>();
+    for (Hash job : jobs) {
+      for (VerityNode verifier : net.verifiers) {
+        v.dispute(Action.Challenge.disputeId(job, verifier.address())).ifPresent(d -> {
+          String k = d.verdict().toLowerCase(Locale.ROOT).contains("timeout") || d.verdict().contains("overdue")
+              ? d.claim().name().toLowerCase(Locale.ROOT) + " claim, worker timed out"
+              : d.claim() == StateRecord.Dispute.Claim.OUTPUTS ? "outputs claim"
+              : d.moves() == 0 ? "step counts differ, ruled at once"
+              : "trace claim, step " + d.step() + " recomputed";
+          kinds.merge(k, 1, Integer::sum);
+        });
+      }
+    }
+    return kinds.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue())
+        .map(e -> e.getKey() + " x" + e.getValue()).reduce((a, b) -> a + "; " + b).orElse("");
   }
 
   /** What the disputes over {@code jobs} took from {@code worker}. */
@@ -137,11 +174,6 @@ final class AdversarialRun {
         ids.add(job);
       }
       net.awaitUntil("every planted job sampled and attested where assigned", () -> ids.stream().allMatch(net::checked));
-      long last = 0;
-      for (Hash id : ids) {
-        last = Math.max(last, net.ledger().view().check(id).orElseThrow().committedHeight());
-      }
-      net.advancePast(last + net.params.challengeWindowBlocks());
       int sampled = 0;
       int caught = 0;
       int firstCatch = -1;
@@ -150,6 +182,8 @@ final class AdversarialRun {
         StateRecord.Check check = net.ledger().view().check(id).orElseThrow();
         boolean s = check.sample().orElseThrow().sampled();
         sampled += s ? 1 : 0;
+        // the auditor reveals each planted job as soon as its challenge window has closed
+        net.advancePast(check.committedHeight() + net.params.challengeWindowBlocks());
         c.ledger().send(new Action.Reveal(id, salts.get(id)));
         if (check.attesters().contains(lazy)) {
           caught++;

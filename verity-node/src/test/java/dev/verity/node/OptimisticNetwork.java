@@ -111,9 +111,11 @@ final class OptimisticNetwork implements AutoCloseable {
     AtomicFiles.write(genesisFile, genesis.encode());
     LedgerSettings ledger = LedgerSettings.embedded(Optional.of(genesisFile)).withOperatorFee(OPERATOR_FEE)
         .withReceiptBatch(16, Duration.ofMillis(20));
-    this.sequencer = VerityNode.start(config("sequencer", ledger, false));
+    this.sequencer = VerityNode.start(config("sequencer", ledger, false, 1));
     for (int i = 0; i < verifierConducts.size(); i++) {
-      VerityNode v = VerityNode.start(config("verifier-" + i, ledger, true), verifierConducts.get(i), sequencer.ledger());
+      // verifiers run the canonical executor with other thread counts than the workers: never a difference
+      VerityNode v = VerityNode.start(config("verifier-" + i, ledger, true, 1 + 2 * i), verifierConducts.get(i),
+          sequencer.ledger());
       verifiers.add(v);
     }
     for (ExampleModel m : BuiltinModels.all()) {
@@ -123,9 +125,9 @@ final class OptimisticNetwork implements AutoCloseable {
         .map(n -> n.roles().contains(dev.verity.ledger.NodeRole.VERIFIER)).orElse(false)));
   }
 
-  private NodeConfig config(String name, LedgerSettings ledger, boolean verifier) {
+  private NodeConfig config(String name, LedgerSettings ledger, boolean verifier, int threads) {
     return NodeConfig.defaults().withDataDir(dir.resolve(name)).withPort(0).withLedger(ledger)
-        .withOptimistic(OptimisticSettings.defaults().asVerifier(verifier));
+        .withOptimistic(OptimisticSettings.defaults().asVerifier(verifier).withThreads(threads));
   }
 
   Ledger ledger() {
@@ -147,7 +149,7 @@ final class OptimisticNetwork implements AutoCloseable {
    */
   VerityNode addWorker(String name, VerityNode.Conduct conduct) throws Exception {
     LedgerSettings ledger = sequencer.config().ledger();
-    VerityNode w = VerityNode.start(config("worker-" + name, ledger, false), conduct, ledger());
+    VerityNode w = VerityNode.start(config("worker-" + name, ledger, false, 2), conduct, ledger());
     workers.put(name, w);
     w.keepStake(WORKER_STAKE);
     try (VerityClient c = VerityClient.builder(w.uri()).signer(owner).build()) {
