@@ -156,7 +156,7 @@ final class AdversarialRun {
         .stallingInDisputes();
     VerityNode w = net.addWorker("auditor", auditor);
     Address lazy = net.verifiers.get(0).address();
-    long stakeBefore = net.stake(lazy);
+    long wealthBefore = net.wealth(lazy);
     List<Hash> ids = new ArrayList<>();
     List<ExampleModel> models = BuiltinModels.all();
     java.security.SecureRandom random = new java.security.SecureRandom();
@@ -191,7 +191,8 @@ final class AdversarialRun {
         }
       }
       double p = net.params.samplingPpm() / 1e6;
-      long slashed = stakeBefore - net.stake(lazy);
+      // it re-bonds from its balance after a slash, and planted jobs pay no check fee: the loss is the slash
+      long slashed = wealthBefore - net.wealth(lazy);
       return new Row("lazy verifier (planted)", jobs, jobs, sampled, caught, p, slashed, 0,
           String.format(Locale.ROOT, "first caught at planted job %d; P(caught within %d) = 1-(1-p)^%d = %.1f%%",
               firstCatch, jobs, jobs, 100 * (1 - Math.pow(1 - p, jobs))));

@@ -254,6 +254,11 @@ final class OptimisticNetwork implements AutoCloseable {
     return s.bonded() + s.unbonding();
   }
 
+  /** Balance plus bonded and unbonding stake of {@code a}. */
+  long wealth(Address a) {
+    return ledger().view().account(a).balance() + stake(a);
+  }
+
   String uniqueRequest() {
     return UUID.randomUUID().toString();
   }
