@@ -348,7 +348,8 @@ public final class SequencerLedger implements Ledger {
       }
       receiptIndexes.put(r.get().height(), index);
     }
-    Action.CommitReceipts.Entry entry = new Action.CommitReceipts.Entry(r.get().job(), receipt);
+    // the committed entry itself: an optimistic one carries its trace commitment in the leaf
+    Action.CommitReceipts.Entry entry = index.entries.get(receipt);
     Integer i = index.positions.get(receipt);
     if (i == null) {
       throw new IllegalStateException("receipt " + receipt + " is in the state but not in block " + r.get().height());
@@ -361,6 +362,7 @@ public final class SequencerLedger implements Ledger {
     final BlockHeader header;
     final MerkleTree tree;
     final java.util.Map<Cid, Integer> positions = new java.util.HashMap<>();
+    final java.util.Map<Cid, Action.CommitReceipts.Entry> entries = new java.util.HashMap<>();
 
     ReceiptIndex(Block b) {
       this.header = b.header();
@@ -369,6 +371,7 @@ public final class SequencerLedger implements Ledger {
       for (SignedTransaction t : b.transactions()) {
         if (t.tx().action() instanceof Action.CommitReceipts c) {
           for (Action.CommitReceipts.Entry e : c.receipts()) {
+            entries.put(e.receipt(), e);
             positions.put(e.receipt(), i++);
           }
         }
