@@ -160,31 +160,64 @@ final class AdversarialRun {
     List<Hash> ids = new ArrayList<>();
     List<ExampleModel> models = BuiltinModels.all();
     java.security.SecureRandom random = new java.security.SecureRandom();
+    java.util.concurrent.BlockingQueue<Hash> toReveal = new java.util.concurrent.LinkedBlockingQueue<>();
+    List<Hash> revealed = java.util.Collections.synchronizedList(new ArrayList<>());
     try (VerityClient c = net.clientOf(w)) {
+      // the auditor reveals each planted job as soon as its challenge window has closed, while it
+      // keeps planting (the reveal period is one window long)
+      Thread revealer = Thread.ofPlatform().daemon().start(() -> {
+        try {
+          while (revealed.size() < jobs) {
+            Hash id = toReveal.take();
+            while (true) {
+              Optional<StateRecord.Check> check = net.ledger().view().check(id);
+              if (check.isPresent() && net.ledger().view().height() > check.get().committedHeight()
+                  + net.params.challengeWindowBlocks()) {
+                break;
+              }
+              Thread.sleep(5);
+            }
+            synchronized (c.ledger()) {
+              c.ledger().send(new Action.Reveal(id, salts.get(id)));
+            }
+            revealed.add(id);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
       for (int i = 0; i < jobs; i++) {
         ExampleModel m = models.get(i % models.size());
         ModelManifest manifest = net.manifests.get(m);
         byte[] s = new byte[32];
         random.nextBytes(s);
         Hash salt = Hash.wrap(s);
-        Hash job = net.openPlanted(c, manifest, w.address(), salt);
+        Hash job;
+        synchronized (c.ledger()) {
+          job = net.openPlanted(c, manifest, w.address(), salt);
+        }
         salts.put(job, salt);
         c.infer(ModelRef.ofManifest(manifest.cid()), OptimisticNetwork.inputs(m, i / models.size()),
             dev.verity.protocol.VerificationMode.OPTIMISTIC, net.uniqueRequest(), Optional.of(job));
         ids.add(job);
+        toReveal.add(job);
       }
-      net.awaitUntil("every planted job sampled and attested where assigned", () -> ids.stream().allMatch(net::checked));
+      Hash last = ids.get(ids.size() - 1);
+      net.awaitUntil("the last planted job committed", () -> net.ledger().view().check(last).isPresent());
+      net.advancePast(net.ledger().view().check(last).orElseThrow().committedHeight() + net.params.challengeWindowBlocks());
+      net.awaitUntil("every planted job revealed", () -> revealed.size() == jobs || !revealer.isAlive());
+      revealer.join(1_000);
+      if (revealed.size() < jobs) {
+        throw new IllegalStateException("only " + revealed.size() + " of " + jobs + " planted jobs were revealed");
+      }
       int sampled = 0;
       int caught = 0;
       int firstCatch = -1;
       for (int i = 0; i < ids.size(); i++) {
-        Hash id = ids.get(i);
-        StateRecord.Check check = net.ledger().view().check(id).orElseThrow();
-        boolean s = check.sample().orElseThrow().sampled();
-        sampled += s ? 1 : 0;
-        // the auditor reveals each planted job as soon as its challenge window has closed
-        net.advancePast(check.committedHeight() + net.params.challengeWindowBlocks());
-        c.ledger().send(new Action.Reveal(id, salts.get(id)));
+        StateRecord.Check check = net.ledger().view().check(ids.get(i)).orElseThrow();
+        sampled += check.sample().orElseThrow().sampled() ? 1 : 0;
         if (check.attesters().contains(lazy)) {
           caught++;
           firstCatch = firstCatch < 0 ? i + 1 : firstCatch;
