@@ -348,12 +348,11 @@ public final class SequencerLedger implements Ledger {
       }
       receiptIndexes.put(r.get().height(), index);
     }
-    Action.CommitReceipts.Entry entry = new Action.CommitReceipts.Entry(r.get().job(), receipt);
     Integer i = index.positions.get(receipt);
     if (i == null) {
       throw new IllegalStateException("receipt " + receipt + " is in the state but not in block " + r.get().height());
     }
-    return Optional.of(new ReceiptProof(index.header, entry, index.tree.prove(i)));
+    return Optional.of(new ReceiptProof(index.header, index.entries.get(i), index.tree.prove(i)));
   }
 
   /** A block's receipts tree and where each receipt sits in it. */
@@ -361,6 +360,7 @@ public final class SequencerLedger implements Ledger {
     final BlockHeader header;
     final MerkleTree tree;
     final java.util.Map<Cid, Integer> positions = new java.util.HashMap<>();
+    final List<Action.CommitReceipts.Entry> entries = new ArrayList<>();
 
     ReceiptIndex(Block b) {
       this.header = b.header();
@@ -370,6 +370,7 @@ public final class SequencerLedger implements Ledger {
         if (t.tx().action() instanceof Action.CommitReceipts c) {
           for (Action.CommitReceipts.Entry e : c.receipts()) {
             positions.put(e.receipt(), i++);
+            entries.add(e);
           }
         }
       }
