@@ -87,4 +87,43 @@ class DisputePropertiesTest {
     assertNotEquals(StateRecord.Job.Status.INVALID, f.job(job).status());
     f.assertConserved();
   }
+
+  @Property(tries = 60)
+  void aLyingWorkerAgainstAResponsiveChallengerIsSlashedAndMoneyIsConserved(
+      @ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 0, max = 39) int divergeRaw,
+      @ForAll long seed) {
+    int diverge = divergeRaw % n;
+    Random rnd = new Random(seed);
+    OptimisticFixture f = new OptimisticFixture().withMarket();
+    f.referee.modelSteps = n;
+    f.referee.stepHolds = false;
+    Hash job = f.settledJob(Optional.empty());
+    Leaves honest = Leaves.of(n, n, "-");
+    Leaves lie = Leaves.of(n, diverge, "lie");
+    f.commit(job, lie.root(), n);
+    long stake = f.state.stake(WORKER.address()).bonded();
+    long burned = f.state.supply().burned();
+    Hash d = f.ok(BOB, new Action.Challenge(job, 300, honest.root(), n)).created().orElseThrow();
+    int guard = 0;
+    while (!f.dispute(d).phase().decided() && guard++ < 500) {
+      StateRecord.Dispute now = f.dispute(d);
+      if (now.phase() == Phase.CHALLENGER_BISECT) {
+        f.ok(BOB, honest.bisect(d, now));
+      } else if (rnd.nextInt(5) == 0) {
+        f.time += OptimisticFixture.MOVE_MILLIS + 1;
+        f.ok(OptimisticFixture.CAROL, new Action.Timeout(d));
+      } else if (now.phase() == Phase.WORKER_BISECT) {
+        f.ok(WORKER, lie.bisect(d, now));
+      } else {
+        assertEquals(diverge, now.step());
+        f.ok(WORKER, new Action.ProveStep(d, new byte[] {1}));
+      }
+      f.assertConserved();
+    }
+    assertEquals(Phase.CHALLENGER_WON, f.dispute(d).phase());
+    assertEquals(stake - stake / 2, f.state.stake(WORKER.address()).bonded());
+    assertEquals(StateRecord.Job.Status.INVALID, f.job(job).status());
+    assertTrue(f.state.supply().burned() >= burned);
+    f.assertConserved();
+  }
 }

@@ -238,6 +238,37 @@ class OptimisticDisputeTest {
   }
 
   @Test
+  void twoAgentsFollowingTheLedgerSettleADisputeOnTheirOwn() throws Exception {
+    ExampleModel m = BuiltinModels.all().get(1);
+    try (OptimisticNetwork net = new OptimisticNetwork(m.onnx())) {
+      NamedTensors in = sample(m, 5);
+      Execution honest = net.run(net.model, in);
+      LocalTrace trace = LocalTrace.of(honest);
+      Hash job = net.job(in, lieAt(trace, trace.size() - 1), honest.outputs());
+      Hash id = net.send(CHALLENGER, DisputeAgent.challenge(job, 500, trace)).created().orElseThrow();
+      DisputeAgent worker = new DisputeAgent(id, DisputeAgent.Side.WORKER, lieAt(trace, trace.size() - 1), net.model,
+          net.sender(WORKER));
+      DisputeAgent challenger = new DisputeAgent(id, DisputeAgent.Side.CHALLENGER, trace, net.model,
+          net.sender(CHALLENGER));
+      java.time.InstantSource clock = () -> java.time.Instant.ofEpochMilli(net.now.get());
+      var w = java.util.concurrent.CompletableFuture.supplyAsync(() -> play(worker, net, clock));
+      var c = java.util.concurrent.CompletableFuture.supplyAsync(() -> play(challenger, net, clock));
+      assertEquals(Phase.CHALLENGER_WON, w.get(60, java.util.concurrent.TimeUnit.SECONDS).phase());
+      assertEquals(Phase.CHALLENGER_WON, c.get(60, java.util.concurrent.TimeUnit.SECONDS).phase());
+      assertEquals(trace.size() - 1, net.dispute(id).step());
+      assertEquals(net.dispute(id).moves(), worker.sent() + challenger.sent());
+    }
+  }
+
+  private static StateRecord.Dispute play(DisputeAgent a, OptimisticNetwork net, java.time.InstantSource clock) {
+    try {
+      return a.play(net.ledger, clock, java.time.Duration.ofSeconds(50));
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
   void aWrongStepCountIsRuledAtOnce() throws Exception {
     ExampleModel m = BuiltinModels.all().get(0);
     try (OptimisticNetwork net = new OptimisticNetwork(m.onnx())) {
