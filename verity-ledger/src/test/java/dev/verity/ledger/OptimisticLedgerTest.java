@@ -247,6 +247,9 @@ class OptimisticLedgerTest {
     f.rejected(INVALID_ARGUMENT, WORKER, new Action.Bisect(d, honest.subtree(0, 4), honest.subtree(0, 4)));
     f.rejected(NOT_FOUND, WORKER, new Action.Bisect(Hash.of(new byte[4]), honest.subtree(0, 4), honest.subtree(4, 8)));
     f.rejected(WRONG_STATE, BOB, new Action.Timeout(d));
+    assertThrows(DecodingException.class, () -> new Action.ProveStep(d, new byte[0]));
+    assertThrows(DecodingException.class,
+        () -> new Action.ProveStep(d, new byte[Action.ProveStep.MAX_OPENING_BYTES + 1]));
     f.ok(WORKER, honest.bisect(d, f.dispute(d)));
     f.rejected(NOT_AUTHORIZED, WORKER, honest.bisect(d, f.dispute(d)));
     f.rejected(INVALID_ARGUMENT, BOB, honest.bisect(d, f.dispute(d)));
