@@ -241,6 +241,8 @@ class EncodingPropertiesTest {
                 phase == StateRecord.Dispute.Phase.CHALLENGER_BISECT ? java.util.Optional.of(a) : java.util.Optional.empty(),
                 phase == StateRecord.Dispute.Phase.CHALLENGER_BISECT ? java.util.Optional.of(b) : java.util.Optional.empty(),
                 phase, bond / 2, 3, 4, bond / 3, phase.decided() ? "timeout" : "")),
+        addresses().list().uniqueElements().ofMaxSize(4).map(as -> new StateRecord.Verifiers(
+            as.stream().sorted().toList())),
         hashes().list().ofMaxSize(4).map(js -> new StateRecord.Sampling(
             js.stream().map(j -> new StateRecord.Sampling.Pending(7, j)).toList())),
         Combinators.combine(hashes(), addresses(), cids(), Arbitraries.integers().between(0, 1_000_000), hashes().optional())

@@ -100,6 +100,20 @@ class OptimisticLedgerTest {
   }
 
   @Test
+  void aNodeThatDropsTheVerifierRoleIsNoLongerDrawn() {
+    setUp(4);
+    assertEquals(3, f.state.get(StateKey.VERIFIERS).map(r -> ((StateRecord.Verifiers) r).operators().size()).orElseThrow());
+    f.ok(V1, Fixtures.node().roles(NodeRole.WORKER).stake(0).build());
+    f.ok(V2, Fixtures.node().roles(NodeRole.WORKER).stake(0).build());
+    assertEquals(List.of(V3.address()),
+        f.state.get(StateKey.VERIFIERS).map(r -> ((StateRecord.Verifiers) r).operators()).orElseThrow());
+    Hash second = f.settledJob(Optional.empty());
+    f.commit(second, honest.root(), 4);
+    f.advance(2);
+    assertEquals(List.of(V3.address()), f.state.sample(second).orElseThrow().verifiers());
+  }
+
+  @Test
   void theSampleIsAPureFunctionOfTheSeedAndTheRateDecides() {
     OptimisticFixture never = new OptimisticFixture(Fixtures.genesisBuilder()
         .allocate(V1.address(), Fixtures.START).allocate(V2.address(), Fixtures.START)
