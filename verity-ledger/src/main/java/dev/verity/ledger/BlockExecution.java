@@ -395,6 +395,16 @@ public final class BlockExecution {
     Node old = node(from);
     write(StateKey.node(from), new Node(from, r.endpoint(), r.roles(), r.models(), r.capacity(),
         old == null ? height : old.registeredHeight(), height));
+    StateRecord.Verifiers vs = (StateRecord.Verifiers) read(StateKey.VERIFIERS);
+    List<Address> list = new ArrayList<>(vs == null ? List.of() : vs.operators());
+    int at = java.util.Collections.binarySearch(list, from);
+    if (r.roles().contains(NodeRole.VERIFIER) && at < 0) {
+      list.add(-at - 1, from);
+      write(StateKey.VERIFIERS, new StateRecord.Verifiers(list));
+    } else if (!r.roles().contains(NodeRole.VERIFIER) && at >= 0) {
+      list.remove(at);
+      write(StateKey.VERIFIERS, new StateRecord.Verifiers(list));
+    }
   }
 
   private Hash openJob(Address client, long nonce, Action.OpenJob o) throws TransactionRejected {
@@ -684,17 +694,17 @@ public final class BlockExecution {
 
   /** Registered verifier nodes with at least the minimum stake, in address order. */
   private List<Candidate> verifierCandidates() {
-    java.util.TreeMap<Address, Long> found = new java.util.TreeMap<>();
-    base.forEach(rec -> {
-      if (rec instanceof Node n && n.roles().contains(NodeRole.VERIFIER)) {
-        long bonded = base.stake(n.operator()).bonded();
-        if (bonded >= Math.max(1, config.minNodeStake())) {
-          found.put(n.operator(), bonded);
-        }
-      }
-    });
+    StateRecord r = base.getOrNull(StateKey.VERIFIERS);
     List<Candidate> out = new ArrayList<>();
-    found.forEach((a, w) -> out.add(new Candidate(a, w)));
+    if (r == null) {
+      return out;
+    }
+    for (Address a : ((StateRecord.Verifiers) r).operators()) {
+      long bonded = base.stake(a).bonded();
+      if (bonded >= Math.max(1, config.minNodeStake())) {
+        out.add(new Candidate(a, bonded));
+      }
+    }
     return out;
   }
 

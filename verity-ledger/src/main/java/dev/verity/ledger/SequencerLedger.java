@@ -348,13 +348,11 @@ public final class SequencerLedger implements Ledger {
       }
       receiptIndexes.put(r.get().height(), index);
     }
-    // the committed entry itself: an optimistic one carries its trace commitment in the leaf
-    Action.CommitReceipts.Entry entry = index.entries.get(receipt);
     Integer i = index.positions.get(receipt);
     if (i == null) {
       throw new IllegalStateException("receipt " + receipt + " is in the state but not in block " + r.get().height());
     }
-    return Optional.of(new ReceiptProof(index.header, entry, index.tree.prove(i)));
+    return Optional.of(new ReceiptProof(index.header, index.entries.get(i), index.tree.prove(i)));
   }
 
   /** A block's receipts tree and where each receipt sits in it. */
@@ -362,7 +360,7 @@ public final class SequencerLedger implements Ledger {
     final BlockHeader header;
     final MerkleTree tree;
     final java.util.Map<Cid, Integer> positions = new java.util.HashMap<>();
-    final java.util.Map<Cid, Action.CommitReceipts.Entry> entries = new java.util.HashMap<>();
+    final List<Action.CommitReceipts.Entry> entries = new ArrayList<>();
 
     ReceiptIndex(Block b) {
       this.header = b.header();
@@ -371,8 +369,8 @@ public final class SequencerLedger implements Ledger {
       for (SignedTransaction t : b.transactions()) {
         if (t.tx().action() instanceof Action.CommitReceipts c) {
           for (Action.CommitReceipts.Entry e : c.receipts()) {
-            entries.put(e.receipt(), e);
             positions.put(e.receipt(), i++);
+            entries.add(e);
           }
         }
       }

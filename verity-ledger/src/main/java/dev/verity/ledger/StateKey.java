@@ -29,7 +29,8 @@ public final class StateKey {
     CHALLENGE(8, Hash.LENGTH),
     DISPUTE(9, Hash.LENGTH),
     CHECK(10, Hash.LENGTH),
-    SAMPLING(11, 0);
+    SAMPLING(11, 0),
+    VERIFIERS(12, 0);
 
     private final int code;
     private final int idLength;
@@ -57,6 +58,8 @@ public final class StateKey {
   public static final StateKey SUPPLY = new StateKey(Kind.SUPPLY, new byte[0]);
   /** The optimistic jobs waiting for their sampling seed. */
   public static final StateKey SAMPLING = new StateKey(Kind.SAMPLING, new byte[0]);
+  /** The registered nodes with the verifier role, from which samples are drawn. */
+  public static final StateKey VERIFIERS = new StateKey(Kind.VERIFIERS, new byte[0]);
 
   private final Kind kind;
   private final byte[] id;

@@ -30,6 +30,7 @@ public sealed interface StateRecord
         StateRecord.Dispute,
         StateRecord.Check,
         StateRecord.Sampling,
+        StateRecord.Verifiers,
         GenesisConfig {
 
   /** The kind of key this entry lives under. */
@@ -59,6 +60,7 @@ public sealed interface StateRecord
       case DISPUTE -> Dispute.fromCbor(m);
       case CHECK -> Check.fromCbor(m);
       case SAMPLING -> Sampling.fromCbor(m);
+      case VERIFIERS -> Verifiers.fromCbor(m);
     };
   }
 
@@ -815,6 +817,40 @@ public sealed interface StateRecord
         CborValue.Map p = Fields.map(v, "pending sample").requireOnly(Set.of("height", "job"));
         return new Pending(Fields.amount(p, "height"), Fields.hash(p, "job"));
       }));
+    }
+  }
+
+  /**
+   * The operators of registered nodes with the verifier role, in ascending address order: the
+   * candidates of every sample (each drawn with the weight of its bonded stake at the time). A
+   * singleton entry kept by {@link Action.RegisterNode}.
+   */
+  record Verifiers(List<Address> operators) implements StateRecord {
+    public static final Verifiers EMPTY = new Verifiers(List.of());
+    public static final int MAX_VERIFIERS = 1 << 20;
+
+    public Verifiers {
+      operators = List.copyOf(operators);
+      for (int i = 1; i < operators.size(); i++) {
+        if (operators.get(i - 1).compareTo(operators.get(i)) >= 0) {
+          throw new DecodingException("verifiers are listed once each, in address order");
+        }
+      }
+    }
+
+    @Override
+    public StateKey.Kind kind() {
+      return StateKey.Kind.VERIFIERS;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(kind()).put("operators", Fields.array(operators, Fields::bytes)).build();
+    }
+
+    static Verifiers fromCbor(CborValue.Map m) {
+      m.requireOnly(Set.of("type", "operators"));
+      return new Verifiers(Fields.list(m, "operators", MAX_VERIFIERS, v -> Fields.addressValue(v, "operator")));
     }
   }
 

@@ -12,7 +12,6 @@ import dev.verity.ledger.TraceCommitment;
 import dev.verity.onnx.OnnxModel;
 import dev.verity.onnx.OnnxNode;
 import dev.verity.onnx.OnnxReader;
-import dev.verity.onnx.OnnxTensorData;
 import dev.verity.onnx.OnnxValueInfo;
 import dev.verity.core.merkle.MerkleTree;
 import dev.verity.protocol.ModelManifest;
@@ -40,16 +39,18 @@ import java.util.Set;
  * results are bit-identical everywhere. The sequencer node holds these blobs in its hub (models are
  * published there; workers keep each optimistic request's inputs and outputs as blobs).
  *
- * <p>Work per ruling: one operator recomputed on one thread, plus hashing its inputs and O(log n)
- * hashes per Merkle proof. Parsed models are cached (the last {@value #CACHED_MODELS}). Thread-safe.
+ * <p>Work per ruling: one operator recomputed on one thread, plus hashing its opened (non-weight)
+ * inputs and output and O(log n) hashes per Merkle proof; weights come from the model, whose
+ * initializer hashes are computed once when it is loaded ({@link Trace#index}). Prepared models are
+ * cached (the last {@value #CACHED_MODELS}). Thread-safe.
  */
 public final class ExecReferee implements DisputeReferee {
   static final int CACHED_MODELS = 8;
 
   private final BlobSource blobs;
-  private final Map<Cid, OnnxModel> models = new LinkedHashMap<>(16, 0.75f, true) {
+  private final Map<Cid, Trace.ModelIndex> models = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<Cid, OnnxModel> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Cid, Trace.ModelIndex> eldest) {
       return size() > CACHED_MODELS;
     }
   };
@@ -65,8 +66,13 @@ public final class ExecReferee implements DisputeReferee {
 
   /** The parsed model a manifest names, read and checked against both CIDs. */
   public OnnxModel model(Cid manifestCid) throws Unavailable {
+    return index(manifestCid).model();
+  }
+
+  /** The model prepared for step checks (initializers hashed once), cached. */
+  private Trace.ModelIndex index(Cid manifestCid) throws Unavailable {
     synchronized (models) {
-      OnnxModel m = models.get(manifestCid);
+      Trace.ModelIndex m = models.get(manifestCid);
       if (m != null) {
         return m;
       }
@@ -85,11 +91,11 @@ public final class ExecReferee implements DisputeReferee {
     if (!BlobStore.cidOf(onnx).equals(manifest.model())) {
       throw new Unavailable("the blob served for model " + manifest.model() + " does not hash to it");
     }
-    OnnxModel parsed;
+    Trace.ModelIndex parsed;
     try {
-      parsed = OnnxReader.read(onnx);
+      parsed = Trace.index(OnnxReader.read(onnx));
     } catch (RuntimeException e) {
-      throw new Unavailable("model " + manifest.model() + " does not parse: " + e.getMessage(), e);
+      throw new Unavailable("model " + manifest.model() + " cannot be used by the referee: " + e.getMessage(), e);
     }
     synchronized (models) {
       models.put(manifestCid, parsed);
@@ -120,7 +126,8 @@ public final class ExecReferee implements DisputeReferee {
   @Override
   public void verifyStep(Cid modelCid, TraceCommitment trace, int i, byte[] opening)
       throws VerificationException, Unavailable {
-    OnnxModel model = model(modelCid);
+    Trace.ModelIndex index = index(modelCid);
+    OnnxModel model = index.model();
     List<OnnxNode> nodes = model.graph().nodes();
     if (trace.steps() != nodes.size()) {
       throw new VerificationException("the worker committed " + trace.steps() + " steps; the model has "
@@ -151,9 +158,8 @@ public final class ExecReferee implements DisputeReferee {
     int t = 0;
     for (int k = 0; k < names.size(); k++) {
       String name = names.get(k);
-      Optional<OnnxTensorData> init = model.graph().initializer(name);
-      if (init.isPresent()) {
-        full.add(toTensor(init.get()));
+      if (index.initializerHash(name).isPresent()) {
+        continue; // taken from the model by the check itself
       } else if (graphInputs.contains(name)) {
         if (request == null) {
           request = tensors(trace.inputs(), "request inputs");
@@ -181,7 +187,7 @@ public final class ExecReferee implements DisputeReferee {
     if (t != proof.tensors().size() || t != proof.producers().size()) {
       throw new VerificationException("the opening carries more tensors or producers than step " + i + " reads");
     }
-    Trace.verifyStep(model, trace.root(), new StepOpening(step, proof.opened().proof(), full));
+    Trace.verifyStep(index, trace.root(), new StepOpening(step, proof.opened().proof(), full));
   }
 
   /** Checks that {@code p} is leaf {@code j} under the trace root and names node {@code j}. */
@@ -202,7 +208,8 @@ public final class ExecReferee implements DisputeReferee {
   @Override
   public void verifyOutputs(Cid modelCid, TraceCommitment trace, byte[] opening)
       throws VerificationException, Unavailable {
-    OnnxModel model = model(modelCid);
+    Trace.ModelIndex index = index(modelCid);
+    OnnxModel model = index.model();
     int n = model.graph().nodes().size();
     if (trace.steps() != n) {
       throw new VerificationException("the worker committed " + trace.steps() + " steps; the model has " + n + " nodes");
@@ -235,8 +242,8 @@ public final class ExecReferee implements DisputeReferee {
         StepProof.Opened p = opened.get(o++);
         checkOpened(model, trace, p, j.get());
         traced = p.step().output();
-      } else if (model.graph().initializer(out.name()).isPresent()) {
-        traced = hashOf(toTensor(model.graph().initializer(out.name()).get()), "initializer");
+      } else if (index.initializerHash(out.name()).isPresent()) {
+        traced = index.initializerHash(out.name()).get();
       } else {
         if (request == null) {
           request = tensors(trace.inputs(), "request inputs");
@@ -262,15 +269,5 @@ public final class ExecReferee implements DisputeReferee {
     } catch (RuntimeException e) {
       throw new VerificationException(what + " cannot be hashed: " + e.getMessage(), e);
     }
-  }
-
-  static Tensor toTensor(OnnxTensorData t) {
-    return switch (t.elementType()) {
-      case FLOAT -> Tensor.ofFloats(t.dims(), t.floats());
-      case INT64 -> Tensor.ofLongs(t.dims(), t.longs());
-      case INT32 -> Tensor.ofInts(t.dims(), t.ints());
-      default -> throw new IllegalArgumentException("initializer '" + t.name() + "' is " + t.elementType()
-          + "; the canonical executor takes float32 and int64 tensors only");
-    };
   }
 }
