@@ -217,7 +217,7 @@ final class AdversarialRun {
       int firstCatch = -1;
       for (int i = 0; i < ids.size(); i++) {
         StateRecord.Check check = net.ledger().view().check(ids.get(i)).orElseThrow();
-        sampled += check.sample().orElseThrow().sampled() ? 1 : 0;
+        sampled += check.sample().orElseThrow().assigned(lazy) ? 1 : 0;
         if (check.attesters().contains(lazy)) {
           caught++;
           firstCatch = firstCatch < 0 ? i + 1 : firstCatch;

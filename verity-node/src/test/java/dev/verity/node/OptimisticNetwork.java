@@ -50,6 +50,7 @@ final class OptimisticNetwork implements AutoCloseable {
   static final long OPERATOR_FEE = 20;
   static final long FUNDS = 100_000_000;
   static final long WORKER_STAKE = 10_000_000;
+  static final long VERIFIER_STAKE = 100_000;
   static final Duration DEADLINE = Duration.ofSeconds(60);
 
   /** Settings of the chain. */
@@ -126,8 +127,9 @@ final class OptimisticNetwork implements AutoCloseable {
   }
 
   private NodeConfig config(String name, LedgerSettings ledger, boolean verifier, int threads) {
+    // verifiers keep enough stake bonded that a slash never drops them out of the verifier set
     return NodeConfig.defaults().withDataDir(dir.resolve(name)).withPort(0).withLedger(ledger)
-        .withOptimistic(OptimisticSettings.defaults().asVerifier(verifier).withThreads(threads));
+        .withOptimistic(new OptimisticSettings(threads, verifier, verifier ? VERIFIER_STAKE : 0, 0));
   }
 
   Ledger ledger() {
