@@ -6,7 +6,7 @@ import dev.verity.core.VerificationException;
 /**
  * Rules on the single step a dispute game narrows down to; the ledger's resolve step. The ledger
  * depends on {@code verity-core} only, so the recomputation (the canonical executor, the model and
- * the tensors) is injected: {@code dev.verity.node.optimistic.ExecReferee} is the implementation.
+ * the tensors) is injected: the node's {@code ExecReferee} (module verity-node) is the implementation.
  *
  * <p><b>A pure function of content-addressed data.</b> Every answer must depend only on its
  * arguments and on blobs named by CID in them (the model's manifest and ONNX file, the job's inputs
