@@ -97,7 +97,7 @@ public final class VerityNode implements AutoCloseable {
    * How this node behaves where a test needs it to misbehave: which engine its optimistic runs go
    * through (the canonical runs, wrapped), and so on. Production nodes are {@link #HONEST}.
    *
-   * @param worker wraps the canonical engine a worker commits with
+   * @param worker wraps the canonical engine the node commits with, and verifies with
    * @param diligence how the node verifies jobs sampled to it
    * @param answersDisputes whether it defends its own jobs in disputes
    * @param committedRoot for a job, a trace root to commit instead of the run's (an auditor's
@@ -206,7 +206,8 @@ public final class VerityNode implements AutoCloseable {
         long bond = config.optimistic().challengeBond() > 0 ? config.optimistic().challengeBond()
             : Math.max(1, ledger.genesis().minChallengeBond());
         agent = new OptimisticAgent(ledger.ledger(), key.address(), ledger::send,
-            engineFor(canonical::runTraced, canonical), engineFor(engineOfRecord, canonical), content,
+            // an honest node's engine of record is the canonical run; a test's misbehaving node uses its own for both
+            engineFor(engineOfRecord, canonical), engineFor(engineOfRecord, canonical), content,
             new OptimisticAgent.Settings(config.optimistic().verifier(), conduct.diligence(), bond,
                 conduct.answersDisputes(), shared == null));
         opened.push(agent);

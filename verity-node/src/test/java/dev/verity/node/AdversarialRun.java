@@ -232,6 +232,45 @@ final class AdversarialRun {
     }
   }
 
+  /**
+   * An honest worker against a verifier that recomputes with altered weights and so challenges
+   * every job it is assigned with a wrong (but consistent) trace: every dispute goes to the
+   * referee's one-operator check, the worker wins each and is never slashed; the challenger loses
+   * its bond each time. Needs a network whose only verifier plays that part.
+   */
+  static Row griefingChallenger(OptimisticNetwork net, int jobs) throws Exception {
+    VerityNode w = net.addWorker("honest", VerityNode.Conduct.HONEST);
+    Address griefer = net.verifiers.get(0).address();
+    long before = net.wealth(griefer);
+    List<Hash> ids = new ArrayList<>();
+    List<ExampleModel> models = BuiltinModels.all();
+    try (VerityClient c = net.clientOf(w)) {
+      for (int i = 0; i < jobs; i++) {
+        ExampleModel m = models.get(i % models.size());
+        ids.add(OptimisticNetwork.infer(c, net.manifests.get(m), OptimisticNetwork.inputs(m, i / models.size())));
+      }
+    }
+    net.awaitUntil("every dispute decided", () -> ids.stream().allMatch(id -> {
+      Optional<StateRecord.Check> check = net.ledger().view().check(id);
+      return check.isPresent() && check.get().sample().isPresent() && check.get().openDisputes() == 0
+          && (!check.get().sample().get().assigned(griefer)
+              || net.ledger().view().dispute(Action.Challenge.disputeId(id, griefer)).isPresent());
+    }));
+    LedgerView v = net.ledger().view();
+    int disputes = 0;
+    int workerWon = 0;
+    int lost = 0;
+    for (Hash id : ids) {
+      Optional<StateRecord.Dispute> d = v.dispute(Action.Challenge.disputeId(id, griefer));
+      disputes += d.isPresent() ? 1 : 0;
+      workerWon += d.isPresent() && d.get().phase() == StateRecord.Dispute.Phase.WORKER_WON ? 1 : 0;
+      lost += v.job(id).orElseThrow().status() == StateRecord.Job.Status.INVALID ? 1 : 0;
+    }
+    return new Row("griefing challenger", jobs, 0, disputes, workerWon, net.params.samplingPpm() / 1e6, 0, lost,
+        String.format(Locale.ROOT, "honest worker won %d of %d disputes (referee recomputed the step); challenger lost %d",
+            workerWon, disputes, before - net.wealth(griefer)));
+  }
+
   static String table(List<Row> rows) {
     StringBuilder b = new StringBuilder(Row.header()).append('\n');
     rows.forEach(r -> b.append(r.format()).append('\n'));

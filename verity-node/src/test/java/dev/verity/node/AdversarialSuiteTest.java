@@ -60,4 +60,19 @@ class AdversarialSuiteTest {
     assertTrue(Math.abs(r.rate() - r.predicted()) <= r.tolerance(), r.format());
     assertTrue(r.detected() == 0 || r.slashed() > 0, "caught but not slashed: " + r.format());
   }
+
+  @Test
+  void anHonestWorkerWinsEveryDisputeAWrongChallengerStarts() throws Exception {
+    OptimisticNetwork.Params always = new OptimisticNetwork.Params(1_000_000, 1, 10, 2_000, 150, 1_000, 100);
+    AdversarialRun.Row r;
+    try (OptimisticNetwork net = new OptimisticNetwork(tmp, always,
+        List.of(VerityNode.Conduct.HONEST.withWorker(Cheats.PERTURBED_WEIGHTS.worker(OptimisticNetwork.builtinModels()))),
+        List.of("honest"))) {
+      r = AdversarialRun.griefingChallenger(net, 8);
+    }
+    System.out.println(AdversarialRun.table(List.of(r)));
+    assertEquals(8, r.sampled(), "every job was challenged: " + r.format());
+    assertEquals(r.sampled(), r.detected(), "the honest worker lost a dispute: " + r.format());
+    assertEquals(0, r.honestLosses(), r.format());
+  }
 }

@@ -138,6 +138,10 @@ final class OptimisticNetwork implements AutoCloseable {
 
   /** The models of the worker nodes, by model file CID (what a cheating engine needs). */
   Map<Cid, OnnxModel> models() {
+    return builtinModels();
+  }
+
+  static Map<Cid, OnnxModel> builtinModels() {
     Map<Cid, OnnxModel> out = new LinkedHashMap<>();
     for (ExampleModel m : BuiltinModels.all()) {
       out.put(m.cid(), OnnxReader.read(m.onnx()));
