@@ -33,6 +33,8 @@ public final class CanonicalRuns implements AutoCloseable {
   public static final String ENGINE_VERSION = "canonical-v1";
   /** Executors kept at once. */
   static final int KEPT_MODELS = 16;
+  /** Larger model files are not run canonically (the executor holds the whole model in memory). */
+  public static final long MAX_MODEL_BYTES = 1L << 30;
 
   private static final class Slot {
     final CanonicalExecutor executor;
@@ -170,6 +172,14 @@ public final class CanonicalRuns implements AutoCloseable {
   }
 
   private Slot load(Cid model) {
+    try {
+      if (Files.size(files.materialize(model)) > MAX_MODEL_BYTES) {
+        return new Slot(null, "the model file is larger than " + MAX_MODEL_BYTES + " bytes, the canonical executor's limit");
+      }
+    } catch (IOException e) {
+      throw new ApiException(503, "model-unavailable", "Model unavailable",
+          "model " + model + " cannot be loaded: this node's stored copy is damaged or incomplete", e);
+    }
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(files.materialize(model));

@@ -89,6 +89,10 @@ final class PublishService {
       throw ApiException.badRequest("the manifest declares opsets " + m.opsets() + ", the ONNX file imports " + ModelSignatures.opsets(info));
     }
     if (m.modes().contains(VerificationMode.OPTIMISTIC)) {
+      if (m.modelSize() > CanonicalRuns.MAX_MODEL_BYTES) {
+        throw ApiException.badRequest("mode 'optimistic' runs models up to " + CanonicalRuns.MAX_MODEL_BYTES
+            + " bytes; this one has " + m.modelSize() + "; remove 'optimistic' from the manifest's modes");
+      }
       CanonicalRuns.checkSupported(java.nio.file.Files.readAllBytes(file));
     }
     try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> ModelSource.file(file))) {

@@ -172,7 +172,8 @@ public final class VerityNode implements AutoCloseable {
       BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
       opened.push(blobs);
       TensorBlobs tensors = new TensorBlobs(blobs, dir.resolve("tensors"));
-      NodeContent content = new NodeContent(registry, blobs, tensors, new ContentFetcher(key, config.maxModelBytes()));
+      NodeContent content = new NodeContent(registry, blobs, tensors, new ContentFetcher(key,
+          Math.min(config.maxModelBytes(), CanonicalRuns.MAX_MODEL_BYTES)));
       NodeLedger ledger = null;
       if (shared != null) {
         ledger = NodeLedger.join(dir.resolve("ledger"), shared, config.ledger(), key, registry);
