@@ -1,7 +1,6 @@
 package dev.verity.node.optimistic;
 
 import dev.verity.core.Cid;
-import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
 import dev.verity.core.crypto.Address;
 import dev.verity.exec.Execution;
@@ -401,18 +400,5 @@ public final class OptimisticAgent implements AutoCloseable {
       subscription.close();
     }
     work.shutdownNow();
-  }
-
-  /** Decodes a manifest fetched by CID. */
-  static ModelManifest decodeManifest(Cid cid, byte[] bytes) throws IOException {
-    try {
-      ModelManifest m = ModelManifest.decode(bytes);
-      if (!m.cid().equals(cid)) {
-        throw new IOException("the manifest fetched for " + cid + " is " + m.cid());
-      }
-      return m;
-    } catch (DecodingException e) {
-      throw new IOException("manifest " + cid + " does not decode: " + e.getMessage(), e);
-    }
   }
 }
