@@ -68,6 +68,46 @@ class OptimisticStatusTest {
         assertEquals(cheat.address(), d.worker());
         assertTrue(d.slashed() > 0, d.toString());
       }
+      lyingNodeCannotHideOrForgeTheStanding(net, cheat, good, bad);
+    }
+  }
+
+  /**
+   * A node between the client and the ledger that rewrites the proofs: dropping the trace
+   * commitment or passing another job's off is refused; dropping the disputes cannot hide that
+   * the job is invalid (its status is proven by itself).
+   */
+  private static void lyingNodeCannotHideOrForgeTheStanding(OptimisticNetwork net, VerityNode node,
+      InferenceReceipt good, InferenceReceipt bad) throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    String otherCheck = json.readTree(NodeHarness.get(node.uri(), "/v1/ledger/receipts/" + good.cid() + "/proof").body())
+        .path("check_proof").asText();
+    try (MaliciousProxy proxy = new MaliciousProxy(node.uri());
+        VerityClient c = VerityClient.builder(proxy.uri()).signer(net.client)
+            .sequencer(net.sequencer.publicKey()).build()) {
+      for (String lie : List.of("drop-check", "other-check", "drop-disputes")) {
+        proxy.response = (method, path, body) -> {
+          if (!path.endsWith("/proof")) {
+            return body;
+          }
+          com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(body);
+          switch (lie) {
+            case "drop-check" -> n.remove("check_proof");
+            case "other-check" -> n.put("check_proof", otherCheck);
+            default -> n.putArray("disputes");
+          }
+          return json.writeValueAsBytes(n);
+        };
+        if (lie.equals("drop-disputes")) {
+          LedgerClient.OptimisticStatus s = c.ledger().optimisticStatus(bad, p -> {});
+          assertEquals(LedgerClient.Outcome.INVALID, s.outcome(), "hiding the dispute does not hide the verdict");
+          assertTrue(s.decidedBy().isEmpty());
+        } else {
+          dev.verity.core.VerificationException e = org.junit.jupiter.api.Assertions.assertThrows(
+              dev.verity.core.VerificationException.class, () -> c.ledger().optimisticStatus(bad, p -> {}), lie);
+          assertTrue(e.getMessage().contains("trace commitment") || e.getMessage().contains("proof"), e.getMessage());
+        }
+      }
     }
   }
 }
