@@ -152,9 +152,14 @@ public final class OptimisticAgent implements AutoCloseable {
     });
   }
 
-  /** Starts following the ledger from the next block. */
+  /**
+   * Starts following the ledger. It begins two challenge windows back, so that after a restart the
+   * node still defends disputes opened while it was down, verifies jobs sampled to it meanwhile and
+   * finalizes its jobs (what it already did is recognised on the ledger and not done again).
+   */
   public void start() {
-    subscription = ledger.subscribe(ledger.view().height() + 1, this::onBlock);
+    long back = 2 * Math.max(1, ledger.genesis().challengeWindowBlocks());
+    subscription = ledger.subscribe(Math.max(1, ledger.view().height() - back + 1), this::onBlock);
     // disputes also move between blocks: a stalled party's deadline passes on the clock
     work.scheduleWithFixedDelay(this::stepAll, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
   }
@@ -201,7 +206,7 @@ public final class OptimisticAgent implements AutoCloseable {
       } else if (a instanceof Action.Challenge ch && settings.answersDisputes()) {
         Hash id = Action.Challenge.disputeId(ch.job(), sender);
         Optional<StateRecord.Dispute> d = view.dispute(id);
-        if (d.isPresent() && d.get().worker().equals(self)) {
+        if (d.isPresent() && d.get().worker().equals(self) && !d.get().phase().decided()) {
           work.execute(() -> defend(id, d.get()));
         }
       }
@@ -213,7 +218,8 @@ public final class OptimisticAgent implements AutoCloseable {
         Optional<StateRecord.Check> c = view.check(p.job());
         if (c.isEmpty() || c.get().sample().isPresent()) {
           it.remove();
-          if (c.isPresent() && c.get().sample().get().assigned(self)) {
+          if (c.isPresent() && c.get().sample().get().assigned(self) && !c.get().attesters().contains(self)
+              && view.dispute(Action.Challenge.disputeId(p.job(), self)).isEmpty()) {
             due.add(p);
           }
         }
