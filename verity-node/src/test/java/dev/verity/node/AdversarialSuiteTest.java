@@ -63,7 +63,7 @@ class AdversarialSuiteTest {
 
   @Test
   void anHonestWorkerWinsEveryDisputeAWrongChallengerStarts() throws Exception {
-    OptimisticNetwork.Params always = new OptimisticNetwork.Params(1_000_000, 1, 10, 2_000, 150, 1_000, 100);
+    OptimisticNetwork.Params always = new OptimisticNetwork.Params(1_000_000, 1, 10, 5_000, 400, 1_000, 100);
     AdversarialRun.Row r;
     try (OptimisticNetwork net = new OptimisticNetwork(tmp, always,
         List.of(VerityNode.Conduct.HONEST.withWorker(Cheats.PERTURBED_WEIGHTS.worker(OptimisticNetwork.builtinModels()))),

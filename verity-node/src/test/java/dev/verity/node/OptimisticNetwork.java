@@ -57,7 +57,9 @@ final class OptimisticNetwork implements AutoCloseable {
   record Params(int samplingPpm, int verifiersPerSample, long checkFee, long disputeMoveMillis,
       long challengeWindowBlocks, int slashBps, long minChallengeBond) {
     static Params defaults() {
-      return new Params(200_000, 1, 10, 2_000, 150, 1_000, 100);
+      // windows and move deadlines generous enough for a loaded 2-core machine: a slow honest party
+      // must never miss them (empty blocks come every 10 ms while a sample is pending)
+      return new Params(200_000, 1, 10, 5_000, 400, 1_000, 100);
     }
   }
 
@@ -110,8 +112,10 @@ final class OptimisticNetwork implements AutoCloseable {
     this.genesis = g.build();
     Path genesisFile = dir.resolve("genesis.cbor");
     AtomicFiles.write(genesisFile, genesis.encode());
-    LedgerSettings ledger = LedgerSettings.embedded(Optional.of(genesisFile)).withOperatorFee(OPERATOR_FEE)
+    LedgerSettings base = LedgerSettings.embedded(Optional.of(genesisFile)).withOperatorFee(OPERATOR_FEE)
         .withReceiptBatch(16, Duration.ofMillis(20));
+    LedgerSettings ledger = new LedgerSettings(base.mode(), base.genesis(), base.operatorFee(), base.receiptBatch(),
+        base.receiptBatchDelay(), Duration.ofMillis(10));
     this.sequencer = VerityNode.start(config("sequencer", ledger, false, 1));
     for (int i = 0; i < verifierConducts.size(); i++) {
       // verifiers run the canonical executor with other thread counts than the workers: never a difference

@@ -29,7 +29,7 @@ class OptimisticStatusTest {
 
   @Test
   void honestResultIsPendingThenFinalAndAWrongOneIsInvalidNamingItsDispute() throws Exception {
-    OptimisticNetwork.Params every = new OptimisticNetwork.Params(1_000_000, 1, 10, 2_000, 30, 1_000, 100);
+    OptimisticNetwork.Params every = new OptimisticNetwork.Params(1_000_000, 1, 10, 5_000, 200, 1_000, 100);
     try (OptimisticNetwork net = new OptimisticNetwork(tmp, every, List.of(VerityNode.Conduct.HONEST),
         List.of("honest", "random"))) {
       VerityNode honest = net.addWorker("honest", VerityNode.Conduct.HONEST);
