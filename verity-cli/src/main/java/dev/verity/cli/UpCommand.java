@@ -62,6 +62,8 @@ final class UpCommand implements Callable<Integer> {
   static final long OWNER_FUNDS = 1_000;
   static final long NODE_FUNDS = 10_000;
   static final Duration LEDGER_DEADLINE = Duration.ofSeconds(30);
+  /** The demo chain's sampling rate for optimistic jobs (5%). */
+  static final int OPTIMISTIC_SAMPLING_PPM = 50_000;
 
   @Option(names = "--port", description = "port of the node (default: ${DEFAULT-VALUE})", defaultValue = "" + NodeConfig.DEFAULT_PORT)
   int port;
@@ -135,6 +137,7 @@ final class UpCommand implements Callable<Integer> {
         summary.add(tamperChecks(ledger, BuiltinModels.all().get(0), published.get(0), receipts, out));
         summary.addAll(settlement(ledger, receipts, parties, before,
             expectedShares(receipts, Map.of(nodeKey.address(), "operator"), protocolShare), protocolShare, out));
+        summary.add(optimistic(ledger, genesis, receipts, out));
       }
       out.println();
       out.println("Summary");
@@ -173,6 +176,8 @@ final class UpCommand implements Callable<Integer> {
         .authority(node.publicKey())
         .treasury(treasury.address())
         .minFee(0)
+        // one node, no verifiers to pay: no check fee held back from optimistic jobs, so the shares stay exact
+        .optimistic(OPTIMISTIC_SAMPLING_PPM, 1, 0, 30_000)
         .allocate(client.address(), CLIENT_FUNDS)
         .allocate(owner.address(), OWNER_FUNDS)
         .allocate(node.address(), NODE_FUNDS)
@@ -290,6 +295,45 @@ final class UpCommand implements Callable<Integer> {
       throw new IllegalStateException("the balances did not change by the genesis shares: " + lines.get(0));
     }
     return lines;
+  }
+
+  /**
+   * Where the last optimistic inference stands on the ledger: its trace commitment, its sample and
+   * until which block it can be challenged (checked with the light client).
+   */
+  private static String optimistic(LedgerClient ledger, GenesisConfig genesis, List<InferenceReceipt> receipts,
+      PrintStream out) throws IOException, VerificationException, InterruptedException {
+    Optional<InferenceReceipt> last = receipts.stream().filter(r -> r.mode() == VerificationMode.OPTIMISTIC)
+        .reduce((a, b) -> b);
+    if (last.isEmpty()) {
+      return "optimistic     no optimistic inference ran";
+    }
+    long end = System.nanoTime() + LEDGER_DEADLINE.toNanos();
+    LedgerClient.OptimisticStatus status;
+    List<String> checks = new ArrayList<>();
+    while (true) {
+      try {
+        checks.clear();
+        status = ledger.optimisticStatus(last.get(), checks::add);
+        if (status.check().sample().isPresent() || System.nanoTime() - end > 0) {
+          break;
+        }
+      } catch (dev.verity.sdk.VerityApiException e) {
+        if (e.status() != 404 || System.nanoTime() - end > 0) {
+          throw e;
+        }
+      }
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+    checks.forEach(c -> out.println("  optimistic check: " + c));
+    return String.format("optimistic     trace of %d steps committed in block %d, %s; %s (sampling rate %.1f%%, %d"
+            + " verifier(s) per sample, none in this one-node network; run nodes with optimistic.verifier = true)",
+        status.check().trace().steps(), status.check().committedHeight(),
+        status.check().sample().map(s -> s.sampled() ? "sampled" : "not sampled").orElse("sample pending"),
+        status.outcome() == LedgerClient.Outcome.FINAL ? "final"
+            : status.outcome() == LedgerClient.Outcome.INVALID ? "INVALID"
+            : "open to challenges until block " + status.windowEnd(),
+        genesis.samplingPpm() / 1e4, genesis.verifiersPerSample());
   }
 
   static Signer key(Path file) throws IOException {

@@ -3,10 +3,13 @@ package dev.verity.cli;
 import dev.verity.core.crypto.PublicKey;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.OptimisticEvidence;
 import dev.verity.protocol.ReceiptVerifier;
 import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.sdk.LedgerClient;
 import dev.verity.sdk.ModelRef;
+import dev.verity.sdk.OptimisticRecomputation;
 import dev.verity.sdk.ProgressListener;
 import dev.verity.sdk.VerityClient;
 import dev.verity.zk.InputOpening;
@@ -23,8 +26,10 @@ import picocli.CommandLine.Parameters;
 
 /**
  * verity verify RECEIPT: checks a saved receipt offline; with {@code --ledger}, also that it is
- * committed on the node's ledger and that the job it names was paid. Exit code 0 when every check
- * passes, 3 when one fails.
+ * committed on the node's ledger and that the job it names was paid, and for an optimistic receipt
+ * whether its result is final, pending (until which block) or invalid (naming the dispute that
+ * proved it wrong). Exit code 0 when every check passes (an optimistic result may still be
+ * pending: the output says so), 3 when one fails or the result was proven invalid.
  */
 @Command(name = "verify", description = "Check a receipt offline: signatures, model, inputs, outputs, evidence; "
     + "with --ledger also its inclusion and payment on the ledger.")
@@ -55,6 +60,10 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--model", description = "the model's ONNX file, to check a zk proof offline (default: downloaded from --node and checked against the model CID)")
   Path modelFile;
 
+  @Option(names = "--recompute", description = "optimistic receipts: recompute the result locally with the canonical"
+      + " executor (model and inputs fetched from --node, each checked against its CID) and require the same trace and outputs")
+  boolean recompute;
+
   @Option(names = "--opening", description = "zk receipts: the input opening (opening.cbor from 'verity infer --mode zk --save') to check which inputs the receipt is about")
   Path openingFile;
 
@@ -63,7 +72,12 @@ final class VerifyCommand implements Callable<Integer> {
     InferenceReceipt receipt = InferenceReceipt.decode(Files.readAllBytes(receiptFile));
     ModelManifest manifest = loadManifest(receipt);
     ZkEvidenceVerifier zk = ZkEvidenceVerifier.create(this::modelBytes);
-    ReceiptVerifier verifier = ReceiptVerifier.create().withEvidenceVerifier(zk);
+    ReceiptVerifier verifier = ReceiptVerifier.create().withEvidenceVerifier(zk)
+        .withEvidenceVerifier(recompute ? OptimisticRecomputation.create(this::modelBytes, this::blob) : OptimisticEvidence.STRUCTURE);
+    boolean optimistic = receipt.mode() == VerificationMode.OPTIMISTIC;
+    if (recompute && !optimistic) {
+      throw new IllegalArgumentException("--recompute applies to optimistic receipts; this one is in mode " + receipt.mode().wireName());
+    }
     boolean zkMode = receipt.mode() == VerificationMode.ZK;
     if (zkMode && inputsFile != null) {
       throw new IllegalArgumentException("a zk receipt names a hiding commitment to its inputs, not the inputs;"
@@ -105,6 +119,30 @@ final class VerifyCommand implements Callable<Integer> {
     } else if (zkMode) {
       System.out.println("--  inputs stay hidden (the receipt names commitment " + receipt.inputs() + "); pass --opening FILE to check them");
     }
+    if (recompute && outputsFile == null) {
+      throw new IllegalArgumentException("--recompute compares the recomputed outputs with the receipt's: pass --outputs FILE");
+    }
+    if (recompute) {
+      System.out.println("ok  recomputed with the canonical executor: same trace root and outputs");
+    }
+    if (ledger && optimistic) {
+      LedgerClient.OptimisticStatus status;
+      try (VerityClient client = sequencer.client(ctx)) {
+        status = client.ledger().optimisticStatus(receipt, passed -> System.out.println("ok  " + passed));
+      }
+      System.out.println("ok  ledger checks used " + sequencer.trust());
+      if (status.outcome() == LedgerClient.Outcome.INVALID) {
+        System.out.println("INVALID: the result of job " + status.job().id() + " was proven wrong on the ledger"
+            + status.decidedBy().map(d -> " by dispute " + d.id() + " (challenger " + d.challenger() + ", worker "
+                + d.worker() + " slashed " + d.slashed() + "): " + d.verdict())
+                .orElse(": it was a planted job, revealed by its client"));
+        return 3;
+      }
+      System.out.println(status.outcome() == LedgerClient.Outcome.FINAL ? "VERIFIED (final)"
+          : "VERIFIED (pending: open to challenges until block " + status.windowEnd() + ", now "
+              + status.header().height() + ")");
+      return 0;
+    }
     if (ledger) {
       try (VerityClient client = sequencer.client(ctx)) {
         client.ledger().verifyOnLedger(receipt, passed -> System.out.println("ok  " + passed));
@@ -131,6 +169,13 @@ final class VerifyCommand implements Callable<Integer> {
       throw new java.io.IOException("the node's copy of model " + cid + " does not check out: " + e.getMessage(), e);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Content by CID from --node (the recomputing verifier checks it against the CID). */
+  private byte[] blob(dev.verity.core.Cid cid) throws java.io.IOException {
+    try (VerityClient client = ctx.client()) {
+      return client.blob(cid);
     }
   }
 

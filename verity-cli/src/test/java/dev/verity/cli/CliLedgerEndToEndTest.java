@@ -189,6 +189,26 @@ class CliLedgerEndToEndTest {
 
   @Test
   @Order(5)
+  void anOptimisticReceiptIsPendingOnTheLedgerAndRecomputes() throws Exception {
+    ok(cli("owner", "models", "publish", dir.resolve("bc.onnx").toString(), "--repo", "bc-opt", "--version", "1.0.0",
+        "--price", "5", "--mode", "receipt", "--mode", "optimistic"));
+    ok(cli("owner", "ledger", "register-model", owner.address() + "/bc-opt@1.0.0"));
+    Path saved = dir.resolve("optimistic");
+    ok(cli("client", "infer", owner.address() + "/bc-opt@1.0.0", "--mode", "optimistic", "--input",
+        dir.resolve("inputs.json").toString(), "--save", saved.toString()));
+    InferenceReceipt receipt = InferenceReceipt.decode(Files.readAllBytes(saved.resolve("receipt.cbor")));
+    try (VerityClient c = VerityClient.builder(node.uri()).build()) {
+      c.ledger().awaitOnLedger(receipt, Duration.ofSeconds(30), passed -> {});
+    }
+    Run verify = ok(cli("client", "verify", saved.resolve("receipt.cbor").toString(), "--outputs",
+        saved.resolve("outputs.json").toString(), "--ledger", "--recompute"));
+    assertTrue(verify.out().contains("ok  recomputed with the canonical executor"), verify.out());
+    assertTrue(verify.out().contains("committed this receipt's trace"), verify.out());
+    assertTrue(verify.out().contains("VERIFIED (pending: open to challenges until block"), verify.out());
+  }
+
+  @Test
+  @Order(6)
   void upRunsPaidInferencesAndShowsExactShares() {
     Path upDir = dir.resolve("up");
     Run up = run("up", "--exit", "--port", "0", "--data-dir", upDir.toString());
@@ -197,5 +217,6 @@ class CliLedgerEndToEndTest {
     assertTrue(up.out().contains(", sum 0"), up.out());
     assertTrue(up.out().contains("verified with the light client"), up.out());
     assertTrue(up.out().contains("3/3 forgeries rejected"), up.out());
+    assertTrue(up.out().contains("optimistic     trace of"), up.out());
   }
 }

@@ -33,7 +33,7 @@ class LayeringTest {
       Map.entry("zk", Set.of("core", "protocol", "onnx")),
       Map.entry("models", Set.of("core", "protocol", "onnx")),
       Map.entry("node", Set.of("core", "protocol", "onnx", "runtime", "exec", "hub", "ledger", "zk")),
-      Map.entry("sdk", Set.of("core", "protocol", "onnx", "ledger", "zk")),
+      Map.entry("sdk", Set.of("core", "protocol", "onnx", "exec", "ledger", "zk")),
       Map.entry("cli", Set.of("core", "protocol", "onnx", "runtime", "exec", "hub", "ledger", "zk", "models", "node", "sdk")),
       Map.entry("bench", Set.of("core", "protocol", "onnx", "runtime", "exec", "hub", "ledger", "zk", "models", "node", "sdk")));
 

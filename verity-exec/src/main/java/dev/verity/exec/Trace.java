@@ -75,6 +75,73 @@ public final class Trace {
    */
   public static void verifyStep(OnnxModel model, Hash root, StepOpening opening)
       throws VerificationException {
+    check(model, null, root, opening);
+  }
+
+  /**
+   * A model prepared for repeated step checks: its initializers as values with their hashes,
+   * computed once, so a check does not re-read or re-hash the weights. Immutable, thread-safe.
+   */
+  public static final class ModelIndex {
+    private final OnnxModel model;
+    private final java.util.Map<String, Value> values = new java.util.HashMap<>();
+    private final java.util.Map<String, Hash> hashes = new java.util.HashMap<>();
+    private final java.util.Set<Value> constants =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final java.util.Map<Value, float[][]> rows = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Value, float[][]> transposedRows = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private ModelIndex(OnnxModel model) {
+      this.model = model;
+      for (var t : model.graph().initializers()) {
+        Value v = CanonicalExecutor.valueOf(t);
+        values.put(t.name(), v);
+        hashes.put(t.name(), v.hash());
+        constants.add(v);
+      }
+    }
+
+    /** Right-operand rows of a product, kept for the model's weights (as the executor does). */
+    private float[][] rowsOf(Value m, boolean transposed) {
+      if (constants.contains(m)) {
+        return (transposed ? transposedRows : rows).computeIfAbsent(m,
+            k -> Operators.TransposeCache.compute(k, transposed));
+      }
+      return Operators.TransposeCache.compute(m, transposed);
+    }
+
+    public OnnxModel model() {
+      return model;
+    }
+
+    /** The trace hash of initializer {@code name}, if the model has one of that name. */
+    public java.util.Optional<Hash> initializerHash(String name) {
+      return java.util.Optional.ofNullable(hashes.get(name));
+    }
+  }
+
+  /**
+   * Prepares {@code model} for {@link #verifyStep(ModelIndex, Hash, StepOpening)}.
+   *
+   * @throws ExecutionException if an initializer is not float32, int32 or int64
+   */
+  public static ModelIndex index(OnnxModel model) {
+    return new ModelIndex(model);
+  }
+
+  /**
+   * The same check as {@link #verifyStep(OnnxModel, Hash, StepOpening)}, except that inputs which
+   * are initializers are taken from the model: {@code opening.inputs()} lists only the step's
+   * other non-omitted inputs, in the node's input order, and each initializer's committed hash
+   * must be the model's. The work is then the one operator plus hashing the opened tensors.
+   */
+  public static void verifyStep(ModelIndex index, Hash root, StepOpening opening)
+      throws VerificationException {
+    check(index.model, index, root, opening);
+  }
+
+  private static void check(OnnxModel model, ModelIndex index, Hash root, StepOpening opening)
+      throws VerificationException {
     TraceStep step = opening.step();
     List<OnnxNode> nodes = model.graph().nodes();
     if (opening.proof().index() != step.index()) {
@@ -93,21 +160,34 @@ public final class Trace {
           + node.opType() + ") there");
     }
     List<String> names = node.inputs().stream().filter(s -> !s.isEmpty()).toList();
-    if (opening.inputs().size() != names.size() || step.inputs().size() != names.size()) {
+    long opened = index == null ? names.size()
+        : names.stream().filter(n -> index.values.get(n) == null).count();
+    if (opening.inputs().size() != opened || step.inputs().size() != names.size()) {
       throw new VerificationException("step " + step.index() + " (" + node.opType() + ") reads "
-          + names.size() + " inputs; the opening gives " + opening.inputs().size()
-          + " tensors and commits " + step.inputs().size() + " hashes");
+          + names.size() + " inputs (" + opened + " to be opened); the opening gives "
+          + opening.inputs().size() + " tensors and commits " + step.inputs().size() + " hashes");
     }
     Value[] in = new Value[node.inputs().size()];
     int k = 0;
+    int t = 0;
     for (int i = 0; i < node.inputs().size(); i++) {
       String name = node.inputs().get(i);
       if (name.isEmpty()) {
         continue;
       }
+      if (index != null && index.values.get(name) != null) {
+        if (!index.hashes.get(name).equals(step.inputs().get(k))) {
+          throw new VerificationException("step " + step.index() + ": input '" + name
+              + "' is committed as " + step.inputs().get(k)
+              + ", which is not the model's initializer of that name");
+        }
+        in[i] = index.values.get(name);
+        k++;
+        continue;
+      }
       Value v;
       try {
-        v = Value.fromTensor(opening.inputs().get(k), "input '" + name + "'");
+        v = Value.fromTensor(opening.inputs().get(t++), "input '" + name + "'");
       } catch (RuntimeException e) {
         throw new VerificationException("step " + step.index() + ": " + e.getMessage());
       }
@@ -127,7 +207,7 @@ public final class Trace {
     Value out;
     try (Workers one = new Workers(1)) {
       out = Operators.apply(node, in, CanonicalExecutor.opsetOf(model), one,
-          Operators.TransposeCache::compute);
+          index == null ? Operators.TransposeCache::compute : index::rowsOf);
     } catch (ExecutionException e) {
       throw new VerificationException("step " + step.index() + " cannot be recomputed: "
           + e.getMessage());

@@ -57,6 +57,42 @@ class TraceTest {
   }
 
   @Test
+  void theIndexedCheckTakesWeightsFromTheModelAndAgreesWithTheFullCheck() {
+    Execution e = honest();
+    Trace t = e.trace();
+    Trace.ModelIndex index = Trace.index(model);
+    Execution liar = lying(2, 0.5f);
+    for (int i = 0; i < t.size(); i++) {
+      StepOpening full = t.open(i);
+      java.util.List<String> names = model.graph().nodes().get(i).inputs().stream().filter(n -> !n.isEmpty()).toList();
+      java.util.List<dev.verity.protocol.tensor.Tensor> opened = new java.util.ArrayList<>();
+      for (int k = 0; k < names.size(); k++) {
+        if (index.initializerHash(names.get(k)).isEmpty()) {
+          opened.add(full.inputs().get(k));
+        }
+      }
+      StepOpening partial = new StepOpening(full.step(), full.proof(), opened);
+      assertDoesNotThrow(() -> Trace.verifyStep(index, t.root(), partial), "step " + i);
+      if (opened.size() != full.inputs().size()) {
+        assertThrows(dev.verity.core.VerificationException.class, () -> Trace.verifyStep(index, t.root(), full),
+            "step " + i + " with its weights opened too does not fit the indexed form");
+      }
+      StepOpening lie = liar.trace().open(i);
+      if (i == 2) {
+        java.util.List<dev.verity.protocol.tensor.Tensor> lieOpened = new java.util.ArrayList<>();
+        for (int k = 0; k < names.size(); k++) {
+          if (index.initializerHash(names.get(k)).isEmpty()) {
+            lieOpened.add(lie.inputs().get(k));
+          }
+        }
+        StepOpening lying = new StepOpening(lie.step(), lie.proof(), lieOpened);
+        assertThrows(dev.verity.core.VerificationException.class,
+            () -> Trace.verifyStep(index, liar.trace().root(), lying));
+      }
+    }
+  }
+
+  @Test
   void stepsChainByHash() {
     Trace t = honest().trace();
     for (int i = 1; i < t.size(); i++) {

@@ -35,6 +35,13 @@ public sealed interface Action {
     return CborValue.Map.builder().put("type", type);
   }
 
+  private static byte[] concat(Hash a, Hash b) {
+    byte[] out = new byte[2 * Hash.LENGTH];
+    System.arraycopy(a.toBytes(), 0, out, 0, Hash.LENGTH);
+    System.arraycopy(b.toBytes(), 0, out, Hash.LENGTH, Hash.LENGTH);
+    return out;
+  }
+
   private static long positive(String what, long v) {
     if (v <= 0) {
       throw new DecodingException(what + " must be positive, got " + v);
@@ -86,12 +93,14 @@ public sealed interface Action {
         yield new RegisterModel(Fields.cid(m, "manifest"), m.getLong("price"));
       }
       case OpenJob.TYPE -> {
-        m.requireOnly(Set.of("type", "model", "worker", "inferences", "maxFee"));
+        m.requireOnly(Set.of("type", "model", "worker", "inferences", "maxFee", "samplingPpm", "audit"));
         yield new OpenJob(
             Fields.cid(m, "model"),
             m.has("worker") ? Optional.of(Fields.address(m, "worker")) : Optional.empty(),
             Fields.smallInt(m, "inferences", OpenJob.MAX_INFERENCES),
-            m.getLong("maxFee"));
+            m.getLong("maxFee"),
+            m.has("samplingPpm") ? OpenJob.checkRate(m.getLong("samplingPpm")) : 0,
+            m.has("audit") ? Optional.of(Fields.hash(m, "audit")) : Optional.empty());
       }
       case SettleJob.TYPE -> {
         m.requireOnly(Set.of("type", "job", "inferences", "operatorFee", "verifiers"));
@@ -107,12 +116,41 @@ public sealed interface Action {
         yield new FailJob(Fields.hash(m, "job"));
       }
       case CommitReceipts.TYPE -> CommitReceipts.fromCbor(m);
-      case Challenge.TYPE -> {
+      case Contest.TYPE -> {
         m.requireOnly(Set.of("type", "job", "bond", "evidence"));
-        yield new Challenge(
+        yield new Contest(
             Fields.hash(m, "job"),
             m.getLong("bond"),
             m.has("evidence") ? Optional.of(Fields.cid(m, "evidence")) : Optional.empty());
+      }
+      case Challenge.TYPE -> {
+        m.requireOnly(Set.of("type", "job", "bond", "root", "steps"));
+        yield new Challenge(Fields.hash(m, "job"), m.getLong("bond"), Fields.hash(m, "root"),
+            Fields.smallInt(m, "steps", TraceCommitment.MAX_STEPS));
+      }
+      case Attest.TYPE -> {
+        m.requireOnly(Set.of("type", "job", "root"));
+        yield new Attest(Fields.hash(m, "job"), Fields.hash(m, "root"));
+      }
+      case Bisect.TYPE -> {
+        m.requireOnly(Set.of("type", "dispute", "left", "right"));
+        yield new Bisect(Fields.hash(m, "dispute"), Fields.hash(m, "left"), Fields.hash(m, "right"));
+      }
+      case ProveStep.TYPE -> {
+        m.requireOnly(Set.of("type", "dispute", "opening"));
+        yield new ProveStep(Fields.hash(m, "dispute"), m.getBytes("opening"));
+      }
+      case Timeout.TYPE -> {
+        m.requireOnly(Set.of("type", "dispute"));
+        yield new Timeout(Fields.hash(m, "dispute"));
+      }
+      case Finalize.TYPE -> {
+        m.requireOnly(Set.of("type", "job"));
+        yield new Finalize(Fields.hash(m, "job"));
+      }
+      case Reveal.TYPE -> {
+        m.requireOnly(Set.of("type", "job", "salt"));
+        yield new Reveal(Fields.hash(m, "job"), Fields.hash(m, "salt"));
       }
       case Resolve.TYPE -> {
         m.requireOnly(Set.of("type", "challenge", "guilty"));
@@ -337,19 +375,52 @@ public sealed interface Action {
    * The escrow must cover the model's royalty for every inference. The job's id is {@link
    * #jobId(Address, long)} of the sender and this transaction's nonce.
    */
-  record OpenJob(Cid model, Optional<Address> worker, int inferences, long maxFee)
-      implements Action {
+  record OpenJob(Cid model, Optional<Address> worker, int inferences, long maxFee, int samplingPpm,
+      Optional<Hash> audit) implements Action {
     static final String TYPE = "openJob";
     public static final int MAX_INFERENCES = 1_000_000;
+    /** Sampling rates are parts per million. */
+    public static final int PPM = 1_000_000;
 
     public OpenJob {
       java.util.Objects.requireNonNull(model, "model");
       worker = worker == null ? Optional.empty() : worker;
+      audit = audit == null ? Optional.empty() : audit;
       if (inferences < 1 || inferences > MAX_INFERENCES) {
         throw new DecodingException(
             "a job covers 1.." + MAX_INFERENCES + " inferences, got " + inferences);
       }
       positive("maximum fee", maxFee);
+      checkRate(samplingPpm);
+    }
+
+    /** A job with the network's sampling rate and no audit commitment. */
+    public OpenJob(Cid model, Optional<Address> worker, int inferences, long maxFee) {
+      this(model, worker, inferences, maxFee, 0, Optional.empty());
+    }
+
+    static int checkRate(long ppm) {
+      if (ppm < 0 || ppm > PPM) {
+        throw new DecodingException("a sampling rate is 0.." + PPM + " parts per million, got " + ppm);
+      }
+      return (int) ppm;
+    }
+
+    /**
+     * The audit commitment that marks a planted job: {@code H("verity/audit/v1", salt || job)}.
+     * Clients may put a random value in {@code audit} of any job, so planted jobs look like others.
+     */
+    public static Hash auditCommitment(Hash salt, Hash job) {
+      return Hash.tagged("verity/audit/v1", concat(salt, job));
+    }
+
+    /**
+     * The deliberately wrong trace root a planted job's worker commits: {@code
+     * H("verity/planted/v1", salt || job)}. No honest run yields it, so whoever attests it did not
+     * recompute the job.
+     */
+    public static Hash plantedRoot(Hash salt, Hash job) {
+      return Hash.tagged("verity/planted/v1", concat(salt, job));
     }
 
     /** The id of the job opened by {@code client}'s transaction with {@code nonce}. */
@@ -370,6 +441,10 @@ public sealed interface Action {
               .put("inferences", inferences)
               .put("maxFee", maxFee);
       worker.ifPresent(w -> b.put("worker", Fields.bytes(w)));
+      if (samplingPpm != 0) {
+        b.put("samplingPpm", samplingPpm);
+      }
+      audit.ifPresent(a -> b.put("audit", Fields.bytes(a)));
       return b.build();
     }
   }
@@ -447,18 +522,28 @@ public sealed interface Action {
     static final String TYPE = "commitReceipts";
     public static final int MAX_RECEIPTS = 512;
 
-    /** One receipt and the job it belongs to. */
-    public record Entry(Hash job, Cid receipt) {
+    /**
+     * One receipt and the job it belongs to; for an optimistic job also the worker's {@link
+     * TraceCommitment}. The leaf is {@code {"job", "receipt"}} plus {@code "trace"} when present.
+     */
+    public record Entry(Hash job, Cid receipt, Optional<TraceCommitment> trace) {
       public Entry {
         java.util.Objects.requireNonNull(job, "job");
         java.util.Objects.requireNonNull(receipt, "receipt");
+        trace = trace == null ? Optional.empty() : trace;
+      }
+
+      /** An entry without a trace commitment. */
+      public Entry(Hash job, Cid receipt) {
+        this(job, receipt, Optional.empty());
       }
 
       CborValue.Map toCbor() {
-        return CborValue.Map.builder()
+        CborValue.Map.Builder b = CborValue.Map.builder()
             .put("job", Fields.bytes(job))
-            .put("receipt", Fields.bytes(receipt))
-            .build();
+            .put("receipt", Fields.bytes(receipt));
+        trace.ifPresent(t -> b.put("trace", t.toCbor()));
+        return b.build();
       }
 
       /** The Merkle leaf committed in a block's receipts root. */
@@ -467,8 +552,9 @@ public sealed interface Action {
       }
 
       static Entry fromCbor(CborValue v) {
-        CborValue.Map m = Fields.map(v, "receipt entry").requireOnly(Set.of("job", "receipt"));
-        return new Entry(Fields.hash(m, "job"), Fields.cid(m, "receipt"));
+        CborValue.Map m = Fields.map(v, "receipt entry").requireOnly(Set.of("job", "receipt", "trace"));
+        return new Entry(Fields.hash(m, "job"), Fields.cid(m, "receipt"),
+            m.has("trace") ? Optional.of(TraceCommitment.fromCbor(m.get("trace"))) : Optional.empty());
       }
     }
 
@@ -510,20 +596,19 @@ public sealed interface Action {
   }
 
   /**
-   * Challenges a settled job within the challenge window, locking {@code bond}; {@code evidence}
-   * optionally names the fraud proof. The challenge's id is {@link #challengeId(Address, long)}.
+   * Contests a settled job that has no trace commitment within the challenge window, locking
+   * {@code bond}; {@code evidence} optionally names the fraud proof. The genesis authority rules
+   * with {@link Resolve}. The contest's id is {@link Challenge#challengeId(Address, long)}.
+   * Optimistic jobs (with a trace commitment) are challenged with {@link Challenge} instead, and
+   * nobody has to be trusted to rule.
    */
-  record Challenge(Hash job, long bond, Optional<Cid> evidence) implements Action {
-    static final String TYPE = "challenge";
+  record Contest(Hash job, long bond, Optional<Cid> evidence) implements Action {
+    static final String TYPE = "contest";
 
-    public Challenge {
+    public Contest {
       java.util.Objects.requireNonNull(job, "job");
       evidence = evidence == null ? Optional.empty() : evidence;
-      positive("challenge bond", bond);
-    }
-
-    public static Hash challengeId(Address challenger, long nonce) {
-      return derivedId("verity/challenge", challenger, nonce);
+      positive("contest bond", bond);
     }
 
     @Override
@@ -540,7 +625,227 @@ public sealed interface Action {
   }
 
   /**
-   * Resolves an open challenge; only the genesis authority may send it. Guilty: the worker's stake
+   * Challenges an optimistic job's trace commitment within its challenge window, locking {@code
+   * bond} and opening a dispute ({@link StateRecord.Dispute}) whose id is {@link
+   * #disputeId(Hash, Address)} of the job and the sender. {@code root} and
+   * {@code steps} are the trace the challenger computed. If the step counts differ the referee rules
+   * at once from the model's node count; if the roots differ the parties bisect; if the roots are
+   * equal the claim is that the outputs differ from the trace, and the worker must open the steps
+   * producing the outputs.
+   */
+  record Challenge(Hash job, long bond, Hash root, int steps) implements Action {
+    static final String TYPE = "challenge";
+
+    public Challenge {
+      java.util.Objects.requireNonNull(job, "job");
+      java.util.Objects.requireNonNull(root, "root");
+      positive("challenge bond", bond);
+      TraceCommitment.checkSteps(steps);
+    }
+
+    /** The id of a {@link Contest} sent by {@code challenger} with {@code nonce}. */
+    public static Hash challengeId(Address challenger, long nonce) {
+      return derivedId("verity/challenge", challenger, nonce);
+    }
+
+    /**
+     * The id of the dispute {@code challenger} opens against {@code job}: one per challenger and
+     * job, so a second challenge by the same party is refused.
+     */
+    public static Hash disputeId(Hash job, Address challenger) {
+      byte[] b = new byte[Hash.LENGTH + Address.LENGTH];
+      System.arraycopy(job.toBytes(), 0, b, 0, Hash.LENGTH);
+      System.arraycopy(challenger.toBytes(), 0, b, Hash.LENGTH, Address.LENGTH);
+      return Hash.tagged("verity/dispute", b);
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("job", Fields.bytes(job)).put("bond", bond)
+          .put("root", Fields.bytes(root)).put("steps", steps).build();
+    }
+  }
+
+  /**
+   * An assigned verifier's statement that it re-executed a sampled job and got the committed trace
+   * {@code root}; it is paid the genesis check fee when the job becomes final, and slashed if the
+   * root is later shown wrong (a lost dispute or a revealed planted job).
+   */
+  record Attest(Hash job, Hash root) implements Action {
+    static final String TYPE = "attest";
+
+    public Attest {
+      java.util.Objects.requireNonNull(job, "job");
+      java.util.Objects.requireNonNull(root, "root");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("job", Fields.bytes(job)).put("root", Fields.bytes(root)).build();
+    }
+  }
+
+  /**
+   * One bisection move in a dispute: the sender's two child hashes of the current subtree of its
+   * trace tree; {@code H(0x01 || left || right)} must be the sender's hash of that subtree. The
+   * worker moves first, then the challenger; the game descends into the leftmost child where they
+   * differ.
+   */
+  record Bisect(Hash dispute, Hash left, Hash right) implements Action {
+    static final String TYPE = "bisect";
+
+    public Bisect {
+      java.util.Objects.requireNonNull(dispute, "dispute");
+      java.util.Objects.requireNonNull(left, "left");
+      java.util.Objects.requireNonNull(right, "right");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("dispute", Fields.bytes(dispute)).put("left", Fields.bytes(left))
+          .put("right", Fields.bytes(right)).build();
+    }
+  }
+
+  /**
+   * The worker's proof at the end of a dispute: an opening of the disputed step (or, for an
+   * outputs claim, of the steps producing the outputs), which the {@link DisputeReferee} checks.
+   * The bytes are opaque to the ledger (format: verity-node's {@code StepProof}), at most {@link
+   * #MAX_OPENING_BYTES}.
+   */
+  record ProveStep(Hash dispute, byte[] opening) implements Action {
+    static final String TYPE = "proveStep";
+    public static final int MAX_OPENING_BYTES = SignedTransaction.MAX_BYTES - 1024;
+
+    public ProveStep {
+      java.util.Objects.requireNonNull(dispute, "dispute");
+      java.util.Objects.requireNonNull(opening, "opening");
+      if (opening.length == 0 || opening.length > MAX_OPENING_BYTES) {
+        throw new DecodingException("a step opening has 1.." + MAX_OPENING_BYTES + " bytes, got " + opening.length);
+      }
+      opening = opening.clone();
+    }
+
+    @Override
+    public byte[] opening() {
+      return opening.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ProveStep p && dispute.equals(p.dispute) && java.util.Arrays.equals(opening, p.opening);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * dispute.hashCode() + java.util.Arrays.hashCode(opening);
+    }
+
+    @Override
+    public String toString() {
+      return "ProveStep[dispute=" + dispute + ", opening=" + opening.length + " bytes]";
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("dispute", Fields.bytes(dispute)).put("opening", opening).build();
+    }
+  }
+
+  /**
+   * Ends a dispute whose current move is overdue (the block's time is past the move's deadline):
+   * the party whose turn it was loses. Anyone may send it.
+   */
+  record Timeout(Hash dispute) implements Action {
+    static final String TYPE = "timeout";
+
+    public Timeout {
+      java.util.Objects.requireNonNull(dispute, "dispute");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("dispute", Fields.bytes(dispute)).build();
+    }
+  }
+
+  /**
+   * Makes an optimistic job final once its challenge window (and, for a job with an audit
+   * commitment, the reveal period after it) has passed with no dispute open: the job's status
+   * becomes {@code FINAL}, attesting verifiers are paid the check fee from the job's check pool and
+   * the rest returns to the worker. Anyone may send it.
+   */
+  record Finalize(Hash job) implements Action {
+    static final String TYPE = "finalize";
+
+    public Finalize {
+      java.util.Objects.requireNonNull(job, "job");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("job", Fields.bytes(job)).build();
+    }
+  }
+
+  /**
+   * Reveals a planted job, by its client, after its challenge window: {@code salt} must open the
+   * job's audit commitment ({@link OpenJob#auditCommitment}) and the committed trace root must be
+   * {@link OpenJob#plantedRoot}. Every verifier that attested that root is slashed; the job
+   * becomes {@code INVALID}.
+   */
+  record Reveal(Hash job, Hash salt) implements Action {
+    static final String TYPE = "reveal";
+
+    public Reveal {
+      java.util.Objects.requireNonNull(job, "job");
+      java.util.Objects.requireNonNull(salt, "salt");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("job", Fields.bytes(job)).put("salt", Fields.bytes(salt)).build();
+    }
+  }
+
+  /**
+   * Resolves an open {@link Contest}; only the genesis authority may send it (optimistic jobs are
+   * decided by their dispute game instead). Guilty: the worker's stake
    * is slashed by the genesis fraction, the client refunded from it, the challenger gets the bond
    * back plus a reward, the rest is burned and the job becomes invalid. Not guilty: the bond goes
    * to the accused worker.

@@ -38,9 +38,15 @@ public final class Chain {
     }
   }
 
-  /** Signs the header for an executed block. {@code timeMillis} is raised to the previous time if earlier. */
-  static Block seal(BlockExecution execution, LedgerState next, BlockHeader previous, long timeMillis,
-      Signer sequencer) {
+  /**
+   * Signs the header for an executed block at the execution's block time (which must not be before
+   * the previous header's).
+   */
+  static Block seal(BlockExecution execution, LedgerState next, BlockHeader previous, Signer sequencer) {
+    long timeMillis = execution.timeMillis();
+    if (timeMillis < previous.timeMillis()) {
+      throw new IllegalArgumentException("block time " + timeMillis + " is before the previous block's");
+    }
     List<SignedTransaction> txs = new ArrayList<>();
     for (VerifiedTransaction v : execution.included()) {
       txs.add(v.signed());
@@ -61,6 +67,15 @@ public final class Chain {
    */
   public static LedgerState applyBlock(LedgerState state, BlockHeader previous, Block block)
       throws VerificationException {
+    return applyBlock(state, previous, block, DisputeReferee.NONE);
+  }
+
+  /**
+   * As {@link #applyBlock(LedgerState, BlockHeader, Block)}, with {@code referee} ruling on the
+   * block's dispute proofs (needed to re-execute blocks that decide disputes by a proof).
+   */
+  public static LedgerState applyBlock(LedgerState state, BlockHeader previous, Block block,
+      DisputeReferee referee) throws VerificationException {
     List<VerifiedTransaction> verified = new ArrayList<>(block.transactions().size());
     List<Object> results = TransactionSignatures.checkInParallel(block.transactions());
     for (Object r : results) {
@@ -69,21 +84,21 @@ public final class Chain {
       }
       verified.add((VerifiedTransaction) r);
     }
-    return execute(state, previous, block, verified);
+    return execute(state, previous, block, verified, referee);
   }
 
   /** As {@link #applyBlock} but trusting the transactions' signatures (the sequencer's own log). */
-  static LedgerState applyTrusted(LedgerState state, BlockHeader previous, Block block)
-      throws VerificationException {
+  static LedgerState applyTrusted(LedgerState state, BlockHeader previous, Block block,
+      DisputeReferee referee) throws VerificationException {
     List<VerifiedTransaction> verified = new ArrayList<>(block.transactions().size());
     for (SignedTransaction t : block.transactions()) {
       verified.add(new VerifiedTransaction(t));
     }
-    return execute(state, previous, block, verified);
+    return execute(state, previous, block, verified, referee);
   }
 
   private static LedgerState execute(LedgerState state, BlockHeader previous, Block block,
-      List<VerifiedTransaction> txs) throws VerificationException {
+      List<VerifiedTransaction> txs, DisputeReferee referee) throws VerificationException {
     BlockHeader h = block.header();
     if (h.height() != previous.height() + 1 || !h.previous().equals(previous.hash())) {
       throw new VerificationException("block " + h.height() + " does not follow block "
@@ -97,7 +112,7 @@ public final class Chain {
       throw new VerificationException("block " + h.height() + " changes chain or goes back in time");
     }
     block.verify(state.config().sequencer());
-    BlockExecution exec = state.begin(h.height());
+    BlockExecution exec = state.begin(h.height(), previous.hash(), h.timeMillis(), referee);
     for (int i = 0; i < txs.size(); i++) {
       try {
         exec.apply(txs.get(i));
@@ -121,6 +136,12 @@ public final class Chain {
    * @return the state after the last block
    */
   public static LedgerState replay(GenesisConfig config, Iterable<Block> blocks) throws VerificationException {
+    return replay(config, blocks, DisputeReferee.NONE);
+  }
+
+  /** As {@link #replay(GenesisConfig, Iterable)}, with {@code referee} ruling on dispute proofs. */
+  public static LedgerState replay(GenesisConfig config, Iterable<Block> blocks, DisputeReferee referee)
+      throws VerificationException {
     Iterator<Block> it = blocks.iterator();
     if (!it.hasNext()) {
       throw new VerificationException("a chain starts with its genesis block; none given");
@@ -136,7 +157,7 @@ public final class Chain {
     BlockHeader previous = g;
     while (it.hasNext()) {
       Block b = it.next();
-      state = applyBlock(state, previous, b);
+      state = applyBlock(state, previous, b, referee);
       previous = b.header();
     }
     return state;

@@ -52,6 +52,16 @@ record CommittedView(BlockHeader header, LedgerState state) implements LedgerVie
   }
 
   @Override
+  public Optional<StateRecord.Dispute> dispute(Hash id) {
+    return state.dispute(id);
+  }
+
+  @Override
+  public Optional<StateRecord.Check> check(Hash job) {
+    return state.check(job);
+  }
+
+  @Override
   public StateRecord.Supply supply() {
     return state.supply();
   }

@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * @param devNetwork enables the faucet; never set on a network that holds real value
  * @param genesisTimeMillis the time stamped in the genesis header
  * @param sequencer the only key that signs blocks
- * @param authority the key that resolves challenges until fraud proofs decide them
+ * @param authority the key that resolves contests of jobs without a trace commitment
  * @param treasury receives transaction fees and the protocol's share of job fees
  * @param allocations balances minted at genesis
  * @param minFee the least fee any transaction must pay
@@ -40,6 +40,14 @@ import java.util.TreeMap;
  *     rewards the challenger; the rest is burned
  * @param minChallengeBond the least bond a challenge must post
  * @param faucetMaxPerTx the most one faucet transaction mints (dev networks only)
+ * @param samplingPpm the network's sampling rate for optimistic jobs, in parts per million; a job
+ *     may raise its own ({@link Action.OpenJob#samplingPpm()})
+ * @param verifiersPerSample verifiers drawn (stake-weighted) for each sampled job
+ * @param checkFee paid at finality to each assigned verifier that attested the job, from the check
+ *     pool the worker escrows at commitment ({@code verifiersPerSample x checkFee})
+ * @param disputeMoveMillis time (block time) each party has for a dispute move; 0 disables
+ *     optimistic disputes. The four optimistic parameters are encoded only when not 0, so a
+ *     configuration without them keeps its encoding and hash.
  */
 public record GenesisConfig(
     String chainId,
@@ -59,7 +67,11 @@ public record GenesisConfig(
     int slashBps,
     int challengerRewardBps,
     long minChallengeBond,
-    long faucetMaxPerTx)
+    long faucetMaxPerTx,
+    int samplingPpm,
+    int verifiersPerSample,
+    long checkFee,
+    long disputeMoveMillis)
     implements StateRecord {
   public static final int MAX_ALLOCATIONS = 100_000;
   public static final int MAX_CHAIN_ID_CHARS = 64;
@@ -101,6 +113,15 @@ public record GenesisConfig(
     requireRange("challenger reward share", challengerRewardBps, 0, 10_000);
     requireRange("minimum challenge bond", minChallengeBond, 0, Long.MAX_VALUE);
     requireRange("faucet limit", faucetMaxPerTx, 0, Long.MAX_VALUE);
+    requireRange("sampling rate", samplingPpm, 0, Action.OpenJob.PPM);
+    requireRange("verifiers per sample", verifiersPerSample, 0, StateRecord.Check.MAX_VERIFIERS);
+    requireRange("check fee", checkFee, 0, Long.MAX_VALUE / StateRecord.Check.MAX_VERIFIERS);
+    requireRange("dispute move time", disputeMoveMillis, 0, 1L << 40);
+  }
+
+  /** Whether optimistic jobs can be disputed on this chain. */
+  public boolean optimistic() {
+    return disputeMoveMillis > 0;
   }
 
   private static void requireRange(String what, long v, long min, long max) {
@@ -138,7 +159,7 @@ public record GenesisConfig(
               .put("amount", e.getValue())
               .build());
     }
-    return CborValue.Map.builder()
+    CborValue.Map.Builder b = CborValue.Map.builder()
         .put("type", kind().label())
         .put("v", 1)
         .put("chain", chainId)
@@ -158,8 +179,20 @@ public record GenesisConfig(
         .put("slashBps", slashBps)
         .put("rewardBps", challengerRewardBps)
         .put("minBond", minChallengeBond)
-        .put("faucetMax", faucetMaxPerTx)
-        .build();
+        .put("faucetMax", faucetMaxPerTx);
+    if (samplingPpm != 0) {
+      b.put("samplingPpm", samplingPpm);
+    }
+    if (verifiersPerSample != 0) {
+      b.put("verifiersPerSample", verifiersPerSample);
+    }
+    if (checkFee != 0) {
+      b.put("checkFee", checkFee);
+    }
+    if (disputeMoveMillis != 0) {
+      b.put("disputeMove", disputeMoveMillis);
+    }
+    return b.build();
   }
 
   /** Decodes a configuration from its canonical encoding. */
@@ -172,7 +205,8 @@ public record GenesisConfig(
         Set.of(
             "type", "v", "chain", "dev", "time", "sequencer", "authority", "treasury",
             "allocations", "minFee", "unbonding", "challengeWindow", "minNodeStake", "jobTimeout",
-            "verifierBps", "protocolBps", "slashBps", "rewardBps", "minBond", "faucetMax"));
+            "verifierBps", "protocolBps", "slashBps", "rewardBps", "minBond", "faucetMax",
+            "samplingPpm", "verifiersPerSample", "checkFee", "disputeMove"));
     if (!m.getText("type").equals(StateKey.Kind.CONFIG.label())) {
       throw new DecodingException("not a genesis configuration");
     }
@@ -208,7 +242,28 @@ public record GenesisConfig(
         m.getInt("slashBps"),
         m.getInt("rewardBps"),
         m.getLong("minBond"),
-        m.getLong("faucetMax"));
+        m.getLong("faucetMax"),
+        m.has("samplingPpm") ? positiveInt(m, "samplingPpm") : 0,
+        m.has("verifiersPerSample") ? positiveInt(m, "verifiersPerSample") : 0,
+        m.has("checkFee") ? positiveLong(m, "checkFee") : 0,
+        m.has("disputeMove") ? positiveLong(m, "disputeMove") : 0);
+  }
+
+  /** An optional field is omitted when 0, so a present one must not be 0 (one encoding only). */
+  private static long positiveLong(CborValue.Map m, String key) {
+    long v = m.getLong(key);
+    if (v <= 0) {
+      throw new DecodingException("field '" + key + "' is omitted when 0 and must be positive when present, got " + v);
+    }
+    return v;
+  }
+
+  private static int positiveInt(CborValue.Map m, String key) {
+    long v = positiveLong(m, key);
+    if (v > Integer.MAX_VALUE) {
+      throw new DecodingException("field '" + key + "' is too large: " + v);
+    }
+    return (int) v;
   }
 
   /** A builder starting from conservative defaults; sequencer, authority and treasury are required. */
@@ -236,6 +291,10 @@ public record GenesisConfig(
     private int challengerRewardBps = 5_000;
     private long minChallengeBond = 100;
     private long faucetMaxPerTx = 1_000_000;
+    private int samplingPpm = 50_000;
+    private int verifiersPerSample = 2;
+    private long checkFee = 10;
+    private long disputeMoveMillis = 30_000;
 
     private Builder(String chainId) {
       this.chainId = chainId;
@@ -314,12 +373,24 @@ public record GenesisConfig(
       return this;
     }
 
+    /**
+     * Optimistic verification: network sampling rate (ppm), verifiers drawn per sampled job, fee per
+     * attestation, and time per dispute move (0 disables optimistic disputes).
+     */
+    public Builder optimistic(int samplingPpm, int verifiersPerSample, long checkFee, long disputeMoveMillis) {
+      this.samplingPpm = samplingPpm;
+      this.verifiersPerSample = verifiersPerSample;
+      this.checkFee = checkFee;
+      this.disputeMoveMillis = disputeMoveMillis;
+      return this;
+    }
+
     public GenesisConfig build() {
       return new GenesisConfig(
           chainId, devNetwork, genesisTimeMillis, sequencer, authority, treasury, allocations,
           minFee, unbondingBlocks, challengeWindowBlocks, minNodeStake, jobTimeoutBlocks,
           verifierShareBps, protocolShareBps, slashBps, challengerRewardBps, minChallengeBond,
-          faucetMaxPerTx);
+          faucetMaxPerTx, samplingPpm, verifiersPerSample, checkFee, disputeMoveMillis);
     }
   }
 }

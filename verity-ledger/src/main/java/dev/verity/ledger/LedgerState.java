@@ -104,6 +104,30 @@ public final class LedgerState {
     return get(StateKey.challenge(id)).map(StateRecord.Challenge.class::cast);
   }
 
+  /** A dispute over an optimistic job, by id ({@link Action.Challenge#disputeId}). */
+  public Optional<StateRecord.Dispute> dispute(Hash id) {
+    return get(StateKey.dispute(id)).map(StateRecord.Dispute.class::cast);
+  }
+
+  /** The trace commitment, sample and attestations of an optimistic job. */
+  public Optional<StateRecord.Check> check(Hash job) {
+    return get(StateKey.check(job)).map(StateRecord.Check.class::cast);
+  }
+
+  /**
+   * Whether the optimistic job {@code job} was drawn for re-execution and by which verifiers.
+   * Empty if the job has no trace commitment or its seed is not known yet: the seed is the hash of
+   * the header of the block after the one holding the commitment, recorded by the block after that.
+   * A pure function of the state: {@code sampled} iff {@code u64(H("verity/sample/v1", seed ||
+   * job)) mod 10^6 < max(genesis samplingPpm, job samplingPpm)}; the verifiers are {@code
+   * verifiersPerSample} nodes with the verifier role and at least the minimum node stake, other
+   * than the worker, drawn stake-weighted without replacement by {@code u64(H("verity/sample/v1/
+   * verifier", seed || job || u32 k)) mod remaining weight} (candidates in address order).
+   */
+  public Optional<Sample> sample(Hash job) {
+    return check(job).flatMap(StateRecord.Check::sample);
+  }
+
   public StateRecord.Supply supply() {
     return (StateRecord.Supply) get(StateKey.SUPPLY).orElseThrow();
   }
@@ -127,11 +151,28 @@ public final class LedgerState {
    * changed; the execution builds the next one.
    */
   public BlockExecution begin(long height) {
+    return begin(height, BlockHeader.ZERO, 0, DisputeReferee.NONE);
+  }
+
+  /**
+   * Starts executing block {@code height} on top of the block whose header hash is {@code
+   * previousHeader}, at block time {@code timeMillis} (the time the block's header will carry), with
+   * {@code referee} ruling on dispute proofs. The state machine is deterministic in these and the
+   * transactions: the previous header's hash seeds the sampling of jobs committed two blocks
+   * earlier, the time decides dispute deadlines, the referee is a pure function of
+   * content-addressed data ({@link DisputeReferee}).
+   */
+  public BlockExecution begin(long height, Hash previousHeader, long timeMillis, DisputeReferee referee) {
     if (height != this.height + 1) {
       throw new IllegalArgumentException(
           "block " + height + " cannot follow the state after block " + this.height);
     }
-    return new BlockExecution(this, height);
+    return new BlockExecution(this, height, previousHeader, timeMillis, referee);
+  }
+
+  /** Whether some optimistic job still waits for its sampling seed (later blocks are needed). */
+  public boolean samplingPending() {
+    return get(StateKey.SAMPLING).map(r -> !((StateRecord.Sampling) r).pending().isEmpty()).orElse(false);
   }
 
   StateTree tree() {
@@ -142,7 +183,10 @@ public final class LedgerState {
     return new LedgerState(newTree, newHeight, config);
   }
 
-  /** Sum of all balances, stakes, escrows of open or settled jobs and open challenge bonds. */
+  /**
+   * Sum of all balances, stakes, escrows of open jobs, bonds of open contests and disputes, and
+   * check pools.
+   */
   public long heldTotal() {
     long[] total = {0};
     forEach(r -> {
@@ -151,6 +195,8 @@ public final class LedgerState {
         case StateRecord.Stake s -> Math.addExact(s.bonded(), s.unbonding());
         case StateRecord.Job j -> j.status() == StateRecord.Job.Status.OPEN ? j.escrow() : 0;
         case StateRecord.Challenge c -> c.status() == StateRecord.Challenge.Status.OPEN ? c.bond() : 0;
+        case StateRecord.Check c -> c.checkPool();
+        case StateRecord.Dispute d -> d.phase().decided() ? 0 : d.bond();
         default -> 0;
       };
       total[0] = Math.addExact(total[0], v);

@@ -32,6 +32,17 @@ public interface LedgerView {
 
   Optional<StateRecord.Challenge> challenge(Hash id);
 
+  /** A dispute over an optimistic job ({@link Action.Challenge#disputeId}). */
+  Optional<StateRecord.Dispute> dispute(Hash id);
+
+  /** The trace commitment, sample and attestations of an optimistic job. */
+  Optional<StateRecord.Check> check(Hash job);
+
+  /** Whether an optimistic job was drawn for re-execution and by whom ({@link LedgerState#sample}). */
+  default Optional<Sample> sample(Hash job) {
+    return check(job).flatMap(StateRecord.Check::sample);
+  }
+
   /** Money minted and burned since genesis. */
   StateRecord.Supply supply();
 

@@ -109,10 +109,40 @@ public final class LightClient {
     }
     StateRecord.Job job = verifyEntry(header, StateKey.job(entry.job()), jobProof, StateRecord.Job.class)
         .orElseThrow(() -> new VerificationException("job " + entry.job() + " does not exist"));
-    if (job.status() != StateRecord.Job.Status.SETTLED && job.status() != StateRecord.Job.Status.CHALLENGED) {
-      throw new VerificationException("job " + job.id() + " is " + job.status().label() + ", not settled");
+    if (job.status() != StateRecord.Job.Status.SETTLED && job.status() != StateRecord.Job.Status.CHALLENGED
+        && job.status() != StateRecord.Job.Status.FINAL) {
+      throw new VerificationException("job " + job.id() + " is " + job.status().label()
+          + (job.status() == StateRecord.Job.Status.INVALID
+              ? ": its result was proven wrong and its worker slashed" : ", not settled"));
     }
     return job;
+  }
+
+  /**
+   * Checks a receipt's inclusion and proves the status of the job it belongs to as of {@code
+   * header}, whatever it is: the caller decides, e.g. {@code INVALID} (the result was proven wrong
+   * in a dispute or the job was a revealed planted job), {@code FINAL} (the challenge window passed
+   * with no successful challenge), {@code SETTLED} or {@code CHALLENGED} (still open to disputes).
+   *
+   * @return the proven job
+   * @throws VerificationException if a proof fails, the header is older than the receipt's block or
+   *     the job does not exist
+   */
+  public StateRecord.Job verifyJobStatus(ReceiptProof receipt, BlockHeader header, StateProof jobProof)
+      throws VerificationException {
+    Action.CommitReceipts.Entry entry = verifyReceipt(receipt);
+    if (header.height() < receipt.header().height()) {
+      throw new VerificationException("state header " + header.height()
+          + " is older than the receipt's block " + receipt.header().height());
+    }
+    return verifyEntry(header, StateKey.job(entry.job()), jobProof, StateRecord.Job.class)
+        .orElseThrow(() -> new VerificationException("job " + entry.job() + " does not exist"));
+  }
+
+  /** The proven dispute {@code id} (empty for a proof of absence). */
+  public Optional<StateRecord.Dispute> verifyDispute(BlockHeader header, dev.verity.core.Hash id, StateProof proof)
+      throws VerificationException {
+    return verifyEntry(header, StateKey.dispute(id), proof, StateRecord.Dispute.class);
   }
 
   /** Checks equivocation evidence against this chain's sequencer. */

@@ -71,10 +71,14 @@ public final class SequencerLedger implements Ledger {
    * @param maxPending most submissions waiting; more fail with {@code UNAVAILABLE}
    * @param snapshotEveryBlocks blocks between state snapshots (file-backed ledgers)
    * @param segmentBytes size at which a new log segment is started
-   * @param clock source of header times
+   * @param clock source of header times (block times: dispute deadlines are measured in them)
+   * @param referee rules on dispute proofs ({@link DisputeReferee}); {@link DisputeReferee#NONE}
+   *     for a ledger that settles no optimistic disputes. Recovery re-executes with it, so it must
+   *     be able to rule on every proof in the log (it needs the same blobs).
    */
   public record Options(int maxBlockTransactions, Duration maxBlockDelay, int verifierThreads,
-      int signatureBatch, int maxPending, long snapshotEveryBlocks, long segmentBytes, InstantSource clock) {
+      int signatureBatch, int maxPending, long snapshotEveryBlocks, long segmentBytes, InstantSource clock,
+      DisputeReferee referee) {
     public Options {
       if (maxBlockTransactions < 1 || maxBlockTransactions > Block.MAX_TRANSACTIONS) {
         throw new IllegalArgumentException("maxBlockTransactions must be in 1.." + Block.MAX_TRANSACTIONS);
@@ -92,43 +96,54 @@ public final class SequencerLedger implements Ledger {
         throw new IllegalArgumentException("segmentBytes must be at least 4096");
       }
       Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(referee, "referee");
+    }
+
+    public Options(int maxBlockTransactions, Duration maxBlockDelay, int verifierThreads,
+        int maxPending, long snapshotEveryBlocks, long segmentBytes, InstantSource clock) {
+      this(maxBlockTransactions, maxBlockDelay, verifierThreads, TransactionSignatures.BATCH, maxPending,
+          snapshotEveryBlocks, segmentBytes, clock, DisputeReferee.NONE);
     }
 
     public static Options defaults() {
       return new Options(2_000, Duration.ofMillis(5), Runtime.getRuntime().availableProcessors(),
-          TransactionSignatures.BATCH, 200_000, 1_000, 64L << 20, InstantSource.system());
+          TransactionSignatures.BATCH, 200_000, 1_000, 64L << 20, InstantSource.system(), DisputeReferee.NONE);
     }
 
     public Options withMaxBlockTransactions(int n) {
-      return new Options(n, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(n, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock, referee);
     }
 
     public Options withMaxBlockDelay(Duration d) {
-      return new Options(maxBlockTransactions, d, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, d, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock, referee);
     }
 
     public Options withSignatureBatch(int n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, n, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, n, maxPending, snapshotEveryBlocks, segmentBytes, clock, referee);
     }
 
     public Options withVerifierThreads(int n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, n, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, n, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock, referee);
     }
 
     public Options withMaxPending(int n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, n, snapshotEveryBlocks, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, n, snapshotEveryBlocks, segmentBytes, clock, referee);
     }
 
     public Options withSnapshotEveryBlocks(long n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, n, segmentBytes, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, n, segmentBytes, clock, referee);
     }
 
     public Options withSegmentBytes(long n) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, n, clock);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, n, clock, referee);
     }
 
     public Options withClock(InstantSource c) {
-      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, c);
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, c, referee);
+  }
+
+    public Options withReferee(DisputeReferee r) {
+      return new Options(maxBlockTransactions, maxBlockDelay, verifierThreads, signatureBatch, maxPending, snapshotEveryBlocks, segmentBytes, clock, r);
     }
   }
 
@@ -281,7 +296,7 @@ public final class SequencerLedger implements Ledger {
     for (long h = header.height() + 1; h <= last; h++) {
       Block b = store.read(h);
       try {
-        state = Chain.applyTrusted(state, header, b);
+        state = Chain.applyTrusted(state, header, b, options.referee());
       } catch (VerificationException e) {
         throw new CorruptLedgerException("block " + h + " in the log does not re-execute: " + e.getMessage()
             + ". The ledger will not start: restore this directory from a backup or replica.", e);
@@ -416,12 +431,11 @@ public final class SequencerLedger implements Ledger {
       }
       receiptIndexes.put(r.get().height(), index);
     }
-    Action.CommitReceipts.Entry entry = new Action.CommitReceipts.Entry(r.get().job(), receipt);
     Integer i = index.positions.get(receipt);
     if (i == null) {
       throw new IllegalStateException("receipt " + receipt + " is in the state but not in block " + r.get().height());
     }
-    return Optional.of(new ReceiptProof(index.header, entry, index.tree.prove(i)));
+    return Optional.of(new ReceiptProof(index.header, index.entries.get(i), index.tree.prove(i)));
   }
 
   /** A block's receipts tree and where each receipt sits in it. */
@@ -429,6 +443,7 @@ public final class SequencerLedger implements Ledger {
     final BlockHeader header;
     final MerkleTree tree;
     final java.util.Map<Cid, Integer> positions = new java.util.HashMap<>();
+    final List<Action.CommitReceipts.Entry> entries = new ArrayList<>();
 
     ReceiptIndex(Block b) {
       this.header = b.header();
@@ -438,6 +453,7 @@ public final class SequencerLedger implements Ledger {
         if (t.tx().action() instanceof Action.CommitReceipts c) {
           for (Action.CommitReceipts.Entry e : c.receipts()) {
             positions.put(e.receipt(), i++);
+            entries.add(e);
           }
         }
       }
@@ -510,7 +526,15 @@ public final class SequencerLedger implements Ledger {
     boolean stop = false;
     try {
       while (!stop && failure == null) {
-        Pending first = incoming.take();
+        // Optimistic jobs wait for their sampling seed from later headers: while any does, the
+        // chain keeps moving with empty blocks every maxBlockDelay even when idle.
+        Pending first = head.samplingPending()
+            ? incoming.poll(Math.max(maxDelay, 1_000_000), TimeUnit.NANOSECONDS) : incoming.take();
+        if (first == null) {
+          batch.clear();
+          produce(batch);
+          continue;
+        }
         if (first == STOP) {
           break;
         }
@@ -560,7 +584,8 @@ public final class SequencerLedger implements Ledger {
   }
 
   private void produce(List<Pending> batch) throws InterruptedException {
-    BlockExecution exec = head.begin(head.height() + 1);
+    long time = Math.max(options.clock().millis(), headHeader.timeMillis());
+    BlockExecution exec = head.begin(head.height() + 1, headHeader.hash(), time, options.referee());
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Committed> results = new ArrayList<>(batch.size());
     List<Pending> rejected = new ArrayList<>();
@@ -587,11 +612,11 @@ public final class SequencerLedger implements Ledger {
         }
       });
     }
-    if (accepted.isEmpty()) {
+    if (accepted.isEmpty() && !head.samplingPending()) {
       return;
     }
     LedgerState next = exec.finish();
-    Block block = Chain.seal(exec, next, headHeader, options.clock().millis(), signer);
+    Block block = Chain.seal(exec, next, headHeader, signer);
     head = next;
     headHeader = block.header();
     toCommit.put(new Produced(block, next, accepted, results));

@@ -26,7 +26,11 @@ public final class StateKey {
     MODEL(5, Cid.BINARY_LENGTH),
     JOB(6, Hash.LENGTH),
     RECEIPT(7, Cid.BINARY_LENGTH),
-    CHALLENGE(8, Hash.LENGTH);
+    CHALLENGE(8, Hash.LENGTH),
+    DISPUTE(9, Hash.LENGTH),
+    CHECK(10, Hash.LENGTH),
+    SAMPLING(11, 0),
+    VERIFIERS(12, 0);
 
     private final int code;
     private final int idLength;
@@ -52,6 +56,10 @@ public final class StateKey {
 
   public static final StateKey CONFIG = new StateKey(Kind.CONFIG, new byte[0]);
   public static final StateKey SUPPLY = new StateKey(Kind.SUPPLY, new byte[0]);
+  /** The optimistic jobs waiting for their sampling seed. */
+  public static final StateKey SAMPLING = new StateKey(Kind.SAMPLING, new byte[0]);
+  /** The registered nodes with the verifier role, from which samples are drawn. */
+  public static final StateKey VERIFIERS = new StateKey(Kind.VERIFIERS, new byte[0]);
 
   private final Kind kind;
   private final byte[] id;
@@ -96,6 +104,15 @@ public final class StateKey {
 
   public static StateKey challenge(Hash challengeId) {
     return new StateKey(Kind.CHALLENGE, challengeId.toBytes());
+  }
+
+  public static StateKey dispute(Hash disputeId) {
+    return new StateKey(Kind.DISPUTE, disputeId.toBytes());
+  }
+
+  /** The trace commitment, sample and attestations of an optimistic job. */
+  public static StateKey check(Hash jobId) {
+    return new StateKey(Kind.CHECK, jobId.toBytes());
   }
 
   public Kind kind() {

@@ -40,6 +40,11 @@ public final class TransactionRejected extends Exception {
     WRONG_STATE,
     /** The action's parameters do not fit the current state (escrow too small, too many inferences, ...). */
     INVALID_ARGUMENT,
+    /**
+     * The dispute referee cannot rule now (a model or tensor blob it needs is missing); nothing was
+     * decided. Make the blob available to the sequencer and send the move again.
+     */
+    REFEREE_UNAVAILABLE,
     /** The faucet is disabled or the amount exceeds its limit. */
     FAUCET_DISABLED,
     /** The ledger is overloaded or shutting down; the transaction may be retried later. */

@@ -15,8 +15,13 @@
  *   <li>{@link dev.verity.ledger.StateProof}, {@link dev.verity.ledger.ReceiptProof}, {@link
  *       dev.verity.ledger.Equivocation} and {@link dev.verity.ledger.LightClient} are the evidence
  *       and its checks.
+ *   <li>Optimistic jobs: {@link dev.verity.ledger.TraceCommitment} in receipt entries, {@link
+ *       dev.verity.ledger.Sample} drawn from a later header, and the dispute game ({@link
+ *       dev.verity.ledger.StateRecord.Dispute}) whose last step an injected {@link
+ *       dev.verity.ledger.DisputeReferee} rules on.
  * </ul>
  *
- * Amounts are {@code long}s in the smallest unit; heights are the only clock the rules read.
+ * Amounts are {@code long}s in the smallest unit; heights measure periods and windows, and the
+ * block time recorded in each header measures dispute move deadlines.
  */
 package dev.verity.ledger;

@@ -45,13 +45,22 @@ class EncodingPropertiesTest {
     return Arbitraries.bytes().array(byte[].class).ofMaxSize(8).map(Cid::raw);
   }
 
+  private static Arbitrary<Integer> steps() {
+    return Arbitraries.integers().between(1, TraceCommitment.MAX_STEPS);
+  }
+
+  private static Arbitrary<TraceCommitment> traces() {
+    return Combinators.combine(hashes(), steps(), cids(), cids()).as(TraceCommitment::new);
+  }
+
   private static Arbitrary<Long> positive() {
     return Arbitraries.oneOf(Arbitraries.longs().between(1, 1_000), Arbitraries.longs().between(1, Long.MAX_VALUE));
   }
 
   @Provide
   Arbitrary<Action> actions() {
-    Arbitrary<Action.CommitReceipts.Entry> entry = Combinators.combine(hashes(), cids()).as(Action.CommitReceipts.Entry::new);
+    Arbitrary<Action.CommitReceipts.Entry> entry = Combinators.combine(hashes(), cids(), traces().optional())
+        .as(Action.CommitReceipts.Entry::new);
     return Arbitraries.oneOf(
         Combinators.combine(addresses(), positive()).as(Action.Transfer::new),
         positive().map(Action.Stake::new),
@@ -73,8 +82,19 @@ class EncodingPropertiesTest {
             .as(Action.SettleJob::new),
         hashes().map(Action.FailJob::new),
         entry.list().ofMinSize(1).ofMaxSize(4).uniqueElements(Action.CommitReceipts.Entry::receipt).map(Action.CommitReceipts::new),
-        Combinators.combine(hashes(), positive(), cids().optional()).as(Action.Challenge::new),
+        Combinators.combine(hashes(), positive(), cids().optional()).as(Action.Contest::new),
         Combinators.combine(hashes(), Arbitraries.of(true, false)).as(Action.Resolve::new),
+        Combinators.combine(hashes(), positive(), hashes(), steps()).as(Action.Challenge::new),
+        Combinators.combine(hashes(), hashes()).as(Action.Attest::new),
+        Combinators.combine(hashes(), hashes(), hashes()).as(Action.Bisect::new),
+        Combinators.combine(hashes(), Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64))
+            .as(Action.ProveStep::new),
+        hashes().map(Action.Timeout::new),
+        hashes().map(Action.Finalize::new),
+        Combinators.combine(hashes(), hashes()).as(Action.Reveal::new),
+        Combinators.combine(cids(), Arbitraries.integers().between(1, 5), Arbitraries.integers().between(0, 1_000_000),
+                hashes().optional())
+            .as((m, inf, ppm, audit) -> new Action.OpenJob(m, java.util.Optional.empty(), inf, 10, ppm, audit)),
         positive().map(Action.Faucet::new));
   }
 
@@ -208,7 +228,26 @@ class EncodingPropertiesTest {
         Combinators.combine(addresses(), Arbitraries.subsetOf(EnumSet.allOf(NodeRole.class)).ofMinSize(1),
                 cids().list().uniqueElements().ofMaxSize(3), n)
             .as((o, roles, models, c) -> new StateRecord.Node(o, "https://n.example", roles, models, Math.max(1, c), 1, 2)),
-        Arbitraries.just(Fixtures.genesis()));
+        Arbitraries.just(Fixtures.genesis()),
+        Arbitraries.just(Fixtures.genesisBuilder().optimistic(20_000, 3, 7, 5_000).build()),
+        Combinators.combine(hashes(), addresses(), traces(), hashes().optional(), addresses().list().uniqueElements().ofMaxSize(3),
+                n, Arbitraries.integers().between(0, 3))
+            .as((j, w, t, seed, vs, pool, open) -> new StateRecord.Check(j, w, t, 5, seed,
+                seed.map(x -> new Sample(!vs.isEmpty(), vs)), vs, pool, open)),
+        Combinators.combine(hashes(), addresses(), n, Arbitraries.of(StateRecord.Dispute.Claim.class),
+                hashes(), hashes(), Arbitraries.of(StateRecord.Dispute.Phase.class), Arbitraries.integers().between(2, 1_000))
+            .as((id, w, bond, claim, a, b, phase, steps) -> new StateRecord.Dispute(id, id, w, Fixtures.BOB.address(), bond, claim, a, b,
+                steps, 1, steps, a, b,
+                phase == StateRecord.Dispute.Phase.CHALLENGER_BISECT ? java.util.Optional.of(a) : java.util.Optional.empty(),
+                phase == StateRecord.Dispute.Phase.CHALLENGER_BISECT ? java.util.Optional.of(b) : java.util.Optional.empty(),
+                phase, bond / 2, 3, 4, bond / 3, phase.decided() ? "timeout" : "")),
+        addresses().list().uniqueElements().ofMaxSize(4).map(as -> new StateRecord.Verifiers(
+            as.stream().sorted().toList())),
+        hashes().list().ofMaxSize(4).map(js -> new StateRecord.Sampling(
+            js.stream().map(j -> new StateRecord.Sampling.Pending(7, j)).toList())),
+        Combinators.combine(hashes(), addresses(), cids(), Arbitraries.integers().between(0, 1_000_000), hashes().optional())
+            .as((id, a, m, ppm, audit) -> new StateRecord.Job(id, a, m, a, 3, java.util.Optional.of(a), 1, 9,
+                StateRecord.Job.Status.FINAL, 1, 2, 4, 3, 1, ppm, audit)));
   }
 
   @Property(tries = 200)

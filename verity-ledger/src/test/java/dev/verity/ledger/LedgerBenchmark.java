@@ -348,13 +348,13 @@ public final class LedgerBenchmark {
       long t = System.nanoTime();
       for (int i = 0; i < txs.size(); i += perBlock) {
         long a = System.nanoTime();
-        BlockExecution e = state.begin(state.height() + 1);
+        BlockExecution e = state.begin(state.height() + 1, prev.hash(), prev.timeMillis(), DisputeReferee.NONE);
         for (VerifiedTransaction v : txs.subList(i, Math.min(txs.size(), i + perBlock))) {
           e.apply(v);
         }
         LedgerState next = e.finish();
         long b = System.nanoTime();
-        Block block = Chain.seal(e, next, prev, 0, Fixtures.SEQUENCER);
+        Block block = Chain.seal(e, next, prev, Fixtures.SEQUENCER);
         long c = System.nanoTime();
         store.append(block);
         store.sync();

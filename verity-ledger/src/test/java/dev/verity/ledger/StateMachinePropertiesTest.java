@@ -221,7 +221,7 @@ class StateMachinePropertiesTest {
       case FAIL_JOB -> new Action.FailJob(job);
       case COMMIT_RECEIPTS -> new Action.CommitReceipts(List.of(new Action.CommitReceipts.Entry(job,
           Cid.raw(("receipt " + receipts[0]++).getBytes(StandardCharsets.UTF_8)))));
-      case CHALLENGE -> new Action.Challenge(job, in.pick() % 3 == 0 ? a : 100 + a % 1_000, Optional.empty());
+      case CHALLENGE -> new Action.Contest(job, in.pick() % 3 == 0 ? a : 100 + a % 1_000, Optional.empty());
       case RESOLVE -> new Action.Resolve(
           challenges.isEmpty() ? Hash.of(new byte[] {2}) : challenges.get(in.target() % challenges.size()),
           in.pick() % 2 == 0);

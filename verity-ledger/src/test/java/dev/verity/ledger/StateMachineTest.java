@@ -308,7 +308,7 @@ class StateMachineTest {
     Hash job = openJob(ALICE, Optional.of(WORKER.address()), 3, 1_000);
     d.ok(WORKER, new Action.SettleJob(job, 2, 500, List.of()));
     long supply = d.state.supply().total();
-    Hash challenge = d.ok(BOB, new Action.Challenge(job, 200, Optional.empty())).created().orElseThrow();
+    Hash challenge = d.ok(BOB, new Action.Contest(job, 200, Optional.empty())).created().orElseThrow();
     assertEquals(Job.Status.CHALLENGED, d.state.job(job).orElseThrow().status());
     long client = balance(ALICE);
     long bob = balance(BOB);
@@ -329,7 +329,7 @@ class StateMachineTest {
     d.withMarket();
     Hash job = openJob(ALICE, Optional.of(WORKER.address()), 1, 100);
     d.ok(WORKER, new Action.SettleJob(job, 1, 10, List.of()));
-    Hash challenge = d.ok(BOB, new Action.Challenge(job, 150, Optional.of(receipt(9)))).created().orElseThrow();
+    Hash challenge = d.ok(BOB, new Action.Contest(job, 150, Optional.of(receipt(9)))).created().orElseThrow();
     long worker = balance(WORKER);
     d.ok(AUTHORITY, new Action.Resolve(challenge, false));
     assertEquals(worker + 150, balance(WORKER));
@@ -340,11 +340,11 @@ class StateMachineTest {
   void rejectsChallengesOfUnsettledJobsLateChallengesAndSmallBonds() {
     d.withMarket();
     Hash job = openJob(ALICE, Optional.of(WORKER.address()), 1, 100);
-    d.rejected(WRONG_STATE, BOB, new Action.Challenge(job, 150, Optional.empty()));
+    d.rejected(WRONG_STATE, BOB, new Action.Contest(job, 150, Optional.empty()));
     d.ok(WORKER, new Action.SettleJob(job, 1, 10, List.of()));
-    d.rejected(INVALID_ARGUMENT, BOB, new Action.Challenge(job, 99, Optional.empty()));
+    d.rejected(INVALID_ARGUMENT, BOB, new Action.Contest(job, 99, Optional.empty()));
     d.advance(6);
-    d.rejected(WRONG_STATE, BOB, new Action.Challenge(job, 150, Optional.empty()));
+    d.rejected(WRONG_STATE, BOB, new Action.Contest(job, 150, Optional.empty()));
     d.rejected(NOT_FOUND, AUTHORITY, new Action.Resolve(Hash.of(new byte[2]), true));
   }
 

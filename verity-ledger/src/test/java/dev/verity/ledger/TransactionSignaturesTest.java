@@ -160,11 +160,11 @@ class TransactionSignaturesTest {
   /** A block holding {@code txs} as the sequencer would seal it, signatures not checked. */
   private static Block sealed(LedgerState state, Block genesisBlock, List<SignedTransaction> txs)
       throws TransactionRejected {
-    BlockExecution exec = state.begin(1);
+    BlockExecution exec = state.begin(1, genesisBlock.header().hash(), genesisBlock.header().timeMillis(),
+        DisputeReferee.NONE);
     for (SignedTransaction t : txs) {
       exec.apply(new VerifiedTransaction(t));
     }
-    return Chain.seal(exec, exec.finish(), genesisBlock.header(), genesisBlock.header().timeMillis(),
-        Fixtures.SEQUENCER);
+    return Chain.seal(exec, exec.finish(), genesisBlock.header(), Fixtures.SEQUENCER);
   }
 }

@@ -6,12 +6,14 @@ import dev.verity.core.Hash;
 import dev.verity.core.cbor.CborValue;
 import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.Signer;
+import dev.verity.exec.Execution;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.node.http.ApiException;
 import dev.verity.node.replica.ModelCache;
 import dev.verity.node.replica.Replicator;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.OptimisticEvidence;
 import dev.verity.protocol.Provenance;
 import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
@@ -40,9 +42,11 @@ import java.util.Set;
 public final class InferenceService {
   /**
    * Modes this node can produce evidence for. Mode {@code zk} is served for the models that compile
-   * to a provable network ({@link #modesFor}); others are refused with 501 naming the reason.
+   * to a provable network, mode {@code optimistic} for the models the canonical executor runs
+   * ({@link #modesFor}); others are refused with 501 naming the reason.
    */
-  public static final Set<VerificationMode> SUPPORTED_MODES = EnumSet.of(VerificationMode.RECEIPT, VerificationMode.ZK);
+  public static final Set<VerificationMode> SUPPORTED_MODES =
+      EnumSet.of(VerificationMode.RECEIPT, VerificationMode.OPTIMISTIC, VerificationMode.ZK);
 
   private final ModelRegistry registry;
   private final ModelFiles files;
@@ -52,13 +56,23 @@ public final class InferenceService {
   private final Payments payments;
   private final ZkProving zk;
   private final Replicator replicas;
+  private final CanonicalRuns canonical;
+  private final OptimisticEngine optimistic;
+  private final TensorBlobs tensors;
+  private final java.util.function.Function<Hash, Optional<Hash>> committedRoot;
 
-  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, Signer nodeKey, Clock clock,
-      Payments payments, Replicator replicas) {
+  InferenceService(ModelRegistry registry, ModelFiles files, SessionCache sessions, CanonicalRuns canonical,
+      OptimisticEngine optimistic, TensorBlobs tensors, Signer nodeKey, Clock clock, Payments payments,
+      java.util.function.Function<Hash, Optional<Hash>> committedRoot,
+      Replicator replicas) {
     this.replicas = replicas;
     this.registry = registry;
     this.files = files;
     this.sessions = sessions;
+    this.canonical = canonical;
+    this.optimistic = optimistic;
+    this.tensors = tensors;
+    this.committedRoot = committedRoot;
     this.nodeKey = nodeKey;
     this.clock = clock;
     this.payments = payments;
@@ -66,11 +80,15 @@ public final class InferenceService {
   }
 
   /**
-   * The modes this node serves for a model: {@code receipt}, and {@code zk} when the model compiles
-   * to a provable network (compiled once and kept; the first call for a model may take a moment).
+   * The modes this node serves for a model: {@code receipt}, {@code optimistic} when the canonical
+   * executor runs it, and {@code zk} when the model compiles to a provable network (compiled once
+   * and kept; the first call for a model may take a moment).
    */
   public Set<VerificationMode> modesFor(ModelManifest m) {
     Set<VerificationMode> modes = EnumSet.of(VerificationMode.RECEIPT);
+    if (canonical.supports(m.model())) {
+      modes.add(VerificationMode.OPTIMISTIC);
+    }
     try {
       zk.prover(m);
       modes.add(VerificationMode.ZK);
@@ -207,6 +225,22 @@ public final class InferenceService {
         completed = true;
         return new Result(p.outputs(), receipt);
       }
+      if (mode == VerificationMode.OPTIMISTIC) {
+        long started = clock.millis();
+        Execution e = optimistic.run(m.model(), inputs);
+        long finished = clock.millis();
+        Cid inputsCid = keep(inputs, "inputs");
+        keep(e.outputs(), "outputs");
+        Provenance provenance = Provenance.ofThisPlatform(CanonicalRuns.ENGINE, CanonicalRuns.ENGINE_VERSION, "cpu",
+            VerityNode.VERSION);
+        Hash root = claim.job().flatMap(committedRoot).orElse(e.trace().root());
+        OptimisticEvidence evidence = new OptimisticEvidence(root, e.trace().size());
+        InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputsCid, e.outputs().cid(), mode,
+            evidence.toCbor(), provenance, started, finished, claim.job());
+        claim.completed(receipt);
+        completed = true;
+        return new Result(e.outputs(), receipt);
+      }
       long started = clock.millis();
       NamedTensors outputs;
       EngineInfo info;
@@ -277,6 +311,22 @@ public final class InferenceService {
             + m.inputs().stream().map(TensorSpec::name).toList());
       }
     }
+  }
+
+  /** Keeps an optimistic job's inputs or outputs where verifiers can fetch them by CID. */
+  private Cid keep(NamedTensors t, String what) {
+    try {
+      return tensors.keep(t);
+    } catch (IOException e) {
+      throw new ApiException(503, "storage-unavailable", "Storage unavailable",
+          "this node cannot keep the " + what + " of an optimistic job, which verifiers need to fetch: "
+              + e.getMessage() + "; free disk space, or use mode 'receipt'", e);
+    }
+  }
+
+  /** The canonical bytes of an optimistic job's inputs or outputs this node keeps, checked against {@code cid}. */
+  Optional<byte[]> keptTensors(Cid cid) throws IOException {
+    return tensors.read(cid);
   }
 
   private ModelSource source(Cid model) {

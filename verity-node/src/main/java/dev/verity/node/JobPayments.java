@@ -5,9 +5,12 @@ import dev.verity.core.crypto.Address;
 import dev.verity.ledger.LedgerView;
 import dev.verity.ledger.NodeRole;
 import dev.verity.ledger.StateRecord;
+import dev.verity.ledger.TraceCommitment;
 import dev.verity.node.http.ApiException;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.OptimisticEvidence;
+import dev.verity.protocol.VerificationMode;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.Set;
@@ -160,13 +163,14 @@ final class JobPayments implements Payments {
 
     @Override
     public void completed(InferenceReceipt receipt) {
+      Optional<TraceCommitment> trace = traceOf(receipt);
       try {
-        ledger.journal().paid(job, receipt.cid());
+        ledger.journal().paid(job, receipt.cid(), trace);
       } catch (IOException e) {
         LOG.log(System.Logger.Level.ERROR, "could not journal the settlement of job " + job + "; it is settled from"
             + " memory and lost if the node stops before the ledger commits it", e);
       }
-      ledger.settler().submit(new SettlementJournal.Owed(job, Optional.of(receipt.cid())));
+      ledger.settler().submit(new SettlementJournal.Owed(job, Optional.of(receipt.cid()), trace));
     }
 
     @Override
@@ -178,6 +182,15 @@ final class JobPayments implements Payments {
             + " the escrow after the job expires if the node stops before the ledger commits it", e);
       }
       ledger.settler().submit(new SettlementJournal.Owed(job, Optional.empty()));
+    }
+
+    /** An optimistic receipt's trace commitment: its evidence with its inputs and outputs CIDs. */
+    private static Optional<TraceCommitment> traceOf(InferenceReceipt receipt) {
+      if (receipt.mode() != VerificationMode.OPTIMISTIC) {
+        return Optional.empty();
+      }
+      OptimisticEvidence e = OptimisticEvidence.fromCbor(receipt.evidence());
+      return Optional.of(new TraceCommitment(e.trace(), e.steps(), receipt.inputs(), receipt.outputs()));
     }
 
     @Override

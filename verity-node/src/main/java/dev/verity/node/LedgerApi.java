@@ -480,8 +480,46 @@ final class LedgerApi {
       j.writeObjectFieldStart("job");
       writeJob(j, job);
       j.writeEndObject();
+      Optional<StateRecord.Check> check = v.check(jobId);
+      if (check.isPresent()) {
+        // optimistic job: its trace commitment and sample, and every dispute opened over it
+        j.writeStringField("check_proof", B64.encodeToString(v.prove(StateKey.check(jobId)).encode()));
+        j.writeArrayFieldStart("disputes");
+        for (Hash d : disputesOf(l, v, check.get())) {
+          j.writeStartObject();
+          j.writeStringField("id", d.toHex());
+          j.writeStringField("proof", B64.encodeToString(v.prove(StateKey.dispute(d)).encode()));
+          j.writeEndObject();
+        }
+        j.writeEndArray();
+        j.writeNumberField("challenge_window_blocks", l.genesis().challengeWindowBlocks());
+      }
       j.writeEndObject();
     });
+  }
+
+  /**
+   * The disputes opened over an optimistic job: the challenges in the blocks of its challenge
+   * window (the only blocks that can hold one).
+   */
+  private static List<Hash> disputesOf(NodeLedger l, LedgerView v, StateRecord.Check c) {
+    List<Hash> out = new ArrayList<>();
+    long last = Math.min(v.height(), c.committedHeight() + l.genesis().challengeWindowBlocks());
+    for (long h = c.committedHeight(); h <= last; h++) {
+      Optional<Block> b = l.ledger().block(h);
+      if (b.isEmpty()) {
+        break;
+      }
+      for (SignedTransaction t : b.get().transactions()) {
+        if (t.tx().action() instanceof dev.verity.ledger.Action.Challenge ch && ch.job().equals(c.job())) {
+          Hash id = dev.verity.ledger.Action.Challenge.disputeId(c.job(), t.tx().sender().address());
+          if (!out.contains(id)) {
+            out.add(id);
+          }
+        }
+      }
+    }
+    return out;
   }
 
   // ---- JSON views ----

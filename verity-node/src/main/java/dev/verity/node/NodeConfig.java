@@ -38,6 +38,7 @@ import java.util.function.Function;
  *     ({@link NetworkSettings})
  * @param gateway how the node forwards inference to workers when it is a gateway ({@link
  *     GatewaySettings})
+ * @param optimistic executor threads and the verifier role of mode optimistic ({@link OptimisticSettings})
  */
 public record NodeConfig(
     Path dataDir,
@@ -53,7 +54,8 @@ public record NodeConfig(
     LedgerSettings ledger,
     ReplicaSettings replica,
     NetworkSettings network,
-    GatewaySettings gateway) {
+    GatewaySettings gateway,
+    OptimisticSettings optimistic) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -96,6 +98,10 @@ public record NodeConfig(
     k.put("gateway.attempts", new String[] {Integer.toString(GatewaySettings.DEFAULT_ATTEMPTS), "gateway: most workers one request is tried on (1..16)"});
     k.put("gateway.max_outstanding", new String[] {Integer.toString(GatewaySettings.DEFAULT_MAX_OUTSTANDING), "gateway: most requests held at once; more get 429 with Retry-After"});
     k.put("gateway.queue_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_QUEUE_WAIT.toMillis()), "gateway: longest a request waits for a worker with spare capacity, then 503 with Retry-After"});
+    k.put("optimistic.threads", new String[] {"1", "canonical executor threads per run in mode optimistic (results never depend on it)"});
+    k.put("optimistic.verifier", new String[] {"false", "true: also act as a verifier (re-execute sampled jobs, attest or challenge; needs a ledger)"});
+    k.put("optimistic.verifier_stake", new String[] {"0", "stake bonded as a verifier (0 = the genesis minimum)"});
+    k.put("optimistic.challenge_bond", new String[] {"0", "bond posted with each challenge (0 = the genesis minimum)"});
     return java.util.Collections.unmodifiableMap(k);
   }
 
@@ -118,6 +124,10 @@ public record NodeConfig(
     java.util.Objects.requireNonNull(gateway, "gateway settings");
     if (ledger.enabled()) {
       network.rolesFor(ledger.embedded(), ledger.remote()); // refuses roles that do not fit the ledger mode
+    }
+    java.util.Objects.requireNonNull(optimistic, "optimistic settings");
+    if (optimistic.verifier() && ledger.mode() == LedgerSettings.Mode.NONE) {
+      throw new IllegalArgumentException("optimistic.verifier = true needs a ledger; set the setting ledger");
     }
   }
 
@@ -180,7 +190,12 @@ public record NodeConfig(
             java.time.Duration.ofMillis(number(get, "gateway.attempt_millis")),
             (int) Math.min(Integer.MAX_VALUE, number(get, "gateway.attempts")),
             (int) Math.min(Integer.MAX_VALUE, number(get, "gateway.max_outstanding")),
-            java.time.Duration.ofMillis(number(get, "gateway.queue_millis"))));
+            java.time.Duration.ofMillis(number(get, "gateway.queue_millis"))),
+        new OptimisticSettings(
+            (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, number(get, "optimistic.threads"))),
+            bool(get, "optimistic.verifier"),
+            number(get, "optimistic.verifier_stake"),
+            number(get, "optimistic.challenge_bond")));
   }
 
   private static boolean bool(Function<String, String> get, String key) {
@@ -251,32 +266,32 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic);
   }
 
   public NodeConfig withReplica(ReplicaSettings r) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network, gateway);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network, gateway, optimistic);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network, gateway);
+        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network, gateway, optimistic);
   }
 
   public NodeConfig withNetwork(NetworkSettings n) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n, gateway);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n, gateway, optimistic);
   }
 
   public NodeConfig withGateway(GatewaySettings g) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, g);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, g, optimistic);
   }
 
   /** Most inferences this node runs at once: the configured capacity, or the number of cores. */
@@ -287,5 +302,10 @@ public record NodeConfig(
   /** The roles this node runs (the configured ones, or the default for its ledger mode). */
   public java.util.Set<dev.verity.ledger.NodeRole> roles() {
     return network.rolesFor(ledger.embedded(), ledger.remote());
+  }
+
+  public NodeConfig withOptimistic(OptimisticSettings o) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, o);
   }
 }

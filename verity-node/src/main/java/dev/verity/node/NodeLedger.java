@@ -56,10 +56,11 @@ final class NodeLedger implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NodeLedger.class.getName());
 
   private final Ledger ledger;
+  /** Whether this node opened the ledger (and closes it), or joined one run elsewhere. */
+  private final boolean owned;
   private final Signer key;
   private final LedgerSettings settings;
   private final NetworkSettings network;
-  private final java.util.Set<NodeRole> roles;
   private final Object heights = new Object();
   private volatile long lastBeatNanos;
   private volatile LedgerPeerDirectory peers;
@@ -68,15 +69,27 @@ final class NodeLedger implements AutoCloseable {
   private final Settler settler;
   private final JobPayments payments;
   private volatile String endpoint;
+  private volatile Set<NodeRole> roles;
+  private volatile long stakeWanted;
   private Ledger.Subscription subscription;
 
-  private NodeLedger(Ledger ledger, Signer key, NodeConfig config, ModelRegistry registry,
+  private NodeLedger(Ledger ledger, boolean owned, Signer key, NodeConfig config, ModelRegistry registry,
       SettlementJournal journal) {
     this.ledger = ledger;
+    this.owned = owned;
     this.key = key;
     this.settings = config.ledger();
     this.network = config.network();
-    this.roles = config.roles();
+    java.util.EnumSet<NodeRole> configured = java.util.EnumSet.noneOf(NodeRole.class);
+    configured.addAll(config.roles());
+    if (!owned) {
+      configured.remove(NodeRole.SEQUENCER); // a node that joined another node's ledger does not sequence it
+    }
+    if (!config.optimistic().verifier()) {
+      // in the verifier set only when it re-executes what is sampled to it (optimistic.verifier)
+      configured.remove(NodeRole.VERIFIER);
+    }
+    this.roles = Set.copyOf(configured);
     this.registry = registry;
     this.journal = journal;
     this.payments = new JobPayments(this);
@@ -96,6 +109,12 @@ final class NodeLedger implements AutoCloseable {
    * @throws IOException if the files cannot be used
    */
   static NodeLedger open(Path dir, NodeConfig config, Signer key, ModelRegistry registry) throws IOException {
+    return open(dir, config, key, registry, dev.verity.ledger.DisputeReferee.NONE);
+  }
+
+  /** As {@link #open(Path, NodeConfig, Signer, ModelRegistry)}, ruling on disputes with {@code referee}. */
+  static NodeLedger open(Path dir, NodeConfig config, Signer key, ModelRegistry registry,
+      dev.verity.ledger.DisputeReferee referee) throws IOException {
     LedgerSettings settings = config.ledger();
     Files.createDirectories(dir);
     if (settings.remote()) {
@@ -108,10 +127,10 @@ final class NodeLedger implements AutoCloseable {
           + " Use that node's data directory, or a genesis that names this node's key");
     }
     SequencerLedger ledger = SequencerLedger.open(dir, genesis, key,
-        SequencerLedger.Options.defaults().withMaxBlockDelay(settings.blockDelay()));
+        SequencerLedger.Options.defaults().withMaxBlockDelay(settings.blockDelay()).withReferee(referee));
     try {
       SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
-      NodeLedger n = new NodeLedger(ledger, key, config, registry, journal);
+      NodeLedger n = new NodeLedger(ledger, true, key, config, registry, journal);
       n.resume();
       return n;
     } catch (IOException | RuntimeException e) {
@@ -145,13 +164,27 @@ final class NodeLedger implements AutoCloseable {
     RemoteLedger ledger = RemoteLedger.open(url, genesis, REMOTE_START_DEADLINE);
     try {
       SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
-      NodeLedger n = new NodeLedger(ledger, key, config, registry, journal);
+      NodeLedger n = new NodeLedger(ledger, true, key, config, registry, journal);
       n.resume();
       return n;
     } catch (IOException | RuntimeException e) {
       ledger.close();
       throw e;
     }
+  }
+
+  /**
+   * Joins a ledger that runs elsewhere (another node's, in the same process: how tests build a
+   * network of several nodes on one sequencer; a remote ledger plugs in the same way). The
+   * settlement journal lives in {@code dir}; closing this node leaves the ledger running.
+   */
+  static NodeLedger join(Path dir, Ledger shared, NodeConfig config, Signer key, ModelRegistry registry)
+      throws IOException {
+    Files.createDirectories(dir);
+    SettlementJournal journal = SettlementJournal.open(dir.resolve("settlements.log"));
+    NodeLedger n = new NodeLedger(shared, false, key, config, registry, journal);
+    n.resume();
+    return n;
   }
 
   /** The configured genesis, or the dev genesis kept in {@code dir} (created on first use). */
@@ -209,7 +242,7 @@ final class NodeLedger implements AutoCloseable {
       } else if (o.paid() && j.isPresent() && j.get().worker().equals(Optional.of(address()))
           && (s == StateRecord.Job.Status.SETTLED || s == StateRecord.Job.Status.CHALLENGED)
           && v.receipt(o.receipt().get()).isEmpty()) {
-        settler.commitReceipt(new Action.CommitReceipts.Entry(o.job(), o.receipt().get()));
+        settler.commitReceipt(o.entry());
         resumed++;
       } else {
         finished.add(o.job());
@@ -301,7 +334,7 @@ final class NodeLedger implements AutoCloseable {
     }
     List<Cid> list = models.stream().limit(Action.RegisterNode.MAX_MODELS).map(Cid::parse).toList();
     long capacity = network.capacity() > 0 ? network.capacity() : Math.max(1, Runtime.getRuntime().availableProcessors());
-    long wantStake = Math.max(network.stake(), genesis().minNodeStake());
+    long wantStake = Math.max(Math.max(network.stake(), stakeWanted), genesis().minNodeStake());
     long bonded = v.stake(address()).bonded();
     Optional<StateRecord.Node> current = v.node(address());
     boolean upToDate = current.isPresent() && current.get().endpoint().equals(url)
@@ -325,6 +358,23 @@ final class NodeLedger implements AutoCloseable {
     settler.requestRegistration();
   }
 
+  /**
+   * Also registers the verifier role (mode optimistic), keeping at least {@code stake} bonded
+   * (0: the genesis minimum).
+   */
+  void registerAsVerifier(long stake) {
+    java.util.EnumSet<NodeRole> r = java.util.EnumSet.of(NodeRole.VERIFIER);
+    r.addAll(roles);
+    roles = Set.copyOf(r);
+    keepStake(stake);
+  }
+
+  /** Keeps at least {@code stake} bonded (topping it up from the balance, for example after a slash). */
+  void keepStake(long stake) {
+    stakeWanted = Math.max(stakeWanted, stake);
+    settler.requestRegistration();
+  }
+
   Ledger ledger() {
     return ledger;
   }
@@ -332,6 +382,11 @@ final class NodeLedger implements AutoCloseable {
   /** The roles this node registers with. */
   java.util.Set<NodeRole> roles() {
     return roles;
+  }
+
+  /** Sends one of this node's transactions in the settlement thread's next round ({@link Settler#send}). */
+  java.util.concurrent.CompletableFuture<dev.verity.ledger.Committed> send(Action action) {
+    return settler.send(action);
   }
 
   LedgerView view() {
@@ -376,7 +431,9 @@ final class NodeLedger implements AutoCloseable {
       subscription.close();
     }
     settler.close();
-    ledger.close();
+    if (owned) {
+      ledger.close();
+    }
     try {
       journal.close();
     } catch (IOException e) {

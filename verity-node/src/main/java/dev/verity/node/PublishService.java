@@ -10,6 +10,7 @@ import dev.verity.onnx.ModelSignatures;
 import dev.verity.onnx.OnnxModelInfo;
 import dev.verity.onnx.OnnxReader;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.TensorSpec;
 import dev.verity.runtime.ModelLoadException;
 import dev.verity.runtime.ModelSource;
@@ -22,7 +23,8 @@ import java.util.List;
  * Accepts a new model version. In order: the manifest decodes and its signature (and delegation)
  * verifies; it is for the repository in the URL and was signed by the caller; the version does not
  * exist yet; its model blob is stored with the declared size; the ONNX file parses and declares
- * exactly the inputs, outputs and opsets the manifest states; ONNX Runtime can load it. Only then is
+ * exactly the inputs, outputs and opsets the manifest states; when the manifest allows mode {@code
+ * optimistic}, the canonical executor runs every operator of it; ONNX Runtime can load it. Only then is
  * the version recorded, so a rejected publication leaves nothing behind in the registry.
  */
 final class PublishService {
@@ -85,6 +87,13 @@ final class PublishService {
     same("outputs", m.outputs(), outputs);
     if (!m.opsets().equals(ModelSignatures.opsets(info))) {
       throw ApiException.badRequest("the manifest declares opsets " + m.opsets() + ", the ONNX file imports " + ModelSignatures.opsets(info));
+    }
+    if (m.modes().contains(VerificationMode.OPTIMISTIC)) {
+      if (m.modelSize() > CanonicalRuns.MAX_MODEL_BYTES) {
+        throw ApiException.badRequest("mode 'optimistic' runs models up to " + CanonicalRuns.MAX_MODEL_BYTES
+            + " bytes; this one has " + m.modelSize() + "; remove 'optimistic' from the manifest's modes");
+      }
+      CanonicalRuns.checkSupported(java.nio.file.Files.readAllBytes(file));
     }
     try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> ModelSource.file(file))) {
       sameAsRuntime("inputs (as ONNX Runtime reads them)", shapesOnly(m.inputs()), shapesOnly(lease.model().inputs()));

@@ -4,6 +4,8 @@ import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
 import dev.verity.core.io.AtomicFiles;
+import dev.verity.ledger.Action;
+import dev.verity.ledger.TraceCommitment;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,9 +25,12 @@ import java.util.zip.CRC32C;
  * fsynced before the client gets its response, so a crash between the response and the ledger
  * transactions loses nothing: on start the node replays what is not marked done.
  *
- * <p>File: records of {@value #RECORD_BYTES} bytes: {@code u8 kind (1 paid, 2 failed, 3 done) | 32
- * bytes job id | 36 bytes receipt CID (binary; zeros unless paid) | u32 CRC-32C of the 69 bytes
- * before}. A short or damaged last record is a torn write (the node stopped while appending, before
+ * <p>File: records of {@value #RECORD_BYTES} bytes: {@code u8 kind (1 paid, 2 failed, 3 done, 4
+ * trace, 5 trace inputs, 6 trace outputs) | 32 bytes job id | 36 bytes payload | u32 CRC-32C of the
+ * 69 bytes before}. The payload of "paid" is the receipt CID (binary), of "failed" and "done" zeros.
+ * An optimistic job's trace commitment precedes its "paid" record, in the same write: "trace"
+ * carries the 32-byte root and the step count (u32), "trace inputs" and "trace outputs" the CIDs;
+ * trace records not followed by their job's "paid" record were torn and are ignored. A short or damaged last record is a torn write (the node stopped while appending, before
  * it answered) and is dropped; damage anywhere else stops the node with {@link IOException}
  * naming the file. On open the file is rewritten to hold only what is still owed; at run time it
  * is emptied whenever nothing is owed and it has grown past {@value #COMPACT_BYTES} bytes (by default).
@@ -38,11 +43,26 @@ final class SettlementJournal implements AutoCloseable {
   private static final byte PAID = 1;
   private static final byte FAILED = 2;
   private static final byte DONE = 3;
+  private static final byte TRACE = 4;
+  private static final byte TRACE_INPUTS = 5;
+  private static final byte TRACE_OUTPUTS = 6;
 
-  /** What the node owes for one job: settle it (and commit {@code receipt}), or fail it. */
-  record Owed(Hash job, Optional<Cid> receipt) {
+  /**
+   * What the node owes for one job: settle it (and commit {@code receipt}, with {@code trace} for an
+   * optimistic job), or fail it.
+   */
+  record Owed(Hash job, Optional<Cid> receipt, Optional<TraceCommitment> trace) {
+    Owed(Hash job, Optional<Cid> receipt) {
+      this(job, receipt, Optional.empty());
+    }
+
     boolean paid() {
       return receipt.isPresent();
+    }
+
+    /** The receipt's entry in a {@code CommitReceipts} batch. */
+    Action.CommitReceipts.Entry entry() {
+      return new Action.CommitReceipts.Entry(job, receipt.orElseThrow(), trace);
     }
   }
 
@@ -74,7 +94,7 @@ final class SettlementJournal implements AutoCloseable {
     Map<Hash, Owed> owed = Files.exists(file) ? replay(file, Files.readAllBytes(file)) : new LinkedHashMap<>();
     ByteArrayOutputStream compact = new ByteArrayOutputStream();
     for (Owed o : owed.values()) {
-      compact.writeBytes(record(o.paid() ? PAID : FAILED, o.job(), o.receipt()));
+      compact.writeBytes(o.paid() ? paidRecords(o) : record(FAILED, o.job(), Optional.empty()));
     }
     AtomicFiles.write(file, compact.toByteArray());
     FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
@@ -83,6 +103,7 @@ final class SettlementJournal implements AutoCloseable {
 
   static Map<Hash, Owed> replay(Path file, byte[] bytes) throws IOException {
     Map<Hash, Owed> owed = new LinkedHashMap<>();
+    Map<Hash, byte[][]> traces = new java.util.HashMap<>();
     int whole = bytes.length / RECORD_BYTES;
     for (int i = 0; i < whole; i++) {
       ByteBuffer r = ByteBuffer.wrap(bytes, i * RECORD_BYTES, RECORD_BYTES);
@@ -92,7 +113,7 @@ final class SettlementJournal implements AutoCloseable {
       byte[] job = new byte[Hash.LENGTH];
       byte[] receipt = new byte[Cid.BINARY_LENGTH];
       r.get(job).get(receipt);
-      boolean intact = (int) crc.getValue() == r.getInt() && kind >= PAID && kind <= DONE;
+      boolean intact = (int) crc.getValue() == r.getInt() && kind >= PAID && kind <= TRACE_OUTPUTS;
       if (!intact) {
         if (i == whole - 1 && bytes.length % RECORD_BYTES == 0) {
           break; // the last record was torn while being written
@@ -103,11 +124,21 @@ final class SettlementJournal implements AutoCloseable {
       }
       Hash id = Hash.wrap(job);
       switch (kind) {
+        case TRACE, TRACE_INPUTS, TRACE_OUTPUTS -> traces.computeIfAbsent(id, k -> new byte[3][])[kind - TRACE] = receipt;
         case PAID -> {
           try {
-            owed.put(id, new Owed(id, Optional.of(Cid.fromBytes(receipt))));
+            byte[][] t = traces.remove(id);
+            Optional<TraceCommitment> trace = Optional.empty();
+            if (t != null && t[0] != null && t[1] != null && t[2] != null) {
+              ByteBuffer rs = ByteBuffer.wrap(t[0]);
+              byte[] root = new byte[Hash.LENGTH];
+              rs.get(root);
+              trace = Optional.of(new TraceCommitment(Hash.wrap(root), rs.getInt(), Cid.fromBytes(t[1]),
+                  Cid.fromBytes(t[2])));
+            }
+            owed.put(id, new Owed(id, Optional.of(Cid.fromBytes(receipt)), trace));
           } catch (DecodingException e) {
-            throw new IOException("settlement journal " + file + " holds a malformed receipt CID at record " + i, e);
+            throw new IOException("settlement journal " + file + " holds a malformed receipt CID or trace at record " + i, e);
           }
         }
         case FAILED -> owed.put(id, new Owed(id, Optional.empty()));
@@ -118,9 +149,27 @@ final class SettlementJournal implements AutoCloseable {
   }
 
   private static byte[] record(byte kind, Hash job, Optional<Cid> receipt) {
+    return record(kind, job, receipt.map(Cid::toBytes).orElse(new byte[Cid.BINARY_LENGTH]));
+  }
+
+  /** The records of a paid job: its trace commitment (if any), then "paid". */
+  private static byte[] paidRecords(Owed o) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(4 * RECORD_BYTES);
+    if (o.trace().isPresent()) {
+      TraceCommitment t = o.trace().get();
+      out.writeBytes(record(TRACE, o.job(), ByteBuffer.allocate(Cid.BINARY_LENGTH).put(t.root().toBytes())
+          .putInt(t.steps()).array()));
+      out.writeBytes(record(TRACE_INPUTS, o.job(), t.inputs().toBytes()));
+      out.writeBytes(record(TRACE_OUTPUTS, o.job(), t.outputs().toBytes()));
+    }
+    out.writeBytes(record(PAID, o.job(), o.receipt()));
+    return out.toByteArray();
+  }
+
+  private static byte[] record(byte kind, Hash job, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(RECORD_BYTES);
     b.put(kind).put(job.toBytes());
-    b.put(receipt.map(Cid::toBytes).orElse(new byte[Cid.BINARY_LENGTH]));
+    b.put(payload);
     CRC32C crc = new CRC32C();
     crc.update(b.array(), 0, RECORD_BYTES - 4);
     b.putInt((int) crc.getValue());
@@ -139,8 +188,17 @@ final class SettlementJournal implements AutoCloseable {
 
   /** Records, durably, that {@code job}'s inference completed with {@code receipt}. */
   synchronized void paid(Hash job, Cid receipt) throws IOException {
-    append(record(PAID, job, Optional.of(receipt)));
-    owed.put(job, new Owed(job, Optional.of(receipt)));
+    paid(job, receipt, Optional.empty());
+  }
+
+  /**
+   * Records, durably, that {@code job}'s inference completed with {@code receipt} and, for an
+   * optimistic job, the trace commitment to send with it.
+   */
+  synchronized void paid(Hash job, Cid receipt, Optional<TraceCommitment> trace) throws IOException {
+    Owed o = new Owed(job, Optional.of(receipt), trace);
+    append(paidRecords(o));
+    owed.put(job, o);
   }
 
   /** Records, durably, that {@code job}'s inference failed. */

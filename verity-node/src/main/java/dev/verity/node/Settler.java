@@ -60,6 +60,7 @@ final class Settler implements AutoCloseable {
   private final Object lock = new Object();
   private final ArrayDeque<SettlementJournal.Owed> work = new ArrayDeque<>();
   private final ArrayDeque<Action.CommitReceipts.Entry> receipts = new ArrayDeque<>();
+  private final ArrayDeque<Other> others = new ArrayDeque<>();
   private long oldestReceiptNanos;
   private boolean registrationWanted;
   private long registrationBlockedUntil;
@@ -106,6 +107,28 @@ final class Settler implements AutoCloseable {
     }
   }
 
+  /** Another transaction of this node (an attestation, a dispute move) and who waits for it. */
+  private record Other(Action action, CompletableFuture<Committed> result) {}
+
+  /**
+   * Sends {@code action} as one of this node's transactions in the next round (so its nonce never
+   * collides with the node's other transactions). The future completes when it is committed, or
+   * exceptionally with {@link TransactionRejected} when the ledger refuses it for good (refusals for
+   * the nonce or an unavailable ledger are retried).
+   */
+  CompletableFuture<Committed> send(Action action) {
+    CompletableFuture<Committed> f = new CompletableFuture<>();
+    synchronized (lock) {
+      if (closing) {
+        f.completeExceptionally(new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, "the node is stopping"));
+        return f;
+      }
+      others.add(new Other(action, f));
+      lock.notifyAll();
+    }
+    return f;
+  }
+
   /** Asks for the node's registration to be brought up to date soon. */
   void requestRegistration() {
     synchronized (lock) {
@@ -136,11 +159,15 @@ final class Settler implements AutoCloseable {
       while (true) {
         List<SettlementJournal.Owed> round = new ArrayList<>();
         List<Action.CommitReceipts.Entry> batch = new ArrayList<>();
+        List<Other> extra = new ArrayList<>();
         boolean register;
         synchronized (lock) {
           while (true) {
             long now = System.nanoTime();
             if (closing && now - closeDeadline > 0) {
+              others.forEach(o -> o.result().completeExceptionally(
+                  new TransactionRejected(TransactionRejected.Reason.UNAVAILABLE, "the node stopped before sending it")));
+              others.clear();
               if (!work.isEmpty() || !receipts.isEmpty()) {
                 LOG.log(System.Logger.Level.WARNING, "stopping with " + work.size() + " settlements and "
                     + receipts.size() + " receipts not committed; they stay in " + journal.file()
@@ -152,9 +179,12 @@ final class Settler implements AutoCloseable {
                 || now - oldestReceiptNanos >= settings.receiptBatchDelay().toNanos());
             register = !closing && (registrationWanted || now - nextRegistrationCheck >= 0)
                 && now - registrationBlockedUntil >= 0;
-            if (!work.isEmpty() || batchDue || register) {
+            if (!work.isEmpty() || batchDue || register || !others.isEmpty()) {
               while (!work.isEmpty() && round.size() < MAX_ROUND) {
                 round.add(work.poll());
+              }
+              while (!others.isEmpty() && round.size() + extra.size() < MAX_ROUND) {
+                extra.add(others.poll());
               }
               while (batchDue && !receipts.isEmpty() && batch.size() < settings.receiptBatch()) {
                 batch.add(receipts.poll());
@@ -180,7 +210,7 @@ final class Settler implements AutoCloseable {
         if (register) {
           nextRegistrationCheck = System.nanoTime() + registrationCheckNanos;
         }
-        if (!send(round, batch, register)) {
+        if (!send(round, batch, register, extra)) {
           synchronized (lock) {
             lock.wait(RETRY_BACKOFF_MILLIS);
           }
@@ -194,17 +224,22 @@ final class Settler implements AutoCloseable {
     }
   }
 
-  private enum Kind { REGISTER, SETTLE, FAIL, COMMIT }
+  private enum Kind { REGISTER, SETTLE, FAIL, COMMIT, OTHER }
 
   private record Item(Kind kind, Action action, Optional<SettlementJournal.Owed> owed,
-      List<Action.CommitReceipts.Entry> entries) {}
+      List<Action.CommitReceipts.Entry> entries, Optional<Other> other) {
+    Item(Kind kind, Action action, Optional<SettlementJournal.Owed> owed, List<Action.CommitReceipts.Entry> entries) {
+      this(kind, action, owed, entries, Optional.empty());
+    }
+  }
 
   /**
    * Sends one round and handles every outcome.
    *
    * @return false if some work must wait before it is retried (ledger unavailable or no funds)
    */
-  private boolean send(List<SettlementJournal.Owed> round, List<Action.CommitReceipts.Entry> batch, boolean register) {
+  private boolean send(List<SettlementJournal.Owed> round, List<Action.CommitReceipts.Entry> batch, boolean register,
+      List<Other> extra) {
     LedgerView view = ledger.view();
     List<Item> items = new ArrayList<>();
     if (register) {
@@ -218,6 +253,9 @@ final class Settler implements AutoCloseable {
     }
     if (!batch.isEmpty()) {
       items.add(new Item(Kind.COMMIT, new Action.CommitReceipts(batch), Optional.empty(), batch));
+    }
+    for (Other o : extra) {
+      items.add(new Item(Kind.OTHER, o.action(), Optional.empty(), List.of(), Optional.of(o)));
     }
     if (items.isEmpty()) {
       return true;
@@ -233,6 +271,7 @@ final class Settler implements AutoCloseable {
     List<Hash> done = new ArrayList<>();
     List<SettlementJournal.Owed> retry = new ArrayList<>();
     List<Action.CommitReceipts.Entry> retryReceipts = new ArrayList<>();
+    List<Other> retryOthers = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
       Item it = items.get(i);
       Optional<TransactionRejected> refusal = outcome(results.get(i));
@@ -244,7 +283,7 @@ final class Settler implements AutoCloseable {
           case SETTLE -> {
             released.accept(it.owed().get().job());
             synchronized (lock) {
-              addReceipt(new Action.CommitReceipts.Entry(it.owed().get().job(), it.owed().get().receipt().get()));
+              addReceipt(it.owed().get().entry());
             }
           }
           case FAIL -> {
@@ -252,6 +291,7 @@ final class Settler implements AutoCloseable {
             done.add(it.owed().get().job());
           }
           case COMMIT -> it.entries().forEach(e -> done.add(e.job()));
+          case OTHER -> it.other().get().result().complete(committed(results.get(i)));
         }
         continue;
       }
@@ -283,7 +323,7 @@ final class Settler implements AutoCloseable {
             retry.add(o);
           } else if (it.kind() == Kind.SETTLE && settledByThisNode(o.job())) {
             synchronized (lock) {
-              addReceipt(new Action.CommitReceipts.Entry(o.job(), o.receipt().get()));
+              addReceipt(o.entry());
             }
           } else {
             LOG.log(System.Logger.Level.ERROR, (it.kind() == Kind.SETTLE ? "settling" : "failing") + " job " + o.job()
@@ -298,11 +338,21 @@ final class Settler implements AutoCloseable {
             splitRefusedBatch(it.entries(), r, retryReceipts, done);
           }
         }
+        case OTHER -> {
+          if (r.reason() == TransactionRejected.Reason.BAD_NONCE || r.reason() == TransactionRejected.Reason.UNAVAILABLE) {
+            retryOthers.add(it.other().get());
+          } else {
+            it.other().get().result().completeExceptionally(r);
+          }
+        }
       }
     }
     synchronized (lock) {
       for (int i = retry.size() - 1; i >= 0; i--) {
         work.addFirst(retry.get(i));
+      }
+      for (int i = retryOthers.size() - 1; i >= 0; i--) {
+        others.addFirst(retryOthers.get(i));
       }
       for (int i = retryReceipts.size() - 1; i >= 0; i--) {
         if (receipts.isEmpty()) {
@@ -318,6 +368,10 @@ final class Settler implements AutoCloseable {
           + "; it will be checked again (and found done) at the next start", e);
     }
     return ok;
+  }
+
+  private static Committed committed(CompletableFuture<Committed> f) {
+    return f.join(); // already completed normally
   }
 
   private static Optional<TransactionRejected> outcome(CompletableFuture<Committed> f) {

@@ -12,6 +12,10 @@ import dev.verity.ledger.StateRecord;
 import dev.verity.node.gateway.Gateway;
 import dev.verity.node.gateway.WorkerPool;
 import dev.verity.protocol.tensor.TensorLimits;
+import dev.verity.core.Hash;
+import dev.verity.node.optimistic.ContentFetcher;
+import dev.verity.node.optimistic.ExecReferee;
+import dev.verity.node.optimistic.OptimisticAgent;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
 import dev.verity.node.net.PeerAuth;
@@ -42,7 +46,9 @@ import java.util.Optional;
  * <p>Layout of the data directory: {@code node.key} (the node's Ed25519 key, owner-only),
  * {@code blobs/} (content-addressed chunks), {@code hub/} (manifests and versions), {@code
  * models/} (model files assembled for the engine), {@code replica/} (which models were fetched
- * from peers, for their disk budget), {@code ledger/} (with {@code ledger =
+ * from peers, for their disk budget), {@code ledger/} (with 
+ * {@code tensors/} (where the inputs and outputs of optimistic jobs, kept in the blob store, are
+ * found when larger than one block), {@code ledger/} (with {@code ledger =
  * embedded}: the ledger and the node's settlement journal, see {@link NodeLedger}), {@code .lock}.
  */
 public final class VerityNode implements AutoCloseable {
@@ -57,16 +63,19 @@ public final class VerityNode implements AutoCloseable {
   private final ModelRegistry registry;
   private final OnnxRuntimeEngine engine;
   private final SessionCache sessions;
+  private final CanonicalRuns canonical;
   private final InferenceService inference;
   private final HttpApiServer server;
   private final NodeLedger ledger;
   private final Replicator replicas;
   private final Optional<Gateway> gateway;
+  private final OptimisticAgent agent;
   private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
-      ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, InferenceService inference,
-      HttpApiServer server, NodeLedger ledger, Replicator replicas, Optional<Gateway> gateway) {
+      ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, CanonicalRuns canonical,
+      InferenceService inference, HttpApiServer server, NodeLedger ledger, Replicator replicas,
+      Optional<Gateway> gateway, OptimisticAgent agent) {
     this.replicas = replicas;
     this.config = config;
     this.lockChannel = lockChannel;
@@ -76,10 +85,12 @@ public final class VerityNode implements AutoCloseable {
     this.registry = registry;
     this.engine = engine;
     this.sessions = sessions;
+    this.canonical = canonical;
     this.inference = inference;
     this.server = server;
     this.ledger = ledger;
     this.gateway = gateway;
+    this.agent = agent;
   }
 
   /**
@@ -97,21 +108,84 @@ public final class VerityNode implements AutoCloseable {
 
   /** Opens the data directory (creating it and the node key on first start) and starts serving. */
   public static VerityNode start(NodeConfig config) throws IOException {
-    return start(config, (PeerDirectory) null);
+    return start(config, Conduct.HONEST, null, null);
   }
 
   /** As {@link #start(NodeConfig, PeerDirectory)}; empty: the live peers of the node's ledger. */
   public static VerityNode start(NodeConfig config, Optional<PeerDirectory> peers) throws IOException {
-    return start(config, peers.orElse(null));
+    return start(config, Conduct.HONEST, null, peers.orElse(null));
   }
 
   /**
    * As {@link #start(NodeConfig)}, with the peers this node fetches models it lacks from and accepts
    * node-to-node calls from ({@code replica.peers_only}); {@code null}: the live peers of the node's
-   * ledger (none without a ledger). A node with the gateway role forwards inference to the workers among
-   * them ({@link Gateway}).
+   * ledger (none without a ledger). A node with the gateway role forwards inference to the workers
+   * among them ({@link Gateway}).
    */
   public static VerityNode start(NodeConfig config, PeerDirectory peers) throws IOException {
+    return start(config, Conduct.HONEST, null, peers);
+  }
+
+  /**
+   * How this node behaves where a test needs it to misbehave: which engine its optimistic runs go
+   * through (the canonical runs, wrapped), and so on. Production nodes are {@link #HONEST}.
+   *
+   * @param worker wraps the canonical engine the node commits with, and verifies with
+   * @param diligence how the node verifies jobs sampled to it
+   * @param answersDisputes whether it defends its own jobs in disputes
+   * @param committedRoot for a job, a trace root to commit instead of the run's (an auditor's
+   *     worker commits the planted root of a planted job)
+   */
+  record Conduct(java.util.function.UnaryOperator<OptimisticEngine> worker, OptimisticAgent.Diligence diligence,
+      boolean answersDisputes, java.util.function.Function<Hash, Optional<Hash>> committedRoot) {
+    static final Conduct HONEST = new Conduct(e -> e, OptimisticAgent.Diligence.RECOMPUTES, true, job -> Optional.empty());
+
+    Conduct withWorker(java.util.function.UnaryOperator<OptimisticEngine> w) {
+      return new Conduct(w, diligence, answersDisputes, committedRoot);
+    }
+
+    Conduct withDiligence(OptimisticAgent.Diligence d) {
+      return new Conduct(worker, d, answersDisputes, committedRoot);
+    }
+
+    Conduct stallingInDisputes() {
+      return new Conduct(worker, diligence, false, committedRoot);
+    }
+
+    Conduct committing(java.util.function.Function<Hash, Optional<Hash>> roots) {
+      return new Conduct(worker, diligence, answersDisputes, roots);
+    }
+  }
+
+  private static OptimisticAgent.Engine engineFor(OptimisticEngine run, CanonicalRuns canonical) {
+    return new OptimisticAgent.Engine() {
+      @Override
+      public dev.verity.exec.Execution run(dev.verity.core.Cid model, dev.verity.protocol.tensor.NamedTensors inputs) {
+        return run.run(model, inputs);
+      }
+
+      @Override
+      public dev.verity.onnx.OnnxModel model(dev.verity.core.Cid model) {
+        return canonical.model(model);
+      }
+    };
+  }
+
+  /** As {@link #start(NodeConfig)}, behaving as {@code conduct} says (tests play misbehaving nodes). */
+  static VerityNode start(NodeConfig config, Conduct conduct) throws IOException {
+    return start(config, conduct, null, null);
+  }
+
+  /**
+   * As {@link #start(NodeConfig, Conduct)}; with {@code shared} not null the node joins that ledger
+   * (run by another node of this process) instead of opening its own: several nodes, one network.
+   */
+  static VerityNode start(NodeConfig config, Conduct conduct, Ledger shared) throws IOException {
+    return start(config, conduct, shared, null);
+  }
+
+  private static VerityNode start(NodeConfig config, Conduct conduct, Ledger shared, PeerDirectory peers)
+      throws IOException {
     Path dir = config.dataDir();
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -133,22 +207,33 @@ public final class VerityNode implements AutoCloseable {
     try {
       Signer key = loadOrCreateKey(dir);
       ModelRegistry registry = ModelRegistry.open(dir.resolve("hub"));
+      BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
+      opened.push(blobs);
+      TensorBlobs tensors = new TensorBlobs(blobs, dir.resolve("tensors"));
+      NodeContent content = new NodeContent(registry, blobs, tensors, new ContentFetcher(key,
+          Math.min(config.maxModelBytes(), CanonicalRuns.MAX_MODEL_BYTES)));
       NodeLedger ledger = null;
-      if (config.ledger().enabled()) {
-        ledger = NodeLedger.open(dir.resolve("ledger"), config, key, registry);
+      if (shared != null) {
+        ledger = NodeLedger.join(dir.resolve("ledger"), shared, config, key, registry);
+        opened.push(ledger);
+      } else if (config.ledger().enabled()) {
+        // the sequencer's referee rules on disputes from content this node keeps (fetched when jobs
+        // are committed); a follower of a remote ledger re-runs blocks without rulings of its own
+        ExecReferee referee = new ExecReferee(cid -> content.bytes(cid, List.of()));
+        ledger = NodeLedger.open(dir.resolve("ledger"), config, key, registry, referee);
         opened.push(ledger);
       }
       if (peers == null) {
         NodeLedger l = ledger;
         peers = l != null ? () -> l.peers().live() : PeerDirectory.of(List.of());
       }
-      BlobStore blobs = FileBlobStore.open(dir.resolve("blobs"));
-      opened.push(blobs);
       ModelFiles files = new ModelFiles(dir.resolve("models"), blobs);
       OnnxRuntimeEngine engine = OnnxRuntimeEngine.create();
       opened.push(engine);
       SessionCache sessions = new SessionCache(engine, config.sessionConfig(), config.sessionCacheBytes());
       opened.push(sessions);
+      CanonicalRuns canonical = new CanonicalRuns(files, config.optimistic().threads());
+      opened.push(canonical);
       Clock clock = Clock.systemUTC();
       Metrics metrics = new Metrics();
       ModelCache replicated = ModelCache.open(dir.resolve("replica"), blobs, config.replica().cacheBytes(),
@@ -159,8 +244,9 @@ public final class VerityNode implements AutoCloseable {
       Replicator replicas = new Replicator(key, blobs, registry, peers, replicated, config.replica(), clock,
           metrics::increment);
       opened.push(replicas);
-      InferenceService inference = new InferenceService(registry, files, sessions, key, clock,
-          ledger != null ? ledger.payments() : Payments.NONE, replicas);
+      OptimisticEngine engineOfRecord = conduct.worker().apply(canonical::runTraced);
+      InferenceService inference = new InferenceService(registry, files, sessions, canonical, engineOfRecord, tensors,
+          key, clock, ledger != null ? ledger.payments() : Payments.NONE, conduct.committedRoot(), replicas);
       PublishService publishing = new PublishService(blobs, registry, files, sessions);
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
@@ -181,10 +267,25 @@ public final class VerityNode implements AutoCloseable {
           new PeerAuth(peers, clock), replicated, gateway);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
-      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, inference,
-          server, ledger, replicas, gateway);
+      OptimisticAgent agent = null;
       if (ledger != null) {
+        long bond = config.optimistic().challengeBond() > 0 ? config.optimistic().challengeBond()
+            : Math.max(1, ledger.genesis().minChallengeBond());
+        agent = new OptimisticAgent(ledger.ledger(), key.address(), ledger::send,
+            // an honest node's engine of record is the canonical run; a test's misbehaving node uses its own for both
+            engineFor(engineOfRecord, canonical), engineFor(engineOfRecord, canonical), content,
+            new OptimisticAgent.Settings(config.optimistic().verifier(), conduct.diligence(), bond,
+                conduct.answersDisputes(), shared == null && config.ledger().embedded()));
+        opened.push(agent);
+      }
+      VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
+          inference, server, ledger, replicas, gateway, agent);
+      if (ledger != null) {
+        if (config.optimistic().verifier()) {
+          ledger.registerAsVerifier(config.optimistic().verifierStake());
+        }
         ledger.start(node.uri());
+        agent.start();
       }
       return node;
     } catch (IOException | RuntimeException e) {
@@ -246,11 +347,17 @@ public final class VerityNode implements AutoCloseable {
   }
 
   /**
-   * The ledger this node takes part in (its embedded sequencer ledger, or the verified follower of
-   * the sequencer's), if any: for services that read jobs, accounts and the node registry.
+   * The ledger this node takes part in (its embedded sequencer ledger, the verified follower of
+   * the sequencer's, or one it joined in this process), if any: for services that read jobs,
+   * accounts and the node registry.
    */
   public Optional<Ledger> ledger() {
     return ledger != null ? Optional.of(ledger.ledger()) : Optional.empty();
+  }
+
+  /** Keeps at least {@code stake} bonded on the ledger (tests: workers that must survive slashes). */
+  void keepStake(long stake) {
+    ledger.keepStake(stake);
   }
 
   /** Whether this node takes part in a ledger (embedded or remote) and charges for inference. */
@@ -263,6 +370,11 @@ public final class VerityNode implements AutoCloseable {
     return gateway;
   }
 
+  /** What this node's optimistic agent did (attestations, challenges, disputes, finalized jobs). */
+  public Optional<OptimisticAgent.Stats> optimisticStats() {
+    return Optional.ofNullable(agent).map(OptimisticAgent::stats);
+  }
+
   /** Stops serving and releases everything; closing a closed node does nothing. */
   @Override
   public synchronized void close() throws IOException {
@@ -270,6 +382,9 @@ public final class VerityNode implements AutoCloseable {
       return;
     }
     closed = true;
+    if (agent != null) {
+      agent.close();
+    }
     server.close();
     replicas.close();
     gateway.ifPresent(Gateway::close);
@@ -277,6 +392,7 @@ public final class VerityNode implements AutoCloseable {
       ledger.close();
     }
     sessions.close();
+    canonical.close();
     engine.close();
     blobs.close();
     lock.release();

@@ -265,7 +265,8 @@ class HostileInputTest {
   void oversizedBodiesAreRefusedWith413AndTheSmallNodeKeepsServing() throws Exception {
     NodeConfig d = NodeConfig.defaults();
     NodeConfig small = new NodeConfig(tmp.resolve("small"), d.host(), 0, 4096, 64 * 1024, 1000,
-        d.intraOpThreads(), d.interOpThreads(), d.executionProvider(), d.sessionCacheBytes(), d.ledger(), d.replica(), d.network(), d.gateway());
+        d.intraOpThreads(), d.interOpThreads(), d.executionProvider(), d.sessionCacheBytes(), d.ledger(), d.replica(), d.network(), d.gateway(),
+        d.optimistic());
     try (VerityNode smallNode = VerityNode.start(small); VerityClient c = NodeHarness.client(smallNode, owner)) {
       ModelManifest m = c.publish(cancerFile, Publication.of(cancer.name(), V1), ProgressListener.NONE);
       String path = NodeHarness.versionPath(m) + "/infer";

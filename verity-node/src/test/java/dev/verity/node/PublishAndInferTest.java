@@ -410,7 +410,7 @@ class PublishAndInferTest {
     assertEquals(node.publicKey().toString(), identity.json().path("public_key").asText());
     assertEquals(node.publicKey().address().toString(), identity.json().path("address").asText());
     assertEquals(node.publicKey(), userClient.nodeInfo().publicKey());
-    assertEquals(List.of("receipt", "zk"), StreamSupport.stream(identity.json().path("modes").spliterator(), false)
+    assertEquals(List.of("receipt", "optimistic", "zk"), StreamSupport.stream(identity.json().path("modes").spliterator(), false)
         .map(JsonNode::asText).toList());
 
     ExampleModel m = BuiltinModels.all().get(0);

@@ -59,6 +59,45 @@ class SettlementJournalTest {
     }
   }
 
+  static dev.verity.ledger.TraceCommitment trace(int i) {
+    return new dev.verity.ledger.TraceCommitment(Hash.of(new byte[] {(byte) i, 1}), 3 + i,
+        Cid.dagCbor(new byte[] {(byte) 0x18, (byte) (i + 1)}), Cid.dagCbor(new byte[] {(byte) 0x18, (byte) (i + 2)}));
+  }
+
+  @Test
+  void replaysTheTraceCommitmentOfAnOptimisticJobWithItsReceipt() throws IOException {
+    Path file = dir.resolve("settlements.log");
+    try (SettlementJournal j = SettlementJournal.open(file)) {
+      j.paid(job(1), receipt(1), Optional.of(trace(1)));
+      j.paid(job(2), receipt(2));
+    }
+    for (int round = 0; round < 2; round++) { // the second open reads the compacted file
+      try (SettlementJournal j = SettlementJournal.open(file)) {
+        assertEquals(Optional.of(trace(1)), j.owedAtOpen().get(job(1)).trace());
+        assertEquals(Optional.empty(), j.owedAtOpen().get(job(2)).trace());
+        assertEquals(new dev.verity.ledger.Action.CommitReceipts.Entry(job(1), receipt(1), Optional.of(trace(1))),
+            j.owedAtOpen().get(job(1)).entry());
+      }
+    }
+  }
+
+  @Test
+  void ignoresTraceRecordsWhosePaidRecordWasTorn() throws IOException {
+    Path file = dir.resolve("settlements.log");
+    try (SettlementJournal j = SettlementJournal.open(file)) {
+      j.paid(job(1), receipt(1));
+      j.paid(job(2), receipt(2), Optional.of(trace(2)));
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    for (int cut = 1; cut <= 3 * SettlementJournal.RECORD_BYTES; cut += 11) {
+      Files.write(file, Arrays.copyOf(bytes, bytes.length - cut));
+      try (SettlementJournal j = SettlementJournal.open(file)) {
+        assertEquals(Set.of(job(1)), j.owedAtOpen().keySet(), "cut " + cut);
+      }
+      Files.write(file, bytes);
+    }
+  }
+
   @Test
   void dropsATornLastRecord() throws IOException {
     Path file = journalWith(2, 0, 0);

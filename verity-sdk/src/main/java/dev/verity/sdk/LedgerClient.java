@@ -18,9 +18,11 @@ import dev.verity.ledger.SignedTransaction;
 import dev.verity.ledger.StateKey;
 import dev.verity.ledger.StateProof;
 import dev.verity.ledger.StateRecord;
+import dev.verity.ledger.TraceCommitment;
 import dev.verity.ledger.Transaction;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.OptimisticEvidence;
 import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
 import java.io.IOException;
@@ -377,6 +379,125 @@ public final class LedgerClient {
         throw new IOException("interrupted while waiting for receipt " + receipt.cid() + " to be committed", e);
       }
     }
+  }
+
+  /** Where an optimistic result stands on the ledger. */
+  public enum Outcome {
+    /** The challenge window passed with no successful challenge: the result is final. */
+    FINAL,
+    /** Still open to challenges (or a dispute over it is being played). */
+    PENDING,
+    /** Proven wrong in a dispute (or revealed as a planted job): the worker was slashed. */
+    INVALID
+  }
+
+  /**
+   * An optimistic receipt's standing, proven from the sequencer's signature: the job, its trace
+   * commitment and sample, the disputes over it, and the block after which it can become final.
+   *
+   * @param windowEnd the last block of the challenge window (of the reveal period for a job with an
+   *     audit commitment); after it the job can be made final
+   * @param disputes every dispute opened over the job, as of {@code header}
+   */
+  public record OptimisticStatus(Outcome outcome, StateRecord.Job job, StateRecord.Check check,
+      List<StateRecord.Dispute> disputes, long windowEnd, BlockHeader header) {
+    /** The dispute that proved the result wrong, if one did. */
+    public Optional<StateRecord.Dispute> decidedBy() {
+      return disputes.stream().filter(d -> d.phase() == StateRecord.Dispute.Phase.CHALLENGER_WON).findFirst();
+    }
+  }
+
+  /**
+   * Checks an optimistic receipt on the ledger, from proofs and the sequencer's signatures only:
+   * that it is committed under its job with the trace commitment its evidence states (root, steps,
+   * inputs, outputs), and whether the result is final, pending (until which block) or invalid (and
+   * which dispute proved it). Reports each check that passed.
+   *
+   * @throws VerityApiException with status 404 if the receipt is not committed (yet)
+   * @throws VerificationException naming the first check that failed
+   */
+  public OptimisticStatus optimisticStatus(InferenceReceipt receipt, Consumer<String> passed)
+      throws IOException, VerificationException {
+    OptimisticEvidence evidence = OptimisticEvidence.of(receipt);
+    Hash jobId = receipt.job().orElseThrow(() -> new VerificationException(
+        "receipt " + receipt.cid() + " names no job: it was not a paid inference, so the ledger holds nothing for it"));
+    JsonNode n = client.getJson("/v1/ledger/receipts/" + receipt.cid() + "/proof");
+    ReceiptProof proof;
+    StateProof jobProof;
+    StateProof checkProof;
+    try {
+      proof = ReceiptProof.decode(B64.decode(n.path("receipt_proof").asText()));
+      jobProof = proof(n.path("job_proof").asText());
+      if (!n.hasNonNull("check_proof")) {
+        throw new VerificationException("the node shows no trace commitment for job " + jobId
+            + ": the receipt was committed without one, so it cannot be disputed");
+      }
+      checkProof = proof(n.path("check_proof").asText());
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException("node sent a malformed proof: " + e.getMessage(), e);
+    }
+    BlockHeader header = header(n.path("header").asText());
+    LightClient lc = lightClient();
+    if (!proof.entry().receipt().equals(receipt.cid()) || !proof.entry().job().equals(jobId)) {
+      throw new VerificationException("the node proved receipt " + proof.entry().receipt() + " of job "
+          + proof.entry().job() + ", not " + receipt.cid() + " of job " + jobId);
+    }
+    StateRecord.Job job = lc.verifyJobStatus(proof, header, jobProof);
+    passed.accept("receipt is committed in block " + proof.header().height() + " under job " + jobId
+        + " (inclusion proof; header signed by sequencer " + proof.header().sequencer() + ")");
+    StateRecord.Check check = lc.verifyEntry(header, StateKey.check(jobId), checkProof, StateRecord.Check.class)
+        .orElseThrow(() -> new VerificationException("job " + jobId + " has no trace commitment on the ledger"));
+    TraceCommitment t = check.trace();
+    if (!t.root().equals(evidence.trace()) || t.steps() != evidence.steps() || !t.inputs().equals(receipt.inputs())
+        || !t.outputs().equals(receipt.outputs())) {
+      throw new VerificationException("the trace commitment on the ledger (root " + t.root().toHex() + ", " + t.steps()
+          + " steps) is not the one the receipt states (root " + evidence.trace().toHex() + ", " + evidence.steps() + ")");
+    }
+    if (!check.worker().equals(receipt.node().address())) {
+      throw new VerificationException("the trace was committed by " + check.worker() + ", the receipt is signed by "
+          + receipt.node().address());
+    }
+    passed.accept("the worker committed this receipt's trace (root " + t.root().toHex().substring(0, 16)
+        + "…, " + t.steps() + " steps) in block " + check.committedHeight() + " (state proof)");
+    List<StateRecord.Dispute> disputes = new ArrayList<>();
+    for (JsonNode d : n.path("disputes")) {
+      Hash id;
+      StateProof p;
+      try {
+        id = Hash.fromHex(d.path("id").asText());
+        p = proof(d.path("proof").asText());
+      } catch (IllegalArgumentException e) {
+        throw new VerificationException("node sent a malformed dispute: " + e.getMessage(), e);
+      }
+      StateRecord.Dispute dispute = lc.verifyDispute(header, id, p)
+          .orElseThrow(() -> new VerificationException("the node named dispute " + id + " but proved it absent"));
+      if (!dispute.job().equals(jobId)) {
+        throw new VerificationException("dispute " + id + " is over job " + dispute.job() + ", not " + jobId);
+      }
+      disputes.add(dispute);
+    }
+    long window = genesis().challengeWindowBlocks(); // from the genesis, checked against the sequencer key
+    long end = check.committedHeight() + window * (job.audit().isPresent() ? 2 : 1);
+    Outcome outcome = switch (job.status()) {
+      case FINAL -> Outcome.FINAL;
+      case INVALID -> Outcome.INVALID;
+      default -> Outcome.PENDING;
+    };
+    OptimisticStatus status = new OptimisticStatus(outcome, job, check, disputes, end, header);
+    if (outcome == Outcome.INVALID) {
+      return status;
+    }
+    passed.accept(switch (outcome) {
+      case FINAL -> "job " + jobId + " is final: its challenge window passed with no successful challenge (state"
+          + " proof under block " + header.height() + ")";
+      default -> "job " + jobId + " is pending: open to challenges until block " + end + " (now " + header.height()
+          + ")" + (check.sample().isPresent()
+              ? check.sample().get().sampled() ? "; sampled for re-execution by " + check.sample().get().verifiers().size()
+                  + " verifier(s), " + check.attesters().size() + " attested" : "; not sampled"
+              : "; sample not drawn yet")
+          + (check.openDisputes() > 0 ? "; " + check.openDisputes() + " dispute(s) being played" : "");
+    });
+    return status;
   }
 
   // ---- decoding ----

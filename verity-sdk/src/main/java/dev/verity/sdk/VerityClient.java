@@ -15,8 +15,10 @@ import dev.verity.core.crypto.Signer;
 import dev.verity.onnx.ModelSignatures;
 import dev.verity.onnx.OnnxModelInfo;
 import dev.verity.onnx.OnnxReader;
+import dev.verity.protocol.EvidenceVerifier;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.OptimisticEvidence;
 import dev.verity.protocol.ReceiptVerifier;
 import dev.verity.protocol.RequestSignature;
 import dev.verity.protocol.VerificationMode;
@@ -104,7 +106,12 @@ public final class VerityClient implements AutoCloseable {
     this.sequencer = Optional.ofNullable(b.sequencer);
     // zk receipts are checked against the model file itself (fetched from the node, checked against its CID)
     this.zk = ZkEvidenceVerifier.create(this::modelFile);
-    ReceiptVerifier base = b.verifier != null ? b.verifier : ReceiptVerifier.create().withEvidenceVerifier(zk);
+    // optimistic receipts: structure only (the ledger settles them), or recomputed here when asked
+    EvidenceVerifier optimistic = b.recomputeOptimistic
+        ? OptimisticRecomputation.create(this::modelFile, this::blob)
+        : OptimisticEvidence.STRUCTURE;
+    ReceiptVerifier base = b.verifier != null ? b.verifier
+        : ReceiptVerifier.create().withEvidenceVerifier(zk).withEvidenceVerifier(optimistic);
     this.verifier = pinnedNodes.isEmpty() ? null : base.trustingOnly(pinnedNodes);
     this.trustedKeys = pinnedNodes.isEmpty() ? null : pinnedNodes;
     this.baseVerifier = base;
@@ -538,6 +545,14 @@ public final class VerityClient implements AutoCloseable {
 
   /** A model's bytes from the node, for the zk verifier (which checks them against the CID). */
   private byte[] modelFile(Cid cid) throws IOException {
+    return blob(cid);
+  }
+
+  /**
+   * A blob's bytes from the node ({@code GET /v1/blobs/{cid}}: a model file, or the inputs or
+   * outputs of an optimistic job), at most 64 MiB, unchecked: callers check them against the CID.
+   */
+  public byte[] blob(Cid cid) throws IOException {
     String path = "/v1/blobs/" + cid;
     HttpRequest.Builder rb = request(path).GET();
     signer.ifPresent(s -> rb.header("Authorization",
@@ -751,6 +766,7 @@ public final class VerityClient implements AutoCloseable {
     private Duration workerLiveness;
     private int retries = 3;
     private Duration maxRetryWait = Duration.ofSeconds(10);
+    private boolean recomputeOptimistic;
 
     private Builder(URI endpoint) {
       this.endpoint = endpoint;
@@ -806,7 +822,7 @@ public final class VerityClient implements AutoCloseable {
 
     /**
      * A receipt verifier of the caller's making, used instead of the default one (which checks
-     * receipt-mode and zk evidence); register every evidence verifier it needs.
+     * receipt-mode, optimistic and zk evidence); register every evidence verifier it needs.
      */
     public Builder verifier(ReceiptVerifier v) {
       this.verifier = v;
@@ -819,6 +835,18 @@ public final class VerityClient implements AutoCloseable {
      */
     public Builder sequencer(PublicKey key) {
       this.sequencer = key;
+      return this;
+    }
+
+    /**
+     * Recompute every optimistic receipt locally before accepting it (fetching the model and the
+     * inputs from the node, each checked against its CID, and re-running the canonical executor):
+     * the outputs are then as trustworthy as the client's own computation. Without it, an optimistic
+     * receipt's evidence is checked for structure only and the result is backed by the ledger
+     * (sampling, challenge window, slashing; see {@link LedgerClient}).
+     */
+    public Builder recomputeOptimistic(boolean recompute) {
+      this.recomputeOptimistic = recompute;
       return this;
     }
 
