@@ -83,7 +83,6 @@ final class NetworkDemo {
     s.put("ledger", "remote");
     s.put("ledger.url", sequencer.toString());
     s.put("roles", "worker,verifier");
-    s.put("optimistic.verifier", "true"); // re-executes the optimistic jobs the ledger samples to it
     return s;
   }
 

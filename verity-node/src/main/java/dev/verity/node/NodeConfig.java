@@ -129,6 +129,9 @@ public record NodeConfig(
     if (optimistic.verifier() && ledger.mode() == LedgerSettings.Mode.NONE) {
       throw new IllegalArgumentException("optimistic.verifier = true needs a ledger; set the setting ledger");
     }
+    if (network.roles().contains(dev.verity.ledger.NodeRole.VERIFIER) && ledger.mode() == LedgerSettings.Mode.NONE) {
+      throw new IllegalArgumentException("the verifier role needs a ledger; set the setting ledger");
+    }
   }
 
   /** All defaults. */
@@ -297,6 +300,15 @@ public record NodeConfig(
   /** Most inferences this node runs at once: the configured capacity, or the number of cores. */
   public int capacity() {
     return (int) (network.capacity() > 0 ? network.capacity() : Math.max(1, Runtime.getRuntime().availableProcessors()));
+  }
+
+  /**
+   * Whether the node verifies mode optimistic: re-executes the jobs the ledger samples to it, attests
+   * or challenges them. True with {@code optimistic.verifier = true} or with {@code verifier} named
+   * in the configured {@code roles}; the default roles alone do not make a node a verifier.
+   */
+  public boolean verifies() {
+    return optimistic.verifier() || network.roles().contains(dev.verity.ledger.NodeRole.VERIFIER);
   }
 
   /** The roles this node runs (the configured ones, or the default for its ledger mode). */

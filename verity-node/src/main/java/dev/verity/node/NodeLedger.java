@@ -85,7 +85,7 @@ final class NodeLedger implements AutoCloseable {
     if (!owned) {
       configured.remove(NodeRole.SEQUENCER); // a node that joined another node's ledger does not sequence it
     }
-    if (!config.optimistic().verifier()) {
+    if (!config.verifies()) {
       // in the verifier set only when it re-executes what is sampled to it (optimistic.verifier)
       configured.remove(NodeRole.VERIFIER);
     }

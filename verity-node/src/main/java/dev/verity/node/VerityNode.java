@@ -274,14 +274,14 @@ public final class VerityNode implements AutoCloseable {
         agent = new OptimisticAgent(ledger.ledger(), key.address(), ledger::send,
             // an honest node's engine of record is the canonical run; a test's misbehaving node uses its own for both
             engineFor(engineOfRecord, canonical), engineFor(engineOfRecord, canonical), content,
-            new OptimisticAgent.Settings(config.optimistic().verifier(), conduct.diligence(), bond,
+            new OptimisticAgent.Settings(config.verifies(), conduct.diligence(), bond,
                 conduct.answersDisputes(), shared == null && config.ledger().embedded()));
         opened.push(agent);
       }
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
           inference, server, ledger, replicas, gateway, agent);
       if (ledger != null) {
-        if (config.optimistic().verifier()) {
+        if (config.verifies()) {
           ledger.registerAsVerifier(config.optimistic().verifierStake());
         }
         ledger.start(node.uri());
