@@ -368,7 +368,7 @@ public final class BlockExecution {
     long release = Math.addExact(height, config.unbondingBlocks());
     write(StateKey.stake(from), new StateRecord.Stake(st.bonded() - amount,
         Math.addExact(st.unbonding(), amount), release));
-    extendHorizon(release);
+    extendHorizon(release - 1); // the Withdraw transaction makes the release block
   }
 
   private void withdraw(Address from) throws TransactionRejected {
@@ -718,7 +718,7 @@ public final class BlockExecution {
     if (j.audit().isPresent()) {
       end = Math.addExact(end, config.challengeWindowBlocks());
     }
-    extendHorizon(Math.max(Math.addExact(end, 1), Math.addExact(height, 2)));
+    extendHorizon(end); // the block after it may finalize the job; a Finalize transaction makes it
     long pool = Math.multiplyExact(config.checkFee(), (long) config.verifiersPerSample());
     debit(worker, pool, "the check pool (" + config.verifiersPerSample() + " x check fee " + config.checkFee() + ")");
     write(StateKey.check(j.id()), new StateRecord.Check(j.id(), worker, trace, height, Optional.empty(),

@@ -913,10 +913,12 @@ public sealed interface StateRecord
   }
 
   /**
-   * The last block height some height-counted deadline waits for: the end of an optimistic job's
-   * challenge window (and reveal period) and the release of unbonding stake. Heights only advance
-   * with blocks, so the sequencer seals empty blocks while its chain is below this height, and
-   * windows close, jobs can be finalized and stake withdrawn on an idle chain. A singleton entry.
+   * The last block height the chain must reach without traffic so that the next transaction's
+   * block can act on a height-counted deadline: the last block of an optimistic job's challenge
+   * window (and reveal period), after which a {@code Finalize} is valid, and the block before
+   * unbonding stake is released, after which a {@code Withdraw} is. Heights only advance with
+   * blocks, so the sequencer seals empty blocks while its chain is below this height, and windows
+   * close, jobs can be finalized and stake withdrawn on an idle chain. A singleton entry.
    */
   record Horizon(long height) implements StateRecord {
     public Horizon {
