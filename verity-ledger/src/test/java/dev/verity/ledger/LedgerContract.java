@@ -191,8 +191,10 @@ abstract class LedgerContract {
     long committed = commit(WORKER, new Action.CommitReceipts(List.of(new Action.CommitReceipts.Entry(job,
         receipt("idle"), Optional.of(new TraceCommitment(Hash.of(new byte[] {1}), 4, receipt("in"), receipt("out"))))))).height();
     long windowEnd = committed + ledger.genesis().challengeWindowBlocks();
+    assertEquals(new StateRecord.Exposure(1, 0, 110), ledger.view().exposure(WORKER.address()));
     awaitIdleBlock(windowEnd);
     commit(BOB, new Action.Finalize(job));
+    assertEquals(StateRecord.Exposure.NONE, ledger.view().exposure(WORKER.address()));
 
     long release = commit(WORKER, new Action.BeginUnstake(1_000)).height() + ledger.genesis().unbondingBlocks();
     awaitIdleBlock(release - 1);
