@@ -12,6 +12,7 @@ import static dev.verity.ledger.TransactionRejected.Reason.NOTHING_TO_WITHDRAW;
 import static dev.verity.ledger.TransactionRejected.Reason.NOT_AUTHORIZED;
 import static dev.verity.ledger.TransactionRejected.Reason.NOT_FOUND;
 import static dev.verity.ledger.TransactionRejected.Reason.REFEREE_UNAVAILABLE;
+import static dev.verity.ledger.TransactionRejected.Reason.STAKE_IN_USE;
 import static dev.verity.ledger.TransactionRejected.Reason.STILL_UNBONDING;
 import static dev.verity.ledger.TransactionRejected.Reason.WRONG_CHAIN;
 import static dev.verity.ledger.TransactionRejected.Reason.WRONG_STATE;
@@ -48,6 +49,15 @@ import java.util.Optional;
  * of the wrong root slashed, job {@code INVALID}. A job with no successful challenge becomes
  * {@code FINAL} by {@link Action.Finalize} after its window; planted jobs are revealed by their
  * client ({@link Action.Reveal}) and their attesters slashed.
+ *
+ * <p><b>No exit before the ruling.</b> Each address's {@link StateRecord.Exposure} counts the
+ * optimistic jobs it committed or attested that are not final or invalid, the open disputes and
+ * contests against it, and the charges of its unfinalized jobs. {@link Action.Withdraw} is refused
+ * while it counts any job or dispute; a node whose stake is unbonding takes no new jobs (an {@link
+ * Action.OpenJob} naming it and its {@link Action.SettleJob} are refused); a commitment that would
+ * bring the worker's charges in flight above {@link GenesisConfig#maxInFlightBps()} of its stake is
+ * refused. {@link StateRecord.Horizon} records the last height a window, reveal period or unbonding
+ * release waits for, so the sequencer keeps sealing blocks on an idle chain until it is reached.
  *
  * <p><b>Rejections.</b> {@link #apply} either applies a transaction entirely (fee charged, nonce
  * used, action done) or throws {@link TransactionRejected} and changes nothing. Every check the
@@ -355,8 +365,10 @@ public final class BlockExecution {
       throw reject(INSUFFICIENT_STAKE,
           "cannot unstake " + amount + ": " + from + " has " + st.bonded() + " bonded");
     }
+    long release = Math.addExact(height, config.unbondingBlocks());
     write(StateKey.stake(from), new StateRecord.Stake(st.bonded() - amount,
-        Math.addExact(st.unbonding(), amount), Math.addExact(height, config.unbondingBlocks())));
+        Math.addExact(st.unbonding(), amount), release));
+    extendHorizon(release - 1); // the Withdraw transaction makes the release block
   }
 
   private void withdraw(Address from) throws TransactionRejected {
@@ -367,6 +379,13 @@ public final class BlockExecution {
     if (height < st.releaseHeight()) {
       throw reject(STILL_UNBONDING, "unbonding stake of " + st.unbonding() + " becomes withdrawable at block "
           + st.releaseHeight() + "; this is block " + height);
+    }
+    StateRecord.Exposure e = exposure(from);
+    if (e.locked()) {
+      throw reject(STAKE_IN_USE, "the stake of " + from + " still backs " + e.jobs()
+          + " optimistic job(s) not yet final or invalid and " + e.disputes()
+          + " open dispute(s) or contest(s); withdraw after they end (Finalize the jobs after their"
+          + " windows, or wait for the rulings)");
     }
     write(StateKey.stake(from), new StateRecord.Stake(st.bonded(), 0, 0));
     credit(from, st.unbonding());
@@ -421,6 +440,7 @@ public final class BlockExecution {
       if (!n.roles().contains(NodeRole.WORKER) || !n.serves(o.model())) {
         throw reject(INVALID_ARGUMENT, "node " + w + " does not serve model " + o.model() + " as a worker");
       }
+      requireNotUnbonding(w, "a job naming it");
     }
     long royalties = Math.multiplyExact(m.pricePerInference(), (long) o.inferences());
     if (o.maxFee() < royalties) {
@@ -453,6 +473,7 @@ public final class BlockExecution {
           ? "only the job's worker " + j.worker().get() + " may settle job " + j.id()
           : from + " is not a registered worker serving model " + j.model());
     }
+    requireNotUnbonding(from, "settling job " + j.id());
     if (s.inferences() > j.inferences()) {
       throw reject(INVALID_ARGUMENT, "job " + j.id() + " covers " + j.inferences()
           + " inferences, not " + s.inferences());
@@ -545,6 +566,7 @@ public final class BlockExecution {
       throw reject(INVALID_ARGUMENT, "bond " + c.bond() + " is below the minimum of " + config.minChallengeBond());
     }
     debit(from, c.bond(), "the contest bond");
+    expose(j.worker().orElseThrow(), 0, 1, 0);
     Hash id = Action.Challenge.challengeId(from, nonce);
     write(StateKey.challenge(id), new StateRecord.Challenge(id, from, j.id(), c.bond(), c.evidence(),
         StateRecord.Challenge.Status.OPEN, height, 0));
@@ -563,6 +585,7 @@ public final class BlockExecution {
     Job j = job(ch.job());
     Address worker = j.worker().orElseThrow(
         () -> new IllegalStateException("contested job " + j.id() + " has no worker"));
+    expose(worker, 0, -1, 0);
     if (!r.guilty()) {
       credit(worker, ch.bond());
       write(StateKey.job(j.id()), j.withStatus(Job.Status.SETTLED));
@@ -608,6 +631,43 @@ public final class BlockExecution {
     StateRecord.Supply s = supply();
     write(StateKey.SUPPLY, new StateRecord.Supply(s.minted(), Math.addExact(s.burned(), amount)));
   }
+
+  // ---- what stake still backs: exposure, the unbonding rule, the horizon ----
+
+  private StateRecord.Exposure exposure(Address a) {
+    StateRecord r = read(StateKey.exposure(a));
+    return r == null ? StateRecord.Exposure.NONE : (StateRecord.Exposure) r;
+  }
+
+  private void expose(Address a, long jobs, long disputes, long fees) {
+    write(StateKey.exposure(a), exposure(a).plus(jobs, disputes, fees));
+  }
+
+  /** An optimistic job leaves FINAL or INVALID: its worker and attesters no longer answer for it. */
+  private void release(Job j, StateRecord.Check c) {
+    expose(c.worker(), -1, 0, -j.charged());
+    for (Address v : c.attesters()) {
+      expose(v, -1, 0, 0);
+    }
+  }
+
+  /** Refuses new work to a node whose stake is on its way out (Rule C). */
+  private void requireNotUnbonding(Address worker, String what) throws TransactionRejected {
+    StateRecord.Stake st = stake(worker);
+    if (st.unbonding() > 0) {
+      throw reject(WRONG_STATE, "node " + worker + " is unbonding " + st.unbonding()
+          + " (withdrawable from block " + st.releaseHeight() + ") and takes no new jobs, so " + what
+          + " is refused; withdraw first, or use another worker");
+    }
+  }
+
+  /** Makes sure the chain keeps producing blocks until {@code h} (see {@link StateRecord.Horizon}). */
+  private void extendHorizon(long h) {
+    StateRecord r = read(StateKey.HORIZON);
+    if (r == null || ((StateRecord.Horizon) r).height() < h) {
+      write(StateKey.HORIZON, new StateRecord.Horizon(h));
+    }
+  }
   // ---- optimistic jobs: commitment, sampling, attestation, finality, planted jobs ----
 
   private StateRecord.Check check(Job j) throws TransactionRejected {
@@ -627,7 +687,11 @@ public final class BlockExecution {
 
   /** The last block in which an optimistic job can be challenged or attested. */
   private long windowEnd(StateRecord.Check c) {
-    return Math.addExact(c.committedHeight(), config.challengeWindowBlocks());
+    return windowEnd(c.committedHeight());
+  }
+
+  private long windowEnd(long committedHeight) {
+    return Math.addExact(committedHeight, config.challengeWindowBlocks());
   }
 
   private void commitTrace(Address worker, Job j, TraceCommitment trace) throws TransactionRejected {
@@ -639,6 +703,22 @@ public final class BlockExecution {
     if (read(StateKey.check(j.id())) != null) {
       throw reject(ALREADY_EXISTS, "job " + j.id() + " already has a trace commitment");
     }
+    if (config.maxInFlightBps() > 0) {
+      StateRecord.Stake st = stake(worker);
+      long bound = Fields.share(Math.addExact(st.bonded(), st.unbonding()), config.maxInFlightBps());
+      long inFlight = Math.addExact(exposure(worker).fees(), j.charged());
+      if (inFlight > bound) {
+        throw reject(INSUFFICIENT_STAKE, "committing job " + j.id() + " would put " + inFlight
+            + " of charges on " + worker + "'s unfinalized optimistic jobs, above the bound of "
+            + config.maxInFlightBps() + " bps of its stake (" + bound + "); finalize jobs or bond more stake");
+      }
+    }
+    expose(worker, 1, 0, j.charged());
+    long end = windowEnd(height);
+    if (j.audit().isPresent()) {
+      end = Math.addExact(end, config.challengeWindowBlocks());
+    }
+    extendHorizon(end); // the block after it may finalize the job; a Finalize transaction makes it
     long pool = Math.multiplyExact(config.checkFee(), (long) config.verifiersPerSample());
     debit(worker, pool, "the check pool (" + config.verifiersPerSample() + " x check fee " + config.checkFee() + ")");
     write(StateKey.check(j.id()), new StateRecord.Check(j.id(), worker, trace, height, Optional.empty(),
@@ -773,6 +853,7 @@ public final class BlockExecution {
     }
     List<Address> att = new ArrayList<>(c.attesters());
     att.add(from);
+    expose(from, 1, 0, 0);
     write(StateKey.check(j.id()), c.with(c.seed(), c.sample(), att, c.checkPool(), c.openDisputes()));
   }
 
@@ -798,6 +879,7 @@ public final class BlockExecution {
       pool -= fee;
     }
     credit(c.worker(), pool);
+    release(j, c);
     write(StateKey.check(j.id()), c.with(c.seed(), c.sample(), c.attesters(), 0, c.openDisputes()));
     write(StateKey.job(j.id()), j.withStatus(Job.Status.FINAL));
   }
@@ -829,6 +911,7 @@ public final class BlockExecution {
     credit(from, reward);
     burn(slashed - reward);
     credit(c.worker(), c.checkPool());
+    release(j, c);
     write(StateKey.check(j.id()), c.with(c.seed(), c.sample(), c.attesters(), 0, c.openDisputes()));
     write(StateKey.job(j.id()), j.withStatus(Job.Status.INVALID));
   }
@@ -894,6 +977,7 @@ public final class BlockExecution {
       decide(d, j, c, phase, verdict, true);
     } else {
       write(StateKey.dispute(id), d);
+      expose(c.worker(), 0, 1, 0);
       write(StateKey.check(j.id()), c.with(c.seed(), c.sample(), c.attesters(), c.checkPool(),
           Math.addExact(c.openDisputes(), 1)));
       write(StateKey.job(j.id()), j.withStatus(Job.Status.CHALLENGED));
@@ -1100,8 +1184,12 @@ public final class BlockExecution {
         credit(j.client(), pool);
         pool = 0;
         status = Job.Status.INVALID;
+        release(j, c);
       }
       default -> throw new IllegalStateException("not an outcome: " + outcome);
+    }
+    if (!fresh) {
+      expose(d.worker(), 0, -1, 0);
     }
     if (status == Job.Status.CHALLENGED && open == 0) {
       status = Job.Status.SETTLED;

@@ -27,6 +27,11 @@ record CommittedView(BlockHeader header, LedgerState state) implements LedgerVie
   }
 
   @Override
+  public StateRecord.Exposure exposure(Address a) {
+    return state.exposure(a);
+  }
+
+  @Override
   public Optional<StateRecord.Node> node(Address operator) {
     return state.node(operator);
   }

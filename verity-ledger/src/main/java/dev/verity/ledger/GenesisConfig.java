@@ -29,8 +29,13 @@ import java.util.TreeMap;
  * @param allocations balances minted at genesis
  * @param minFee the least fee any transaction must pay
  * @param unbondingBlocks blocks between beginning to unstake and being able to withdraw
- * @param challengeWindowBlocks blocks after settlement during which a job can be challenged; at
- *     most {@code unbondingBlocks}, so stake that backed a job is still slashable
+ * @param challengeWindowBlocks blocks after settlement (or after an optimistic job's commitment)
+ *     during which a job can be challenged. Validated: {@code unbondingBlocks >=
+ *     challengeWindowBlocks + 1}. A node takes no new jobs once it began unbonding, so every job
+ *     it settled was settled at or before that block {@code b}; its stake is withdrawable from
+ *     {@code b + unbondingBlocks}, after the last block {@code b + challengeWindowBlocks} in which
+ *     such a job can be contested. Optimistic jobs and disputes lock the stake until they end
+ *     ({@link StateRecord.Exposure}), so the longest dispute needs no extra unbonding time
  * @param minNodeStake bonded stake a node operator must hold to register
  * @param jobTimeoutBlocks blocks after which the client of an unsettled job may reclaim its escrow
  * @param verifierShareBps share of the operator fee paid to the verifiers named at settlement
@@ -48,6 +53,10 @@ import java.util.TreeMap;
  * @param disputeMoveMillis time (block time) each party has for a dispute move; 0 disables
  *     optimistic disputes. The four optimistic parameters are encoded only when not 0, so a
  *     configuration without them keeps its encoding and hash.
+ * @param maxInFlightBps bound on the value in flight (Rule B): a trace commitment is refused if
+ *     the charges of the worker's optimistic jobs not yet final or invalid, this one included,
+ *     would exceed this share of its slashable (bonded + unbonding) stake; 0 (the default) turns
+ *     the bound off. Encoded only when not 0.
  */
 public record GenesisConfig(
     String chainId,
@@ -71,7 +80,8 @@ public record GenesisConfig(
     int samplingPpm,
     int verifiersPerSample,
     long checkFee,
-    long disputeMoveMillis)
+    long disputeMoveMillis,
+    int maxInFlightBps)
     implements StateRecord {
   public static final int MAX_ALLOCATIONS = 100_000;
   public static final int MAX_CHAIN_ID_CHARS = 64;
@@ -104,7 +114,11 @@ public record GenesisConfig(
     requireRange("genesis time", genesisTimeMillis, 0, Long.MAX_VALUE);
     requireRange("minimum fee", minFee, 0, Long.MAX_VALUE);
     requireRange("unbonding period", unbondingBlocks, 1, 1L << 40);
-    requireRange("challenge window", challengeWindowBlocks, 0, unbondingBlocks);
+    if (challengeWindowBlocks < 0 || challengeWindowBlocks >= unbondingBlocks) {
+      throw new DecodingException("challenge window must be in 0.." + (unbondingBlocks - 1)
+          + " blocks (the unbonding period must outlast it: unbonding >= challenge window + 1), got "
+          + challengeWindowBlocks + " with an unbonding period of " + unbondingBlocks);
+    }
     requireRange("minimum node stake", minNodeStake, 0, Long.MAX_VALUE);
     requireRange("job timeout", jobTimeoutBlocks, 1, 1L << 40);
     requireRange("verifier share", verifierShareBps, 0, 10_000);
@@ -117,6 +131,20 @@ public record GenesisConfig(
     requireRange("verifiers per sample", verifiersPerSample, 0, StateRecord.Check.MAX_VERIFIERS);
     requireRange("check fee", checkFee, 0, Long.MAX_VALUE / StateRecord.Check.MAX_VERIFIERS);
     requireRange("dispute move time", disputeMoveMillis, 0, 1L << 40);
+    requireRange("value in flight bound (basis points of stake)", maxInFlightBps, 0, 10_000);
+  }
+
+  /** A configuration without a value-in-flight bound ({@code maxInFlightBps} 0). */
+  public GenesisConfig(String chainId, boolean devNetwork, long genesisTimeMillis, PublicKey sequencer,
+      PublicKey authority, Address treasury, SortedMap<Address, Long> allocations, long minFee,
+      long unbondingBlocks, long challengeWindowBlocks, long minNodeStake, long jobTimeoutBlocks,
+      int verifierShareBps, int protocolShareBps, int slashBps, int challengerRewardBps,
+      long minChallengeBond, long faucetMaxPerTx, int samplingPpm, int verifiersPerSample,
+      long checkFee, long disputeMoveMillis) {
+    this(chainId, devNetwork, genesisTimeMillis, sequencer, authority, treasury, allocations, minFee,
+        unbondingBlocks, challengeWindowBlocks, minNodeStake, jobTimeoutBlocks, verifierShareBps,
+        protocolShareBps, slashBps, challengerRewardBps, minChallengeBond, faucetMaxPerTx,
+        samplingPpm, verifiersPerSample, checkFee, disputeMoveMillis, 0);
   }
 
   /** Whether optimistic jobs can be disputed on this chain. */
@@ -192,6 +220,9 @@ public record GenesisConfig(
     if (disputeMoveMillis != 0) {
       b.put("disputeMove", disputeMoveMillis);
     }
+    if (maxInFlightBps != 0) {
+      b.put("inFlightBps", maxInFlightBps);
+    }
     return b.build();
   }
 
@@ -206,7 +237,7 @@ public record GenesisConfig(
             "type", "v", "chain", "dev", "time", "sequencer", "authority", "treasury",
             "allocations", "minFee", "unbonding", "challengeWindow", "minNodeStake", "jobTimeout",
             "verifierBps", "protocolBps", "slashBps", "rewardBps", "minBond", "faucetMax",
-            "samplingPpm", "verifiersPerSample", "checkFee", "disputeMove"));
+            "samplingPpm", "verifiersPerSample", "checkFee", "disputeMove", "inFlightBps"));
     if (!m.getText("type").equals(StateKey.Kind.CONFIG.label())) {
       throw new DecodingException("not a genesis configuration");
     }
@@ -246,7 +277,8 @@ public record GenesisConfig(
         m.has("samplingPpm") ? positiveInt(m, "samplingPpm") : 0,
         m.has("verifiersPerSample") ? positiveInt(m, "verifiersPerSample") : 0,
         m.has("checkFee") ? positiveLong(m, "checkFee") : 0,
-        m.has("disputeMove") ? positiveLong(m, "disputeMove") : 0);
+        m.has("disputeMove") ? positiveLong(m, "disputeMove") : 0,
+        m.has("inFlightBps") ? positiveInt(m, "inFlightBps") : 0);
   }
 
   /** An optional field is omitted when 0, so a present one must not be 0 (one encoding only). */
@@ -295,6 +327,7 @@ public record GenesisConfig(
     private int verifiersPerSample = 2;
     private long checkFee = 10;
     private long disputeMoveMillis = 30_000;
+    private int maxInFlightBps;
 
     private Builder(String chainId) {
       this.chainId = chainId;
@@ -385,12 +418,22 @@ public record GenesisConfig(
       return this;
     }
 
+    /**
+     * Rule B: the charges of a worker's unfinalized optimistic jobs may be at most this share of
+     * its slashable stake, in basis points (the economics suggest about 6,300); 0 turns it off.
+     */
+    public Builder maxInFlightBps(int bps) {
+      this.maxInFlightBps = bps;
+      return this;
+    }
+
     public GenesisConfig build() {
       return new GenesisConfig(
           chainId, devNetwork, genesisTimeMillis, sequencer, authority, treasury, allocations,
           minFee, unbondingBlocks, challengeWindowBlocks, minNodeStake, jobTimeoutBlocks,
           verifierShareBps, protocolShareBps, slashBps, challengerRewardBps, minChallengeBond,
-          faucetMaxPerTx, samplingPpm, verifiersPerSample, checkFee, disputeMoveMillis);
+          faucetMaxPerTx, samplingPpm, verifiersPerSample, checkFee, disputeMoveMillis,
+          maxInFlightBps);
     }
   }
 }

@@ -128,6 +128,15 @@ public final class LedgerState {
     return check(job).flatMap(StateRecord.Check::sample);
   }
 
+  /**
+   * What the stake of {@code a} still backs: its optimistic jobs not yet final or invalid, the open
+   * disputes and contests against it and the charges in flight. {@link Action.Withdraw} is refused
+   * while it is {@link StateRecord.Exposure#locked() locked}.
+   */
+  public StateRecord.Exposure exposure(Address a) {
+    return get(StateKey.exposure(a)).map(StateRecord.Exposure.class::cast).orElse(StateRecord.Exposure.NONE);
+  }
+
   public StateRecord.Supply supply() {
     return (StateRecord.Supply) get(StateKey.SUPPLY).orElseThrow();
   }
@@ -173,6 +182,19 @@ public final class LedgerState {
   /** Whether some optimistic job still waits for its sampling seed (later blocks are needed). */
   public boolean samplingPending() {
     return get(StateKey.SAMPLING).map(r -> !((StateRecord.Sampling) r).pending().isEmpty()).orElse(false);
+  }
+
+  /**
+   * Whether a height-counted deadline is still ahead: an optimistic job waits for its sampling
+   * seed, or the chain is below the {@link StateRecord.Horizon} (an open challenge window or reveal
+   * period, unbonding stake not yet released). Heights advance only with blocks, so while this
+   * holds the sequencer seals empty blocks when idle.
+   */
+  public boolean deadlinesPending() {
+    if (samplingPending()) {
+      return true;
+    }
+    return get(StateKey.HORIZON).map(r -> height < ((StateRecord.Horizon) r).height()).orElse(false);
   }
 
   StateTree tree() {

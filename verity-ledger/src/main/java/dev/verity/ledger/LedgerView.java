@@ -43,6 +43,14 @@ public interface LedgerView {
     return check(job).flatMap(StateRecord.Check::sample);
   }
 
+  /**
+   * What the stake of {@code a} still backs ({@link LedgerState#exposure}); a {@link
+   * Action.Withdraw} is refused while it is {@link StateRecord.Exposure#locked() locked}.
+   */
+  default StateRecord.Exposure exposure(Address a) {
+    return prove(StateKey.exposure(a)).valueAs(StateRecord.Exposure.class).orElse(StateRecord.Exposure.NONE);
+  }
+
   /** Money minted and burned since genesis. */
   StateRecord.Supply supply();
 

@@ -526,9 +526,10 @@ public final class SequencerLedger implements Ledger {
     boolean stop = false;
     try {
       while (!stop && failure == null) {
-        // Optimistic jobs wait for their sampling seed from later headers: while any does, the
-        // chain keeps moving with empty blocks every maxBlockDelay even when idle.
-        Pending first = head.samplingPending()
+        // Sampling seeds, challenge windows, reveal periods and unbonding releases count blocks:
+        // while one is ahead, the chain keeps moving with empty blocks every maxBlockDelay even
+        // when idle.
+        Pending first = head.deadlinesPending()
             ? incoming.poll(Math.max(maxDelay, 1_000_000), TimeUnit.NANOSECONDS) : incoming.take();
         if (first == null) {
           batch.clear();
@@ -612,7 +613,7 @@ public final class SequencerLedger implements Ledger {
         }
       });
     }
-    if (accepted.isEmpty() && !head.samplingPending()) {
+    if (accepted.isEmpty() && !head.deadlinesPending()) {
       return;
     }
     LedgerState next = exec.finish();

@@ -30,7 +30,9 @@ public final class StateKey {
     DISPUTE(9, Hash.LENGTH),
     CHECK(10, Hash.LENGTH),
     SAMPLING(11, 0),
-    VERIFIERS(12, 0);
+    VERIFIERS(12, 0),
+    EXPOSURE(13, Address.LENGTH),
+    HORIZON(14, 0);
 
     private final int code;
     private final int idLength;
@@ -60,6 +62,8 @@ public final class StateKey {
   public static final StateKey SAMPLING = new StateKey(Kind.SAMPLING, new byte[0]);
   /** The registered nodes with the verifier role, from which samples are drawn. */
   public static final StateKey VERIFIERS = new StateKey(Kind.VERIFIERS, new byte[0]);
+  /** The last height a height-counted deadline waits for (see {@link StateRecord.Horizon}). */
+  public static final StateKey HORIZON = new StateKey(Kind.HORIZON, new byte[0]);
 
   private final Kind kind;
   private final byte[] id;
@@ -113,6 +117,11 @@ public final class StateKey {
   /** The trace commitment, sample and attestations of an optimistic job. */
   public static StateKey check(Hash jobId) {
     return new StateKey(Kind.CHECK, jobId.toBytes());
+  }
+
+  /** What the stake of {@code a} still backs (see {@link StateRecord.Exposure}). */
+  public static StateKey exposure(Address a) {
+    return new StateKey(Kind.EXPOSURE, a.toBytes());
   }
 
   public Kind kind() {

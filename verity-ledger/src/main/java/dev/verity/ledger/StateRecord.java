@@ -31,6 +31,8 @@ public sealed interface StateRecord
         StateRecord.Check,
         StateRecord.Sampling,
         StateRecord.Verifiers,
+        StateRecord.Exposure,
+        StateRecord.Horizon,
         GenesisConfig {
 
   /** The kind of key this entry lives under. */
@@ -61,6 +63,8 @@ public sealed interface StateRecord
       case CHECK -> Check.fromCbor(m);
       case SAMPLING -> Sampling.fromCbor(m);
       case VERIFIERS -> Verifiers.fromCbor(m);
+      case EXPOSURE -> Exposure.fromCbor(m);
+      case HORIZON -> Horizon.fromCbor(m);
     };
   }
 
@@ -851,6 +855,89 @@ public sealed interface StateRecord
     static Verifiers fromCbor(CborValue.Map m) {
       m.requireOnly(Set.of("type", "operators"));
       return new Verifiers(Fields.list(m, "operators", MAX_VERIFIERS, v -> Fields.addressValue(v, "operator")));
+    }
+  }
+
+  /**
+   * What an address's stake still backs, keyed by the address; absent until it first backs
+   * something (entries are never removed, so later it may hold zeros). While {@link #locked()},
+   * {@link Action.Withdraw} is refused, so stake cannot leave before the rulings it answers for
+   * (Rule C). Kept by the state machine as jobs, disputes and contests begin and end.
+   *
+   * @param jobs optimistic jobs neither {@code FINAL} nor {@code INVALID} that the address committed
+   *     as worker or attested as verifier (both are slashed if the job is shown wrong)
+   * @param disputes open disputes of the dispute game and open contests against the address as
+   *     worker
+   * @param fees sum of the charges of the unfinalized optimistic jobs it committed as worker: the
+   *     value in flight that {@link GenesisConfig#maxInFlightBps()} bounds (Rule B)
+   */
+  record Exposure(long jobs, long disputes, long fees) implements StateRecord {
+    public static final Exposure NONE = new Exposure(0, 0, 0);
+
+    public Exposure {
+      nonNegative("unfinalized jobs", jobs);
+      nonNegative("open disputes", disputes);
+      nonNegative("fees in flight", fees);
+    }
+
+    /** Whether the stake still backs something that can be slashed later. */
+    public boolean locked() {
+      return jobs > 0 || disputes > 0;
+    }
+
+    Exposure plus(long dJobs, long dDisputes, long dFees) {
+      long j = Math.addExact(jobs, dJobs);
+      long d = Math.addExact(disputes, dDisputes);
+      long f = Math.addExact(fees, dFees);
+      if (j < 0 || d < 0 || f < 0) {
+        throw new IllegalStateException("exposure " + this + " cannot change by (" + dJobs + ", "
+            + dDisputes + ", " + dFees + ")");
+      }
+      return new Exposure(j, d, f);
+    }
+
+    @Override
+    public StateKey.Kind kind() {
+      return StateKey.Kind.EXPOSURE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(kind()).put("jobs", jobs).put("disputes", disputes).put("fees", fees).build();
+    }
+
+    static Exposure fromCbor(CborValue.Map m) {
+      m.requireOnly(Set.of("type", "jobs", "disputes", "fees"));
+      return new Exposure(Fields.amount(m, "jobs"), Fields.amount(m, "disputes"), Fields.amount(m, "fees"));
+    }
+  }
+
+  /**
+   * The last block height the chain must reach without traffic so that the next transaction's
+   * block can act on a height-counted deadline: the last block of an optimistic job's challenge
+   * window (and reveal period), after which a {@code Finalize} is valid, and the block before
+   * unbonding stake is released, after which a {@code Withdraw} is. Heights only advance with
+   * blocks, so the sequencer seals empty blocks while its chain is below this height, and windows
+   * close, jobs can be finalized and stake withdrawn on an idle chain. A singleton entry.
+   */
+  record Horizon(long height) implements StateRecord {
+    public Horizon {
+      nonNegative("horizon height", height);
+    }
+
+    @Override
+    public StateKey.Kind kind() {
+      return StateKey.Kind.HORIZON;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(kind()).put("height", height).build();
+    }
+
+    static Horizon fromCbor(CborValue.Map m) {
+      m.requireOnly(Set.of("type", "height"));
+      return new Horizon(Fields.amount(m, "height"));
     }
   }
 

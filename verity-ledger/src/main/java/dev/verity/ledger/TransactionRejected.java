@@ -28,6 +28,11 @@ public final class TransactionRejected extends Exception {
     NOTHING_TO_WITHDRAW,
     /** The unbonding period has not passed. */
     STILL_UNBONDING,
+    /**
+     * The stake still backs optimistic jobs that are not final or invalid, or open disputes or
+     * contests; it can be withdrawn once they end (finalize the jobs, or wait for the rulings).
+     */
+    STAKE_IN_USE,
     /** A sum would exceed the largest representable amount. */
     AMOUNT_OVERFLOW,
     /** The node, model, job or challenge named does not exist. */

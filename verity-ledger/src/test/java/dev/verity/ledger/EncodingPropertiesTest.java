@@ -245,6 +245,9 @@ class EncodingPropertiesTest {
             as.stream().sorted().toList())),
         hashes().list().ofMaxSize(4).map(js -> new StateRecord.Sampling(
             js.stream().map(j -> new StateRecord.Sampling.Pending(7, j)).toList())),
+        Combinators.combine(n, n, n).as(StateRecord.Exposure::new),
+        n.map(StateRecord.Horizon::new),
+        Arbitraries.just(Fixtures.genesisBuilder().maxInFlightBps(6_300).build()),
         Combinators.combine(hashes(), addresses(), cids(), Arbitraries.integers().between(0, 1_000_000), hashes().optional())
             .as((id, a, m, ppm, audit) -> new StateRecord.Job(id, a, m, a, 3, java.util.Optional.of(a), 1, 9,
                 StateRecord.Job.Status.FINAL, 1, 2, 4, 3, 1, ppm, audit)));

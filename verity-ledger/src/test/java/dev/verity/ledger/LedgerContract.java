@@ -170,6 +170,38 @@ abstract class LedgerContract {
     }
   }
 
+  /** Waits, sending nothing, until block {@code height} has been sealed. */
+  private void awaitIdleBlock(long height) throws Exception {
+    LinkedBlockingQueue<Block> seen = new LinkedBlockingQueue<>();
+    try (Ledger.Subscription sub = ledger.subscribe(0, seen::add)) {
+      Block b;
+      do {
+        b = seen.poll(60, TimeUnit.SECONDS);
+        assertTrue(b != null, "an idle chain stopped before block " + height);
+      } while (b.height() < height);
+    }
+  }
+
+  @Test
+  void anIdleChainKeepsSealingBlocksUntilTheWindowClosesAndTheStakeIsReleased() throws Exception {
+    commit(OWNER, new Action.RegisterModel(MODEL, 10));
+    commit(WORKER, Fixtures.node().stake(2_000).build());
+    Hash job = commit(ALICE, new Action.OpenJob(MODEL, Optional.of(WORKER.address()), 1, 500)).created().orElseThrow();
+    commit(WORKER, new Action.SettleJob(job, 1, 100, List.of()));
+    long committed = commit(WORKER, new Action.CommitReceipts(List.of(new Action.CommitReceipts.Entry(job,
+        receipt("idle"), Optional.of(new TraceCommitment(Hash.of(new byte[] {1}), 4, receipt("in"), receipt("out"))))))).height();
+    long windowEnd = committed + ledger.genesis().challengeWindowBlocks();
+    assertEquals(new StateRecord.Exposure(1, 0, 110), ledger.view().exposure(WORKER.address()));
+    awaitIdleBlock(windowEnd);
+    commit(BOB, new Action.Finalize(job));
+    assertEquals(StateRecord.Exposure.NONE, ledger.view().exposure(WORKER.address()));
+
+    long release = commit(WORKER, new Action.BeginUnstake(1_000)).height() + ledger.genesis().unbondingBlocks();
+    awaitIdleBlock(release - 1);
+    commit(WORKER, new Action.Withdraw());
+    assertTrue(!((CommittedView) ledger.view()).state().deadlinesPending(), "nothing left to wait for");
+  }
+
   @Test
   void blocksChainUpAndReplayToTheLatestStateRoot() throws Exception {
     commit(OWNER, new Action.RegisterModel(MODEL, 10));
