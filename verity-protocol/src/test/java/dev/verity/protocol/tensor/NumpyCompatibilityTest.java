@@ -106,4 +106,36 @@ class NumpyCompatibilityTest {
       assertEquals(expected.cid(), t.cid(), name);
     }
   }
+
+  @Test
+  void writesNpzEntriesStoredUncompressedAsNumpySavezDoes() throws IOException {
+    NamedTensors tensors = NamedTensors.of(Map.of(
+        "x", Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 1, 2, 3, 4, 5}),
+        "mask", Tensor.ofBools(new long[] {2}, new boolean[] {true, false})));
+    byte[] npz = Npy.toNpz(tensors);
+    int entries = 0;
+    try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(new ByteArrayInputStream(npz))) {
+      for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; entries++) {
+        assertEquals(java.util.zip.ZipEntry.STORED, e.getMethod(), e.getName());
+        String name = e.getName().substring(0, e.getName().length() - ".npy".length());
+        byte[] npy = Npy.toBytes(tensors.get(name));
+        assertEquals(npy.length, e.getSize(), e.getName());
+        assertArrayEquals(npy, zip.readAllBytes(), e.getName());
+      }
+    }
+    assertEquals(2, entries);
+  }
+
+  @Test
+  void prefersNpzForLargeNumericSetsOnly() {
+    long n = Npy.BINARY_ABOVE_BYTES / 4;
+    assertTrue(!Npy.prefersBinary(NamedTensors.of("x", Tensor.ofFloats(new long[] {n}, new float[(int) n]))),
+        "exactly at the threshold stays JSON");
+    assertTrue(Npy.prefersBinary(NamedTensors.of("x", Tensor.ofFloats(new long[] {n + 1}, new float[(int) n + 1]))));
+    java.util.List<String> words = java.util.Collections.nCopies((int) Npy.BINARY_ABOVE_BYTES, "word");
+    NamedTensors withText = NamedTensors.of(Map.of(
+        "x", Tensor.ofFloats(new long[] {n + 1}, new float[(int) n + 1]),
+        "s", Tensor.ofStrings(new long[] {words.size()}, words)));
+    assertTrue(!Npy.canWrite(withText) && !Npy.prefersBinary(withText), "strings have no .npy form: JSON");
+  }
 }
