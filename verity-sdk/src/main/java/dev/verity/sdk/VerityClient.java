@@ -28,6 +28,7 @@ import dev.verity.protocol.tensor.TensorLimits;
 import dev.verity.zk.Blinding;
 import dev.verity.zk.InputOpening;
 import dev.verity.zk.ZkEvidenceVerifier;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -65,8 +66,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class VerityClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonFactory JSON_FACTORY = JSON.getFactory();
-  /** Inputs larger than this travel as .npz instead of JSON. */
-  private static final long JSON_INPUT_LIMIT = 256 * 1024;
+  /** What an inference asks for: JSON, or .npz when the node finds the outputs large ({@link Npy#prefersBinary}). */
+  private static final String INFER_ACCEPT = "application/json, application/x-npz";
 
   private final URI endpoint;
   private final HttpClient http;
@@ -76,10 +77,17 @@ public final class VerityClient implements AutoCloseable {
   private final TensorLimits limits;
   private final Map<Cid, ModelManifest> manifests = new ConcurrentHashMap<>();
   private final ReceiptVerifier baseVerifier;
-  private volatile ReceiptVerifier verifier;
+  private volatile Trust trust;
   private final Optional<PublicKey> sequencer;
   private volatile LedgerClient ledger;
   private final ZkEvidenceVerifier zk;
+
+  /** The node keys receipts may be signed by, and the verifier that accepts only those. */
+  private record Trust(Set<PublicKey> nodes, ReceiptVerifier verifier) {
+    static Trust of(Set<PublicKey> nodes, ReceiptVerifier base) {
+      return new Trust(Set.copyOf(nodes), base.trustingOnly(nodes));
+    }
+  }
 
   private VerityClient(Builder b) {
     this.endpoint = b.endpoint;
@@ -92,7 +100,7 @@ public final class VerityClient implements AutoCloseable {
     // zk receipts are checked against the model file itself (fetched from the node, checked against its CID)
     this.zk = ZkEvidenceVerifier.create(this::modelFile);
     ReceiptVerifier base = b.verifier != null ? b.verifier : ReceiptVerifier.create().withEvidenceVerifier(zk);
-    this.verifier = pinnedNodes.isEmpty() ? null : base.trustingOnly(pinnedNodes);
+    this.trust = pinnedNodes.isEmpty() ? null : Trust.of(pinnedNodes, base);
     this.baseVerifier = base;
   }
 
@@ -114,17 +122,17 @@ public final class VerityClient implements AutoCloseable {
         n.path("engine").asText(), n.path("engine_version").asText(), n.path("execution_provider").asText(), modes);
   }
 
-  private ReceiptVerifier verifier() throws IOException {
-    ReceiptVerifier v = verifier;
-    if (v == null) {
+  private Trust trust() throws IOException {
+    Trust t = trust;
+    if (t == null) {
       synchronized (this) {
-        if (verifier == null) {
-          verifier = baseVerifier.trustingOnly(Set.of(nodeInfo().publicKey()));
+        if (trust == null) {
+          trust = Trust.of(Set.of(nodeInfo().publicKey()), baseVerifier);
         }
-        v = verifier;
+        t = trust;
       }
     }
-    return v;
+    return t;
   }
 
   /**
@@ -350,7 +358,7 @@ public final class VerityClient implements AutoCloseable {
       return inferPrivately(ref, inputs, requestId, job).result();
     }
     Exchanged x = exchange(ref, inputs, mode, requestId, Optional.empty(), job);
-    verifier().verify(x.receipt(), x.manifest(), inputs, x.outputs());
+    trust().verifier().verify(x.receipt(), x.manifest(), inputs, x.outputs());
     return new InferenceResult(x.outputs(), x.receipt(), x.manifest());
   }
 
@@ -377,7 +385,7 @@ public final class VerityClient implements AutoCloseable {
     }
     Blinding blinding = Blinding.random();
     Exchanged x = exchange(ref, inputs, VerificationMode.ZK, requestId, Optional.of(blinding), job);
-    verifier().verify(x.receipt(), x.manifest(), Optional.empty(), x.outputs());
+    trust().verifier().verify(x.receipt(), x.manifest(), Optional.empty(), x.outputs());
     InputOpening opening = new InputOpening(inputs, blinding);
     zk.verifyOpening(x.receipt(), opening);
     return new PrivateInference(x.outputs(), x.receipt(), x.manifest(), opening);
@@ -393,7 +401,7 @@ public final class VerityClient implements AutoCloseable {
    * names only a commitment to them): signature by a trusted node key, manifest, outputs, evidence.
    */
   public void verify(InferenceReceipt receipt, NamedTensors outputs) throws IOException, VerificationException {
-    verifier().verify(receipt, manifest(receipt.manifest()), Optional.empty(), outputs);
+    trust().verifier().verify(receipt, manifest(receipt.manifest()), Optional.empty(), outputs);
   }
 
   /** Checks that a zk receipt's input commitment opens to the inputs and blinding of {@code opening}. */
@@ -410,7 +418,7 @@ public final class VerityClient implements AutoCloseable {
       requireSigner("run a paid inference");
     }
     String path = ref.path() + "/infer";
-    boolean binary = inputs.totalBytes() > JSON_INPUT_LIMIT;
+    boolean binary = Npy.prefersBinary(inputs);
     byte[] body;
     String contentType;
     if (binary) {
@@ -422,22 +430,29 @@ public final class VerityClient implements AutoCloseable {
       contentType = "application/json";
     }
     HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        .header("Accept", INFER_ACCEPT).POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (binary && blinding.isPresent()) {
       rb.header("Verity-Blinding", Base64.getEncoder().encodeToString(blinding.get().toBytes()));
     }
     if (signer.isPresent()) {
       rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader());
     }
-    byte[] response = send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
-    JsonNode n;
+    HttpResponse<byte[]> response = exchange(rb.build());
     NamedTensors outputs;
-    try (JsonParser p = JSON_FACTORY.createParser(response)) {
-      ParsedResponse pr = parseInferResponse(p);
-      n = pr.meta;
-      outputs = pr.outputs;
+    String encodedReceipt;
+    if (mediaType(response).equals("application/x-npz")) {
+      outputs = Npy.readNpz(new ByteArrayInputStream(response.body()), limits);
+      encodedReceipt = response.headers().firstValue("Verity-Receipt")
+          .orElseThrow(() -> new DecodingException("binary inference response lacks its Verity-Receipt header"));
+    } else {
+      try (JsonParser p = JSON_FACTORY.createParser(response.body())) {
+        ParsedResponse pr = parseInferResponse(p);
+        outputs = pr.outputs;
+        encodedReceipt = pr.meta.path("receipt").asText();
+      }
     }
-    InferenceReceipt receipt = InferenceReceipt.decode(Base64.getDecoder().decode(n.path("receipt").asText()));
+    Trust t = trust();
+    InferenceReceipt receipt = decodeReceipt(encodedReceipt, t.nodes());
     if (!receipt.requestId().equals(requestId)) {
       throw new VerificationException("receipt is for request " + receipt.requestId() + ", not " + requestId);
     }
@@ -504,6 +519,20 @@ public final class VerityClient implements AutoCloseable {
 
   private record ParsedResponse(JsonNode meta, NamedTensors outputs) {}
 
+  /**
+   * Decodes a base64 receipt. A node key among {@code trusted} is taken as the already checked key
+   * rather than decoded again; the verifier still checks the signature and that the key is trusted.
+   */
+  private static InferenceReceipt decodeReceipt(String base64, Set<PublicKey> trusted) {
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      throw new DecodingException("the node sent a receipt that is not base64: " + e.getMessage(), e);
+    }
+    return InferenceReceipt.decode(bytes, trusted);
+  }
+
   private ParsedResponse parseInferResponse(JsonParser p) throws IOException {
     if (p.nextToken() != JsonToken.START_OBJECT) {
       throw new DecodingException("inference response is not a JSON object");
@@ -553,6 +582,15 @@ public final class VerityClient implements AutoCloseable {
   }
 
   private byte[] send(HttpRequest req, HttpResponse.BodyHandler<byte[]> handler) throws IOException {
+    return exchange(req, handler).body();
+  }
+
+  private HttpResponse<byte[]> exchange(HttpRequest req) throws IOException {
+    return exchange(req, HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** Sends a request; answers with the response when its status is below 400. */
+  private HttpResponse<byte[]> exchange(HttpRequest req, HttpResponse.BodyHandler<byte[]> handler) throws IOException {
     HttpResponse<byte[]> resp;
     try {
       resp = http.send(req, handler);
@@ -563,7 +601,14 @@ public final class VerityClient implements AutoCloseable {
       throw new IOException("cannot reach a Verity node at " + endpoint + " (is it running?)", e);
     }
     checkStatus(resp.statusCode(), resp::body, resp);
-    return resp.body();
+    return resp;
+  }
+
+  /** The response's media type, lower case, without parameters ("" when it names none). */
+  private static String mediaType(HttpResponse<?> resp) {
+    String ct = resp.headers().firstValue("Content-Type").orElse("");
+    int semi = ct.indexOf(';');
+    return (semi < 0 ? ct : ct.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
   }
 
   private interface BodySupplier {

@@ -80,9 +80,14 @@ public final class Exchange {
     return (semi < 0 ? ct : ct.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
   }
 
-  /** Whether the client prefers a binary (.npz) response. */
+  /** Whether the client accepts a binary (.npz) response. */
   public boolean acceptsNpz() {
     return header("Accept").map(a -> a.contains("application/x-npz")).orElse(false);
+  }
+
+  /** Whether the client accepts JSON: it sent no Accept header, or one naming JSON or any type. */
+  public boolean acceptsJson() {
+    return header("Accept").map(a -> a.contains("application/json") || a.contains("*/*")).orElse(true);
   }
 
   /** Reads the whole body, refusing more than {@code maxBytes} with 413. */
