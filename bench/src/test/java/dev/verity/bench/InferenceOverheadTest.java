@@ -21,7 +21,8 @@ class InferenceOverheadTest {
   void measuresEveryPathOfBothModelsAndWritesItsSection(@TempDir Path dir) throws Exception {
     Path doc = dir.resolve("BENCHMARKS.md");
     Files.writeString(doc, BenchmarkDoc.withSection("", "other", "## Another benchmark") + "\nNote by hand.\n");
-    InferenceOverhead.Settings tiny = new InferenceOverhead.Settings(1, 40, 80, 10, 40, Optional.of(doc), "smoke test");
+    Path models = ThirdPartyModel.directory();
+    InferenceOverhead.Settings tiny = new InferenceOverhead.Settings(1, 40, 80, 10, 40, Optional.of(doc), "smoke test", models);
 
     String section = InferenceOverhead.run(tiny, new PrintStream(OutputStream.nullOutputStream()));
     BenchmarkDoc.writeSection(doc, InferenceOverhead.SECTION, section);
@@ -36,9 +37,43 @@ class InferenceOverheadTest {
     assertTrue(section.contains("### Two concurrent clients, large model"));
     assertTrue(section.contains("with `smoke test`"));
     assertTrue(section.contains("2,109,450"), "the large model's parameter count is stated");
+    if (Files.isRegularFile(models.resolve(ThirdPartyModel.FILE))) {
+      for (String path : List.of(InferenceOverhead.DIRECT, InferenceOverhead.IN_PROCESS, InferenceOverhead.HTTP)) {
+        assertTrue(section.contains("| PP-OCRv4 rec | " + path + " |"), "real model " + path + " missing:\n" + section);
+      }
+      assertTrue(section.contains("### Two concurrent clients, PP-OCRv4 rec model"));
+      assertTrue(section.contains("### Where the time goes, PP-OCRv4 rec model"));
+    } else {
+      assertTrue(section.contains("Real-model subject not measured:"), "a skipped real model is reported:\n" + section);
+    }
     String text = Files.readString(doc);
     assertTrue(text.contains("## Another benchmark") && text.contains("Note by hand."));
     assertEquals(1, text.split(java.util.regex.Pattern.quote(BenchmarkDoc.begin(InferenceOverhead.SECTION)), -1).length - 1);
+  }
+
+  @Test
+  void reportsARealModelThatIsAbsentAsNotMeasured(@TempDir Path empty) throws Exception {
+    assertTrue(ThirdPartyModel.recognizer(empty).isEmpty());
+    assertTrue(ThirdPartyModel.missing(empty).contains("scripts/fetch-test-models.sh"));
+  }
+
+  @Test
+  void countsWeightsHeldInConstantNodesAsParameters() {
+    dev.verity.onnx.OnnxModel m = dev.verity.onnx.OnnxModel.builder()
+        .producer("test", "1")
+        .input("x", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.of(1), dev.verity.onnx.Dim.of(3))
+        .output("y", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.of(1), dev.verity.onnx.Dim.of(2))
+        .initializer("b", new long[] {2}, new float[] {0, 0})
+        .node(new dev.verity.onnx.OnnxNode("w", "Constant", "", List.of(), List.of("w"), List.of(
+            dev.verity.onnx.OnnxAttribute.ofTensor("value",
+                dev.verity.onnx.OnnxTensorData.ofFloats("", new long[] {3, 2}, new float[6])))))
+        .node(new dev.verity.onnx.OnnxNode("shape", "Constant", "", List.of(), List.of("s"), List.of(
+            dev.verity.onnx.OnnxAttribute.ofTensor("value",
+                dev.verity.onnx.OnnxTensorData.ofLongs("", new long[] {2}, new long[] {1, 2})))))
+        .node("Gemm", List.of("x", "w", "b"), List.of("y"))
+        .build();
+    assertEquals(2, m.parameterCount(), "initializers only");
+    assertEquals(2 + 6, ThirdPartyModel.parameters(m), "plus floating-point constants, not the integer shape");
   }
 
   @Test
