@@ -26,6 +26,31 @@ class TensorRoundTripPropertyTest {
   }
 
   @Property(tries = 300)
+  void theCidIsTheDagCborCidOfTheCanonicalEncoding(@ForAll("namedTensors") NamedTensors t) {
+    assertEquals(dev.verity.core.Cid.dagCbor(t.canonicalBytes()), t.cid());
+    assertEquals(dev.verity.core.Cid.dagCbor(dev.verity.core.cbor.Cbor.encode(t.toCbor())), t.cid());
+  }
+
+  @net.jqwik.api.Example
+  void theCidMatchesTheCanonicalEncodingAtEveryLengthForm() {
+    // Data, shape and tensor counts across CBOR's 1-, 2-, 3-, 5- and 9-byte heads.
+    java.util.Map<String, Tensor> all = new java.util.TreeMap<>();
+    for (int n : new int[] {0, 23, 24, 255, 256, 65_535, 65_536, 70_001}) {
+      byte[] data = new byte[n];
+      new java.util.Random(n).nextBytes(data);
+      Tensor t = Tensor.ofBytes(ElementType.UINT8, new long[] {n}, data);
+      NamedTensors one = NamedTensors.of("t", t);
+      assertEquals(dev.verity.core.Cid.dagCbor(one.canonicalBytes()), one.cid(), n + " bytes");
+      all.put("t" + n, t);
+    }
+    for (int i = 0; i < 30; i++) {
+      all.put("s" + i, Tensor.ofStrings(new long[] {2, 1}, java.util.List.of("a" + i, "\u00e9")));
+    }
+    NamedTensors many = NamedTensors.of(all);
+    assertEquals(dev.verity.core.Cid.dagCbor(many.canonicalBytes()), many.cid());
+  }
+
+  @Property(tries = 300)
   void randomNumericTensorsRoundTripThroughNpzWithTheSameCid(@ForAll("binaryNamedTensors") NamedTensors t) {
     NamedTensors npz = viaNpz(t);
     assertEquals(t, npz);
