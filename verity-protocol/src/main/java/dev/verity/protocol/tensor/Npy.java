@@ -268,7 +268,25 @@ public final class Npy {
    * {@code savez} does), so writing costs a copy and a CRC rather than a pass through a compressor.
    */
   public static void writeNpz(NamedTensors tensors, OutputStream out) throws IOException {
-    ZipOutputStream zip = new ZipOutputStream(out);
+    // Closing the zip stream releases its compressor's native memory at once (left to the garbage
+    // collector, that memory makes every later archive slower to write); the caller's stream stays open.
+    OutputStream shielded = new java.io.FilterOutputStream(out) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+      }
+
+      @Override
+      public void close() throws IOException {
+        flush();
+      }
+    };
+    try (ZipOutputStream zip = new ZipOutputStream(shielded)) {
+      writeEntries(tensors, zip);
+    }
+  }
+
+  private static void writeEntries(NamedTensors tensors, ZipOutputStream zip) throws IOException {
     for (var e : tensors.asMap().entrySet()) {
       byte[] npy = toBytes(e.getValue());
       CRC32 crc = new CRC32();
@@ -282,7 +300,6 @@ public final class Npy {
       zip.write(npy);
       zip.closeEntry();
     }
-    zip.finish();
   }
 
   public static byte[] toNpz(NamedTensors tensors) {

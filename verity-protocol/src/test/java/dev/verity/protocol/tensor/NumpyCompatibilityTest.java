@@ -138,4 +138,19 @@ class NumpyCompatibilityTest {
         "s", Tensor.ofStrings(new long[] {words.size()}, words)));
     assertTrue(!Npy.canWrite(withText) && !Npy.prefersBinary(withText), "strings have no .npy form: JSON");
   }
+
+  @Test
+  void writingAnNpzLeavesTheCallersStreamOpen() throws IOException {
+    NamedTensors tensors = NamedTensors.of("x", Tensor.ofFloats(new long[] {2}, new float[] {1, 2}));
+    boolean[] closed = {false};
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream() {
+      @Override
+      public void close() {
+        closed[0] = true;
+      }
+    };
+    Npy.writeNpz(tensors, out);
+    assertTrue(!closed[0], "the caller's stream was closed");
+    assertEquals(tensors, Npy.readNpz(new ByteArrayInputStream(out.toByteArray()), TensorLimits.DEFAULT));
+  }
 }
