@@ -425,6 +425,7 @@ public final class InferenceOverhead {
             shortLabel(r), path, sum.requests(), sum.p50(), sum.p90(), sum.p99(), sum.perSecond())));
       }
 
+      List<String> disturbed = new ArrayList<>();
       md.append("\n### Overhead against the engine alone\n\n")
           .append("| model | (b) − (a) at p50 | (c) − (a) at p50 | throughput (c) / (a) | target |\n|---|---:|---:|---:|---|\n");
       for (ModelResult r : results) {
@@ -440,8 +441,17 @@ public final class InferenceOverhead {
           case REAL -> ratio >= 0.80 ? "(c) / (a) ≥ 0.80: met" : "(c) / (a) ≥ 0.80: **missed**";
           case WIDE_OUTPUT -> "none (checks that a response over 8 KiB is not delayed)";
         };
+        disturbance(a, c).ifPresent(why -> disturbed.add(shortLabel(r) + ": " + why));
+        if (r.subject().role() != Role.WIDE_OUTPUT && disturbance(a, c).isPresent()) {
+          target += "; **baseline disturbed, not a verdict**";
+        }
         md.append(String.format(Locale.ROOT, "| %s | %s | %.3f ms | %.3f | %s |%n", shortLabel(r), inProcess, overheadMs,
             ratio, target));
+      }
+      if (!disturbed.isEmpty()) {
+        md.append("\nThe baseline (a) of this run was disturbed by other work on the machine, so the ratios and"
+            + " differences above mix the node's cost with that disturbance (").append(String.join("; ", disturbed))
+            .append("). Run again when the machine is quieter.\n");
       }
       for (ModelResult r : results) {
         if (r.subject().role().hasThroughputTarget()) {
@@ -501,6 +511,23 @@ public final class InferenceOverhead {
       }
       return md.toString();
     }
+
+    /**
+     * Why the baseline of a model looks disturbed, if it does: the engine alone has a p90 more than
+     * {@value #SPREAD} times its p50 (an undisturbed run of a fixed input varies far less), or the
+     * HTTP path, which does the engine's work and more, has a lower p50 than the engine alone.
+     */
+    static Optional<String> disturbance(Latencies.Summary a, Latencies.Summary c) {
+      if (a.p90() > SPREAD * a.p50()) {
+        return Optional.of(String.format(Locale.ROOT, "(a) p90 is %.1f × its p50", a.p90() / a.p50()));
+      }
+      if (c.p50() < a.p50()) {
+        return Optional.of("(c) p50 below (a) p50");
+      }
+      return Optional.empty();
+    }
+
+    static final double SPREAD = 1.5;
 
     private static String row(String what, double micros) {
       return String.format(Locale.ROOT, "| %s | %.1f |%n", what, micros);

@@ -52,6 +52,17 @@ class InferenceOverheadTest {
   }
 
   @Test
+  void flagsABaselineDisturbedByOtherWork() {
+    Latencies.Summary steady = new Latencies.Summary(100, 1000, 1200, 2000, 900);
+    Latencies.Summary spread = new Latencies.Summary(100, 1000, 3000, 9000, 500);
+    Latencies.Summary http = new Latencies.Summary(100, 1500, 1700, 3000, 600);
+    Latencies.Summary tooFast = new Latencies.Summary(100, 900, 1000, 2000, 1000);
+    assertTrue(InferenceOverhead.Report.disturbance(steady, http).isEmpty());
+    assertTrue(InferenceOverhead.Report.disturbance(spread, http).orElseThrow().contains("3.0 × its p50"));
+    assertTrue(InferenceOverhead.Report.disturbance(steady, tooFast).isPresent());
+  }
+
+  @Test
   void reportsARealModelThatIsAbsentAsNotMeasured(@TempDir Path empty) throws Exception {
     assertTrue(ThirdPartyModel.recognizer(empty).isEmpty());
     assertTrue(ThirdPartyModel.missing(empty).contains("scripts/fetch-test-models.sh"));
