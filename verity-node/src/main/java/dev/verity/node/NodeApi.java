@@ -363,7 +363,10 @@ final class NodeApi {
         && (!ex.acceptsJson() || (mode != VerificationMode.ZK && Npy.prefersBinary(r.outputs())))) {
       ex.setHeader("Verity-Receipt", receipt);
       chosen.ifPresent(b -> ex.setHeader(BLINDING_HEADER, b));
-      ex.send(200, "application/x-npz", Npy.toNpz(r.outputs()));
+      // written straight from the output tensors into the response, with its exact length
+      try (OutputStream out = ex.sendStream(200, "application/x-npz", Npy.npzSize(r.outputs()))) {
+        Npy.writeNpz(r.outputs(), out);
+      }
       return;
     }
     ex.sendJson(200, g -> {

@@ -127,6 +127,30 @@ class NumpyCompatibilityTest {
   }
 
   @Test
+  void writesAZipWhoseCentralDirectoryAgreesWithItsEntries(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws IOException {
+    NamedTensors tensors = NamedTensors.of(Map.of(
+        "x", Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 1, 2, 3, 4, 5}),
+        "mask", Tensor.ofBools(new long[] {2}, new boolean[] {true, false}),
+        "é名", Tensor.ofLongs(new long[] {}, new long[] {42})));
+    java.nio.file.Path file = dir.resolve("t.npz");
+    java.nio.file.Files.write(file, Npy.toNpz(tensors));
+    // ZipFile reads the central directory (as NumPy's np.load does), ZipInputStream the local headers
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(file.toFile())) {
+      assertEquals(Set.of("x.npy", "mask.npy", "é名.npy"),
+          zip.stream().map(java.util.zip.ZipEntry::getName).collect(java.util.stream.Collectors.toSet()));
+      for (String name : tensors.names()) {
+        java.util.zip.ZipEntry e = zip.getEntry(name + ".npy");
+        assertEquals(java.util.zip.ZipEntry.STORED, e.getMethod());
+        try (InputStream in = zip.getInputStream(e)) {
+          assertArrayEquals(Npy.toBytes(tensors.get(name)), in.readAllBytes(), name);
+        }
+      }
+    }
+    assertEquals(tensors, Npy.readNpz(java.nio.file.Files.newInputStream(file), TensorLimits.DEFAULT));
+  }
+
+  @Test
   void prefersNpzForLargeNumericSetsOnly() {
     long n = Npy.BINARY_ABOVE_BYTES / 4;
     assertTrue(!Npy.prefersBinary(NamedTensors.of("x", Tensor.ofFloats(new long[] {n}, new float[(int) n]))),

@@ -58,6 +58,17 @@ class TensorRoundTripPropertyTest {
     assertEquals(t.cid(), viaJson(npz).cid());
   }
 
+  @Property(tries = 200)
+  void anNpzHasExactlyItsAnnouncedSizeAndTheSameBytesEachTime(@ForAll("binaryNamedTensors") NamedTensors t)
+      throws java.io.IOException {
+    byte[] npz = Npy.toNpz(t);
+    assertEquals(Npy.npzSize(t), npz.length);
+    java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
+    Npy.writeNpz(t, streamed);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(npz, streamed.toByteArray());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(npz, Npy.toNpz(viaNpz(t)));
+  }
+
   @Property(tries = 300)
   void randomNumericTensorsRoundTripThroughNpy(@ForAll("binaryTensors") Tensor t) {
     assertEquals(t, viaNpy(t));
