@@ -88,9 +88,23 @@ public final class InferenceOverhead {
    * @param concurrentMillis time per path of the two-client run
    * @param doc the benchmarks document to update, if any
    * @param command the command line recorded with the numbers
+   * @param only the models to measure, by {@link #key} (empty: all); for profiling, never with a doc
    */
   record Settings(int rounds, long roundMillis, long warmUpMillis, long stepMillis, long concurrentMillis,
-      Optional<Path> doc, String command, Path testModels) {
+      Optional<Path> doc, String command, Path testModels, java.util.Set<String> only) {
+    Settings {
+      only = java.util.Set.copyOf(only);
+      if (!only.isEmpty() && doc.isPresent()) {
+        throw new IllegalArgumentException("--models measures only some models; its results cannot replace the"
+            + " document's section, so use it without --doc");
+      }
+    }
+
+    Settings(int rounds, long roundMillis, long warmUpMillis, long stepMillis, long concurrentMillis,
+        Optional<Path> doc, String command, Path testModels) {
+      this(rounds, roundMillis, warmUpMillis, stepMillis, concurrentMillis, doc, command, testModels, java.util.Set.of());
+    }
+
     static final String DEFAULT_COMMAND = "java --enable-native-access=ALL-UNNAMED -cp ... dev.verity.bench.InferenceOverhead";
 
     static Settings standard() {
@@ -107,6 +121,7 @@ public final class InferenceOverhead {
       Optional<Path> doc = s.doc;
       String command = s.command;
       Path testModels = s.testModels;
+      java.util.Set<String> only = s.only;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help")) {
@@ -125,10 +140,11 @@ public final class InferenceOverhead {
           case "--doc" -> doc = Optional.of(Path.of(v));
           case "--command" -> command = v;
           case "--test-models" -> testModels = Path.of(v);
+          case "--models" -> only = java.util.Set.of(v.split(","));
           default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
         }
       }
-      return new Settings(rounds, roundMillis, warmUpMillis, stepMillis, concurrentMillis, doc, command, testModels);
+      return new Settings(rounds, roundMillis, warmUpMillis, stepMillis, concurrentMillis, doc, command, testModels, only);
     }
 
     private static int positive(String option, String v) {
@@ -147,11 +163,13 @@ public final class InferenceOverhead {
       return """
           usage: InferenceOverhead [--doc FILE] [--command TEXT] [--test-models DIR] [--rounds N]
                                    [--round-ms MS] [--warmup-ms MS] [--step-ms MS] [--concurrent-ms MS]
+                                   [--models small,large,pp-ocrv4-rec,pp-ocrv4-det,wide-output]
             --doc FILE          write the results into FILE's inference-overhead section (else print only)
             --command           the command line to record with the results
             --test-models DIR   where scripts/fetch-test-models.sh put the third-party models (default:
                                 -Dverity.test.models, $VERITY_TEST_MODELS, else .cache/test-models of
-                                the checkout); the real-model subject is skipped when its file is absent""";
+                                the checkout); the real-model subject is skipped when its file is absent
+            --models LIST       measure only these models (for profiling; not with --doc)""";
     }
   }
 
@@ -228,6 +246,9 @@ public final class InferenceOverhead {
       log.println("inference overhead: real-model subject skipped: " + ThirdPartyModel.missing(s.testModels()));
     }
     subjects.add(wideOutputModel());
+    if (!s.only().isEmpty()) {
+      subjects.removeIf(m -> !s.only().contains(key(m)));
+    }
     Path tmp = Files.createTempDirectory("verity-bench");
     List<ModelResult> results = new ArrayList<>();
     NodeConfig config = NodeConfig.load(Optional.empty(), System.getenv()).withDataDir(tmp.resolve("node")).withPort(0);
@@ -262,6 +283,11 @@ public final class InferenceOverhead {
         results, skipped);
   }
 
+  /** A model's name for {@code --models}: its short label in lower case, spaces as dashes ("pp-ocrv4-rec"). */
+  static String key(Subject m) {
+    return m.label().substring(0, m.label().indexOf(':')).toLowerCase(Locale.ROOT).replace(' ', '-');
+  }
+
   private static ModelResult measureModel(Settings s, Subject subject, VerityNode node,
       OnnxRuntimeEngine engine, VerityClient client, Signer owner, SessionConfig sessionConfig, PrintStream log)
       throws Exception {
@@ -274,12 +300,14 @@ public final class InferenceOverhead {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
       Map<String, Timing.Request> paths = new LinkedHashMap<>();
       paths.put(DIRECT, () -> direct.run(inputs));
+      // (b) and (c) get a new set over the same tensors each time, as if each request brought new inputs:
+      // a set computes its CID only once, and reusing one would leave its hashing out of every later request.
       Timing.Request inProcess = () -> service.infer(service.resolve(owner.address(), subject.repository(), VERSION_LABEL),
-          inputs, VerificationMode.RECEIPT, UUID.randomUUID().toString(), Optional.empty());
+          fresh(inputs), VerificationMode.RECEIPT, UUID.randomUUID().toString(), Optional.empty());
       if (role != Role.WIDE_OUTPUT) {
         paths.put(IN_PROCESS, inProcess);
       }
-      paths.put(HTTP, () -> client.infer(ref, inputs));
+      paths.put(HTTP, () -> client.infer(ref, fresh(inputs)));
       if (role.hasBreakdown()) {
         // Measured interleaved with the paths, so that the differences between them are of one moment.
         paths.putAll(OverheadBreakdown.httpReferences(http, node.uri(), inferPath, inputs));
@@ -323,6 +351,11 @@ public final class InferenceOverhead {
       }
       return new ModelResult(subject, shapes, summaries, twoClients, breakdown);
     }
+  }
+
+  /** A new set over the same tensors, whose CID is not computed yet. */
+  static NamedTensors fresh(NamedTensors t) {
+    return NamedTensors.of(t.asMap());
   }
 
   /** "x float32[1,1024]", comma-separated for several tensors. */

@@ -437,6 +437,8 @@ public final class VerityClient implements AutoCloseable {
     if (signer.isPresent()) {
       rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader());
     }
+    // the verifier needs the inputs' CID: hashed while the node works
+    inputs.cidInBackground();
     HttpResponse<byte[]> response = exchange(rb.build());
     NamedTensors outputs;
     String encodedReceipt;
@@ -451,6 +453,8 @@ public final class VerityClient implements AutoCloseable {
         encodedReceipt = pr.meta.path("receipt").asText();
       }
     }
+    // the outputs are hashed while the receipt is decoded and its signature checked
+    outputs.cidInBackground();
     Trust t = trust();
     InferenceReceipt receipt = decodeReceipt(encodedReceipt, t.nodes());
     if (!receipt.requestId().equals(requestId)) {

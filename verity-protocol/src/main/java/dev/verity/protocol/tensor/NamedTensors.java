@@ -21,7 +21,12 @@ import java.util.TreeMap;
  * CIDs, so the same tensors give the same CID whether they travelled as JSON or as .npy.
  */
 public final class NamedTensors {
+  /** Sets with at least this much data get their CID computed beside other work ({@link #cidInBackground}). */
+  public static final long BACKGROUND_CID_BYTES = 64 * 1024;
+
   private final SortedMap<String, Tensor> tensors;
+  /** The CID once computed: the tensors are immutable, so it never changes. */
+  private volatile Cid cid;
 
   private NamedTensors(SortedMap<String, Tensor> tensors) {
     this.tensors = Collections.unmodifiableSortedMap(tensors);
@@ -78,9 +83,37 @@ public final class NamedTensors {
   /**
    * The content identifier receipts use for these tensors: the dag-cbor CID of {@link
    * #canonicalBytes()}. The encoding is hashed piece by piece as it would be written, each tensor's
-   * data straight from the tensor, so large tensors are hashed without being copied first.
+   * data straight from the tensor, so large tensors are hashed without being copied first. Computed
+   * once per object: a second caller gets the first one's result, waiting for it if the first is
+   * still hashing ({@link #cidInBackground}).
    */
   public Cid cid() {
+    Cid c = cid;
+    if (c == null) {
+      synchronized (this) {
+        c = cid;
+        if (c == null) {
+          c = computeCid();
+          cid = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  /**
+   * Starts computing {@link #cid()} on a virtual thread when the set holds at least {@link
+   * #BACKGROUND_CID_BYTES} of data, so that the hashing overlaps with what the caller does next
+   * (running the model, waiting for the node); a later {@link #cid()} gets the result. Smaller sets
+   * hash faster than a thread starts, and are left to {@link #cid()}.
+   */
+  public void cidInBackground() {
+    if (cid == null && totalBytes() >= BACKGROUND_CID_BYTES) {
+      Thread.ofVirtual().name("tensor-cid").start(this::cid);
+    }
+  }
+
+  private Cid computeCid() {
     MessageDigest d = Hash.newDigest();
     d.update(header(MAJOR_MAP, tensors.size()));
     for (var e : tensors.entrySet()) {

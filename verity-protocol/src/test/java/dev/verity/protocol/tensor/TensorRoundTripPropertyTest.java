@@ -6,6 +6,7 @@ import static dev.verity.protocol.tensor.Transports.viaNpy;
 import static dev.verity.protocol.tensor.Transports.viaNpz;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -56,6 +57,32 @@ class TensorRoundTripPropertyTest {
     assertEquals(t, npz);
     assertEquals(t.cid(), npz.cid());
     assertEquals(t.cid(), viaJson(npz).cid());
+  }
+
+  @org.junit.jupiter.api.Test
+  void aCidHashedInTheBackgroundIsTheCidOfTheCanonicalEncoding() throws Exception {
+    float[] v = new float[100_000];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = i * 0.5f - 7;
+    }
+    NamedTensors t = NamedTensors.of(java.util.Map.of("x", Tensor.ofFloats(new long[] {1, v.length}, v),
+        "y", Tensor.ofInts(new long[] {3}, new int[] {1, 2, 3})));
+    assertTrue(t.totalBytes() >= NamedTensors.BACKGROUND_CID_BYTES, "large enough to be hashed in the background");
+    dev.verity.core.Cid expected = dev.verity.core.Cid.dagCbor(t.canonicalBytes());
+    t.cidInBackground();
+    // callers racing the background hash all get its one result
+    java.util.List<java.util.concurrent.Future<dev.verity.core.Cid>> racing = new java.util.ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 8; i++) {
+        racing.add(pool.submit(t::cid));
+      }
+    }
+    for (var f : racing) {
+      assertEquals(expected, f.get());
+    }
+    NamedTensors small = NamedTensors.of("x", Tensor.ofFloats(new long[] {2}, new float[] {1, 2}));
+    small.cidInBackground();
+    assertEquals(dev.verity.core.Cid.dagCbor(small.canonicalBytes()), small.cid());
   }
 
   @Property(tries = 200)
