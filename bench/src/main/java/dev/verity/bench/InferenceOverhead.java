@@ -461,8 +461,8 @@ public final class InferenceOverhead {
       md.append("\n### Latency per request and single-client throughput\n\n")
           .append("| model | path | requests | p50 µs | p90 µs | p99 µs | req/s |\n|---|---|---:|---:|---:|---:|---:|\n");
       for (ModelResult r : results) {
-        r.paths().forEach((path, sum) -> md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.1f | %.1f | %.1f | %,.0f |%n",
-            shortLabel(r), path, sum.requests(), sum.p50(), sum.p90(), sum.p99(), sum.perSecond())));
+        r.paths().forEach((path, sum) -> md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.1f | %.1f | %.1f | %s |%n",
+            shortLabel(r), path, sum.requests(), sum.p50(), sum.p90(), sum.p99(), rate(sum.perSecond()))));
       }
 
       List<String> disturbed = new ArrayList<>();
@@ -514,7 +514,7 @@ public final class InferenceOverhead {
             .append("| path | req/s, 2 clients | req/s, 1 client | ratio |\n|---|---:|---:|---:|\n");
         r.twoClients().forEach((path, perSecond) -> {
           double one = r.paths().get(path).perSecond();
-          md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %.2f |%n", path, perSecond, one, perSecond / one));
+          md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f |%n", path, rate(perSecond), rate(one), perSecond / one));
         });
         double a2 = r.twoClients().get(DIRECT);
         double c2 = r.twoClients().get(HTTP);
@@ -568,6 +568,11 @@ public final class InferenceOverhead {
     }
 
     static final double SPREAD = 1.5;
+
+    /** Requests per second: whole numbers, with one decimal below 100 (a slow model's few per second). */
+    static String rate(double perSecond) {
+      return perSecond >= 100 ? String.format(Locale.ROOT, "%,.0f", perSecond) : String.format(Locale.ROOT, "%.1f", perSecond);
+    }
 
     private static String row(String what, double micros) {
       return String.format(Locale.ROOT, "| %s | %.1f |%n", what, micros);
