@@ -483,7 +483,7 @@ public final class InferenceOverhead {
         };
         disturbance(a, c).ifPresent(why -> disturbed.add(shortLabel(r) + ": " + why));
         if (r.subject().role() != Role.WIDE_OUTPUT && disturbance(a, c).isPresent()) {
-          target += "; **baseline disturbed, not a verdict**";
+          target = target.substring(0, target.indexOf(':')) + ": **no verdict, baseline disturbed**";
         }
         md.append(String.format(Locale.ROOT, "| %s | %s | %.3f ms | %.3f | %s |%n", shortLabel(r), inProcess, overheadMs,
             ratio, target));
@@ -497,6 +497,11 @@ public final class InferenceOverhead {
         if (r.subject().role().hasThroughputTarget()) {
           // With one client, (c) / (a) = t(a) / (t(a) + overhead), with times per request from the throughputs.
           double overheadMs = (1 / r.paths().get(HTTP).perSecond() - 1 / r.paths().get(DIRECT).perSecond()) * 1000;
+          if (overheadMs <= 0) {
+            md.append(String.format(Locale.ROOT, "%n%s: (c) completed requests no slower than (a) in this run, which only a"
+                + " disturbed baseline explains; no break-even run time is derived from it.%n", shortLabel(r)));
+            continue;
+          }
           md.append(String.format(Locale.ROOT, "%n%s: one client's throughput ratio is t(a) / (t(a) + overhead). With the"
               + " %.2f ms per request that (c) adds here (from the throughputs), (c) / (a) ≥ 0.80 needs a batch-1 run of at"
               + " least %.1f ms; this model's takes %.3f ms (mean, from its throughput).%n", shortLabel(r), overheadMs,
