@@ -437,8 +437,10 @@ public final class VerityClient implements AutoCloseable {
     if (signer.isPresent()) {
       rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), Hash.of(body)).toHeader());
     }
-    // the verifier needs the inputs' CID: hashed while the node works
-    inputs.cidInBackground();
+    // the verifier needs the inputs' CID (not in mode zk, whose receipt names a commitment): hashed while the node works
+    if (mode != VerificationMode.ZK) {
+      inputs.cidInBackground();
+    }
     HttpResponse<byte[]> response = exchange(rb.build());
     NamedTensors outputs;
     String encodedReceipt;
