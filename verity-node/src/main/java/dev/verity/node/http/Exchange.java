@@ -97,7 +97,13 @@ public final class Exchange {
       throw tooLarge(maxBytes);
     }
     try (InputStream in = bodyStream(maxBytes)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
+      if (declared > 0 && declared <= Integer.MAX_VALUE - 8) {
+        // a body of declared length is read straight into its array (the server ends the stream there)
+        byte[] body = new byte[(int) declared];
+        int n = in.readNBytes(body, 0, body.length);
+        return n == body.length ? body : java.util.Arrays.copyOf(body, n);
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
       in.transferTo(out);
       return out.toByteArray();
     }
