@@ -35,6 +35,8 @@ verity_require_maven
 # build may have installed into the local Maven repository meanwhile.
 (cd "$ROOT" && mvn -B -q ${VERITY_MVN_OPTS:-} package -DskipTests -pl bench -am) >&2
 
+# The third-party models come from scripts/fetch-test-models.sh; a harness skips what is absent.
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
+  -Dverity.test.models="${VERITY_TEST_MODELS:-$ROOT/.cache/test-models}" \
   -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/classpath.txt")" "$MAIN" \
   --doc "$ROOT/docs/BENCHMARKS.md" --command "bench/run.sh $NAME${*:+ $*}" "$@"

@@ -7,14 +7,17 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.verity.core.cbor.CborValue;
+import dev.verity.core.crypto.PublicKey;
 import dev.verity.core.crypto.Signer;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
 import dev.verity.protocol.ReceiptVerifier;
 import dev.verity.protocol.VerificationMode;
 import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.Npy;
 import dev.verity.protocol.tensor.TensorJson;
 import dev.verity.protocol.tensor.TensorLimits;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -59,31 +62,35 @@ final class OverheadBreakdown {
     List<Step> steps = new ArrayList<>();
     TensorLimits limits = TensorLimits.DEFAULT;
     Signer nodeKey = Signer.generate();
-    ReceiptVerifier verifier = ReceiptVerifier.create().trustingOnly(Set.of(s.receipt().node()));
+    Set<PublicKey> pinned = Set.of(s.receipt().node());
+    ReceiptVerifier verifier = ReceiptVerifier.create().trustingOnly(pinned);
     String requestId = UUID.randomUUID().toString();
-    byte[] request = requestJson(s.inputs(), requestId);
-    byte[] response = responseJson(s.outputs(), s.receipt(), requestId);
+    Body request = request(s.inputs(), requestId);
+    boolean binaryResponse = Npy.prefersBinary(s.outputs());
+    String receiptBase64 = Base64.getEncoder().encodeToString(s.receipt().encode());
+    byte[] response = response(s.outputs(), s.receipt(), requestId);
 
     steps.add(new Step("client", "new request id (random UUID)", Timing.medianMicros(UUID::randomUUID, millisPerStep), 1));
-    steps.add(new Step("client", "encode request JSON (" + request.length + " bytes)",
-        Timing.medianMicros(() -> requestJson(s.inputs(), requestId), millisPerStep), 1));
-    steps.add(new Step("node", "parse request JSON into tensors",
+    steps.add(new Step("client", "encode request (" + request.format() + ", " + request.bytes().length + " bytes)",
+        Timing.medianMicros(() -> request(s.inputs(), requestId), millisPerStep), 1));
+    steps.add(new Step("node", "parse request into tensors",
         Timing.medianMicros(() -> parseRequest(request, limits), millisPerStep), 1));
     steps.add(new Step("node", "CIDs of inputs and outputs (canonical CBOR + SHA-256)",
-        Timing.medianMicros(() -> s.inputs().cid().equals(s.outputs().cid()), millisPerStep), 1));
+        Timing.medianMicros(() -> InferenceOverhead.fresh(s.inputs()).cid().equals(InferenceOverhead.fresh(s.outputs()).cid()), millisPerStep), 1));
     steps.add(new Step("node", "sign receipt (canonical CBOR + Ed25519 sign)",
         Timing.medianMicros(() -> InferenceReceipt.sign(nodeKey, requestId, s.manifest(), s.receipt().inputs(),
             s.receipt().outputs(), VerificationMode.RECEIPT, CborValue.Map.builder().build(), s.receipt().provenance(),
             s.receipt().startedAtMillis(), s.receipt().finishedAtMillis()), millisPerStep), 1));
-    steps.add(new Step("node", "encode response JSON (" + response.length + " bytes: outputs, base64 receipt, receipt CID)",
-        Timing.medianMicros(() -> responseJson(s.outputs(), s.receipt(), requestId), millisPerStep), 1));
-    steps.add(new Step("client", "parse response JSON into tensors and fields",
-        Timing.medianMicros(() -> parseResponse(response, limits), millisPerStep), 1));
+    steps.add(new Step("node", "encode response (" + (binaryResponse ? ".npz and receipt header" : "JSON: outputs, base64 receipt, CIDs")
+        + ", " + response.length + " bytes)",
+        Timing.medianMicros(() -> response(s.outputs(), s.receipt(), requestId), millisPerStep), 1));
+    steps.add(new Step("client", "parse response into tensors and fields",
+        Timing.medianMicros(() -> parseResponse(response, binaryResponse, receiptBase64, limits), millisPerStep), 1));
     byte[] receiptBytes = s.receipt().encode();
-    steps.add(new Step("client", "decode receipt (CBOR, node key point check)",
-        Timing.medianMicros(() -> InferenceReceipt.decode(receiptBytes), millisPerStep), 1));
+    steps.add(new Step("client", "decode receipt (CBOR; node key matched to the pinned key)",
+        Timing.medianMicros(() -> InferenceReceipt.decode(receiptBytes, pinned), millisPerStep), 1));
     steps.add(new Step("client", "CIDs of inputs and outputs again",
-        Timing.medianMicros(() -> s.inputs().cid().equals(s.outputs().cid()), millisPerStep), 1));
+        Timing.medianMicros(() -> InferenceOverhead.fresh(s.inputs()).cid().equals(InferenceOverhead.fresh(s.outputs()).cid()), millisPerStep), 1));
     steps.add(new Step("client", "Ed25519 verify of the receipt signature",
         Timing.medianMicros(() -> {
           s.receipt().verifySignature();
@@ -96,12 +103,28 @@ final class OverheadBreakdown {
         }, millisPerStep), 1));
     steps.add(new Step("client", "ReceiptVerifier.verify in all (the two rows above, CIDs, bindings, specs)",
         Timing.medianMicros(() -> {
-          verifier.verify(s.receipt(), s.manifest(), s.inputs(), s.outputs());
+          verifier.verify(s.receipt(), s.manifest(), InferenceOverhead.fresh(s.inputs()), InferenceOverhead.fresh(s.outputs()));
           return null;
         }, millisPerStep), 0));
+    steps.add(new Step("client", "for comparison: decode receipt without a known key (CBOR, key point check)",
+        Timing.medianMicros(() -> InferenceReceipt.decode(receiptBytes), millisPerStep), 0));
 
     return steps;
   }
+
+  /**
+   * A request body as VerityClient sends it: JSON, or .npz with mode and request id in the query
+   * when the inputs are large ({@link Npy#prefersBinary}).
+   */
+  record Body(byte[] bytes, String contentType, String query) {
+    String format() {
+      return contentType.equals(NPZ) ? ".npz" : "JSON";
+    }
+  }
+
+  static final String NPZ = "application/x-npz";
+  /** The Accept header VerityClient sends with an inference. */
+  static final String ACCEPT = "application/json, application/x-npz";
 
   /**
    * Two HTTP references, to be measured with the request paths: a bare round trip (GET /health)
@@ -111,10 +134,11 @@ final class OverheadBreakdown {
   static Map<String, Timing.Request> httpReferences(HttpClient http, URI node, String inferPath, NamedTensors inputs)
       throws IOException {
     String requestId = UUID.randomUUID().toString();
+    Body body = request(inputs, requestId);
     HttpRequest health = HttpRequest.newBuilder(node.resolve("/health")).GET().build();
-    HttpRequest infer = HttpRequest.newBuilder(node.resolve(inferPath))
-        .header("Content-Type", "application/json").header("X-Request-Id", requestId)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(requestJson(inputs, requestId))).build();
+    HttpRequest infer = HttpRequest.newBuilder(node.resolve(inferPath + body.query()))
+        .header("Content-Type", body.contentType()).header("X-Request-Id", requestId).header("Accept", ACCEPT)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build();
     Map<String, Timing.Request> calls = new java.util.LinkedHashMap<>();
     calls.put(RAW_POST, () -> send(http, infer));
     calls.put(HEALTH, () -> send(http, health));
@@ -132,8 +156,11 @@ final class OverheadBreakdown {
     return resp.body();
   }
 
-  /** The body VerityClient sends for a JSON inference. */
-  static byte[] requestJson(NamedTensors inputs, String requestId) throws IOException {
+  /** The body VerityClient sends for an inference. */
+  static Body request(NamedTensors inputs, String requestId) throws IOException {
+    if (Npy.prefersBinary(inputs)) {
+      return new Body(Npy.toNpz(inputs), NPZ, "?mode=" + VerificationMode.RECEIPT.wireName() + "&request_id=" + requestId);
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       g.writeStartObject();
@@ -143,13 +170,16 @@ final class OverheadBreakdown {
       TensorJson.writeObject(g, inputs);
       g.writeEndObject();
     }
-    return out.toByteArray();
+    return new Body(out.toByteArray(), "application/json", "");
   }
 
   /** What the node does with that body before running the model. */
-  private static NamedTensors parseRequest(byte[] body, TensorLimits limits) throws IOException {
+  private static NamedTensors parseRequest(Body body, TensorLimits limits) throws IOException {
+    if (body.contentType().equals(NPZ)) {
+      return Npy.readNpz(new ByteArrayInputStream(body.bytes()), limits);
+    }
     NamedTensors inputs = null;
-    try (JsonParser p = FACTORY.createParser(body)) {
+    try (JsonParser p = FACTORY.createParser(body.bytes())) {
       p.nextToken();
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String f = p.currentName();
@@ -166,9 +196,15 @@ final class OverheadBreakdown {
     return inputs;
   }
 
-  /** The body the node answers with. */
-  private static byte[] responseJson(NamedTensors outputs, InferenceReceipt receipt, String requestId) throws IOException {
+  /**
+   * The body the node answers a client that accepts both JSON and .npz with: .npz (and the receipt
+   * in base64 in a header) when the outputs are large, else JSON.
+   */
+  private static byte[] response(NamedTensors outputs, InferenceReceipt receipt, String requestId) throws IOException {
     String encoded = Base64.getEncoder().encodeToString(receipt.encode());
+    if (Npy.prefersBinary(outputs)) {
+      return Npy.toNpz(outputs);
+    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream(4096);
     try (JsonGenerator g = FACTORY.createGenerator(buf)) {
       g.writeStartObject();
@@ -185,7 +221,12 @@ final class OverheadBreakdown {
   }
 
   /** What the client does with that body before verifying. */
-  private static Object parseResponse(byte[] body, TensorLimits limits) throws IOException {
+  private static Object parseResponse(byte[] body, boolean binary, String receiptHeader, TensorLimits limits)
+      throws IOException {
+    if (binary) {
+      NamedTensors outputs = Npy.readNpz(new ByteArrayInputStream(body), limits);
+      return Base64.getDecoder().decode(receiptHeader).length + outputs.size();
+    }
     ObjectNode meta = JSON.createObjectNode();
     NamedTensors outputs = null;
     try (JsonParser p = FACTORY.createParser(body)) {

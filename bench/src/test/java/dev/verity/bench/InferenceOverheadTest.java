@@ -18,10 +18,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class InferenceOverheadTest {
   @Test
-  void measuresEveryPathOfBothModelsAndWritesItsSection(@TempDir Path dir) throws Exception {
+  void measuresEveryPathOfEveryModelAndWritesItsSection(@TempDir Path dir) throws Exception {
     Path doc = dir.resolve("BENCHMARKS.md");
     Files.writeString(doc, BenchmarkDoc.withSection("", "other", "## Another benchmark") + "\nNote by hand.\n");
-    InferenceOverhead.Settings tiny = new InferenceOverhead.Settings(1, 40, 80, 10, 40, Optional.of(doc), "smoke test");
+    Path models = ThirdPartyModel.directory();
+    InferenceOverhead.Settings tiny = new InferenceOverhead.Settings(1, 40, 80, 10, 40, Optional.of(doc), "smoke test", models);
 
     String section = InferenceOverhead.run(tiny, new PrintStream(OutputStream.nullOutputStream()));
     BenchmarkDoc.writeSection(doc, InferenceOverhead.SECTION, section);
@@ -36,9 +37,58 @@ class InferenceOverheadTest {
     assertTrue(section.contains("### Two concurrent clients, large model"));
     assertTrue(section.contains("with `smoke test`"));
     assertTrue(section.contains("2,109,450"), "the large model's parameter count is stated");
+    if (Files.isRegularFile(models.resolve(ThirdPartyModel.FILE)) && Files.isRegularFile(models.resolve(ThirdPartyModel.DETECTOR_FILE))) {
+      for (String model : List.of("PP-OCRv4 rec", "PP-OCRv4 det")) {
+        for (String path : List.of(InferenceOverhead.DIRECT, InferenceOverhead.IN_PROCESS, InferenceOverhead.HTTP)) {
+          assertTrue(section.contains("| " + model + " | " + path + " |"), model + " " + path + " missing:\n" + section);
+        }
+        assertTrue(section.contains("### Two concurrent clients, " + model + " model"));
+        assertTrue(section.contains("### Where the time goes, " + model + " model"));
+      }
+    } else {
+      assertTrue(section.contains("Real-model subject not measured:"), "a skipped real model is reported:\n" + section);
+    }
     String text = Files.readString(doc);
     assertTrue(text.contains("## Another benchmark") && text.contains("Note by hand."));
     assertEquals(1, text.split(java.util.regex.Pattern.quote(BenchmarkDoc.begin(InferenceOverhead.SECTION)), -1).length - 1);
+  }
+
+  @Test
+  void flagsABaselineDisturbedByOtherWork() {
+    Latencies.Summary steady = new Latencies.Summary(100, 1000, 1200, 2000, 900);
+    Latencies.Summary spread = new Latencies.Summary(100, 1000, 3000, 9000, 500);
+    Latencies.Summary http = new Latencies.Summary(100, 1500, 1700, 3000, 600);
+    Latencies.Summary tooFast = new Latencies.Summary(100, 900, 1000, 2000, 1000);
+    assertTrue(InferenceOverhead.Report.disturbance(steady, http).isEmpty());
+    assertTrue(InferenceOverhead.Report.disturbance(spread, http).orElseThrow().contains("3.0 × its p50"));
+    assertTrue(InferenceOverhead.Report.disturbance(steady, tooFast).isPresent());
+  }
+
+  @Test
+  void reportsARealModelThatIsAbsentAsNotMeasured(@TempDir Path empty) throws Exception {
+    assertTrue(ThirdPartyModel.recognizer(empty).isEmpty());
+    assertTrue(ThirdPartyModel.detector(empty).isEmpty());
+    assertTrue(ThirdPartyModel.missing(empty).contains("scripts/fetch-test-models.sh"));
+    assertTrue(ThirdPartyModel.missing(empty).contains(ThirdPartyModel.DETECTOR_FILE));
+  }
+
+  @Test
+  void countsWeightsHeldInConstantNodesAsParameters() {
+    dev.verity.onnx.OnnxModel m = dev.verity.onnx.OnnxModel.builder()
+        .producer("test", "1")
+        .input("x", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.of(1), dev.verity.onnx.Dim.of(3))
+        .output("y", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.of(1), dev.verity.onnx.Dim.of(2))
+        .initializer("b", new long[] {2}, new float[] {0, 0})
+        .node(new dev.verity.onnx.OnnxNode("w", "Constant", "", List.of(), List.of("w"), List.of(
+            dev.verity.onnx.OnnxAttribute.ofTensor("value",
+                dev.verity.onnx.OnnxTensorData.ofFloats("", new long[] {3, 2}, new float[6])))))
+        .node(new dev.verity.onnx.OnnxNode("shape", "Constant", "", List.of(), List.of("s"), List.of(
+            dev.verity.onnx.OnnxAttribute.ofTensor("value",
+                dev.verity.onnx.OnnxTensorData.ofLongs("", new long[] {2}, new long[] {1, 2})))))
+        .node("Gemm", List.of("x", "w", "b"), List.of("y"))
+        .build();
+    assertEquals(2, m.parameterCount(), "initializers only");
+    assertEquals(2 + 6, ThirdPartyModel.parameters(m), "plus floating-point constants, not the integer shape");
   }
 
   @Test

@@ -245,6 +245,8 @@ public final class InferenceService {
       NamedTensors outputs;
       EngineInfo info;
       try (SessionCache.Lease lease = sessions.acquire(m.model(), () -> source(m.model()))) {
+        // the inputs' CID, which the receipt needs, is hashed while the model runs
+        inputs.cidInBackground();
         outputs = lease.model().run(inputs);
         info = lease.model().info();
       } catch (InvalidInputException e) {
@@ -264,7 +266,8 @@ public final class InferenceService {
       long finished = clock.millis();
       Provenance provenance = Provenance.ofThisPlatform(info.engine(), info.version(),
           info.executionProvider().wireName(), VerityNode.VERSION);
-      InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputs.cid(), outputs.cid(), mode,
+      Cid outputsCid = outputs.cid(); // meanwhile the inputs' hashing finishes, if it has not yet
+      InferenceReceipt receipt = InferenceReceipt.sign(nodeKey, requestId, m, inputs.cid(), outputsCid, mode,
           CborValue.Map.builder().build(), provenance, started, finished, claim.job());
       claim.completed(receipt);
       completed = true;

@@ -505,10 +505,16 @@ final class NodeApi {
     // a blinding the node chose goes back to the caller only, who needs it to open the commitment
     Optional<String> chosen = mode == VerificationMode.ZK && blinding.isEmpty()
         ? Optional.of(Base64.getEncoder().encodeToString(used.toBytes())) : Optional.empty();
-    if (ex.acceptsNpz()) {
+    // A client that accepts both gets .npz once the outputs are large enough for JSON to cost more,
+    // except in mode zk: its receipt carries the proof (hundreds of KiB), too large for a header.
+    if (ex.acceptsNpz()
+        && (!ex.acceptsJson() || (mode != VerificationMode.ZK && Npy.prefersBinary(r.outputs())))) {
       ex.setHeader("Verity-Receipt", receipt);
       chosen.ifPresent(b -> ex.setHeader(BLINDING_HEADER, b));
-      ex.send(200, "application/x-npz", Npy.toNpz(r.outputs()));
+      // written straight from the output tensors into the response, with its exact length
+      try (OutputStream out = ex.sendStream(200, "application/x-npz", Npy.npzSize(r.outputs()))) {
+        Npy.writeNpz(r.outputs(), out);
+      }
       return;
     }
     ex.sendJson(200, g -> {

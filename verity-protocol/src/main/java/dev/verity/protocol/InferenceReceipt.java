@@ -8,6 +8,9 @@ import dev.verity.core.cbor.Cbor;
 import dev.verity.core.cbor.CborValue;
 import dev.verity.core.crypto.PublicKey;
 import dev.verity.core.crypto.Signer;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -45,12 +48,12 @@ public final class InferenceReceipt {
   private final PublicKey node;
   private final Optional<Hash> job;
 
-  private InferenceReceipt(CborValue.Map signed) {
-    this(signed, null);
-  }
-
-  /** @param signer the key that just signed {@code signed}, or null to decode the key it names */
-  private InferenceReceipt(CborValue.Map signed, PublicKey signer) {
+  /**
+   * @param known keys already decoded and checked: when {@code signed} names one of them (byte for
+   *     byte, as the key that just signed it or one the caller holds), that key is used instead of
+   *     decoding and checking the same curve point again
+   */
+  private InferenceReceipt(CborValue.Map signed, Collection<PublicKey> known) {
     signed.requireOnly(FIELDS);
     long v = signed.getLong("v");
     if (v != FORMAT_VERSION) {
@@ -72,10 +75,17 @@ public final class InferenceReceipt {
     if (startedAtMillis < 0 || finishedAtMillis < startedAtMillis) {
       throw new DecodingException("receipt times are inconsistent");
     }
-    // A receipt this process just signed names the signer's own key: no need to decode and check
-    // that curve point again.
-    this.node = signer != null ? signer : PublicKey.fromBytes(signed.getBytes("node"));
+    this.node = nodeKey(signed.getBytes("node"), known);
     this.job = signed.has("job") ? Optional.of(Hash.wrap(signed.getBytes("job"))) : Optional.empty();
+  }
+
+  private static PublicKey nodeKey(byte[] raw, Collection<PublicKey> known) {
+    for (PublicKey k : known) {
+      if (Arrays.equals(k.toBytes(), raw)) {
+        return k;
+      }
+    }
+    return PublicKey.fromBytes(raw);
   }
 
   static String requestId(String id) {
@@ -86,7 +96,16 @@ public final class InferenceReceipt {
   }
 
   public static InferenceReceipt decode(byte[] bytes) {
-    return new InferenceReceipt(Cbor.decodeMap(bytes));
+    return new InferenceReceipt(Cbor.decodeMap(bytes), List.of());
+  }
+
+  /**
+   * As {@link #decode(byte[])}, for a holder of node keys (a client with its pinned keys): when the
+   * receipt names one of {@code knownKeys}, that key object is used rather than decoded again. The
+   * result is the same receipt; checking it is still {@link ReceiptVerifier}'s work.
+   */
+  public static InferenceReceipt decode(byte[] bytes, Collection<PublicKey> knownKeys) {
+    return new InferenceReceipt(Cbor.decodeMap(bytes), List.copyOf(knownKeys));
   }
 
   /** Creates and signs a receipt that names no ledger job (an unpaid inference). */
@@ -135,7 +154,7 @@ public final class InferenceReceipt {
         .put("finished", finishedAtMillis)
         .put("node", node.publicKey().toBytes());
     job.ifPresent(j -> b.put("job", j.toBytes()));
-    return new InferenceReceipt(Signing.sign(DOMAIN, b.build(), node), node.publicKey());
+    return new InferenceReceipt(Signing.sign(DOMAIN, b.build(), node), List.of(node.publicKey()));
   }
 
   /** Checks the node's signature over every other field. */

@@ -43,6 +43,7 @@ public final class ModelManifest {
   private final CborValue.Map body;
   private final byte[] signature;
   private final byte[] encoded;
+  private final Cid cid;
   private final PublicKey owner;
   private final String repository;
   private final String version;
@@ -78,6 +79,8 @@ public final class ModelManifest {
     this.body = Signing.body(signed);
     this.signature = signed.getBytes(Signing.SIGNATURE_FIELD);
     this.encoded = Cbor.encode(signed);
+    // Named by clients and nodes on every inference (receipts bind to it): hashed once.
+    this.cid = Cid.dagCbor(encoded);
     this.owner = PublicKey.fromBytes(signed.getBytes("owner"));
     this.repository = Names.repository(signed.getText("repository"));
     this.version = Names.version(signed.getText("version"));
@@ -207,7 +210,7 @@ public final class ModelManifest {
   }
 
   public Cid cid() {
-    return Cid.dagCbor(encoded);
+    return cid;
   }
 
   public byte[] encode() {

@@ -93,6 +93,33 @@ class InferenceReceiptDecodingTest {
     decodesOrIsRejected(b);
   }
 
+  @Test
+  void decodingWithKnownKeysGivesTheSameReceiptAndStillChecksItsSignature() throws Exception {
+    java.util.Set<dev.verity.core.crypto.PublicKey> known =
+        java.util.Set.of(Fixtures.STRANGER.publicKey(), Fixtures.NODE.publicKey());
+    InferenceReceipt r = InferenceReceipt.decode(ENCODING, known);
+    assertEquals(RECEIPT, r);
+    assertEquals(Fixtures.NODE.publicKey(), r.node());
+    r.verifySignature();
+
+    // A receipt naming the known key but signed by another key decodes and then fails to verify.
+    byte[] forged = Fixtures.resigned(ENCODING, InferenceReceipt.DOMAIN, Map.of(), Fixtures.STRANGER);
+    InferenceReceipt f = InferenceReceipt.decode(forged, known);
+    assertEquals(Fixtures.NODE.publicKey(), f.node());
+    assertThrows(VerificationException.class, f::verifySignature);
+  }
+
+  @Test
+  void aNodeKeyThatIsNotKnownIsDecodedAndCheckedAsUsual() {
+    InferenceReceipt r = InferenceReceipt.decode(ENCODING, java.util.Set.of(Fixtures.STRANGER.publicKey()));
+    assertEquals(Fixtures.NODE.publicKey(), r.node());
+    byte[] smallOrder = new byte[32];
+    smallOrder[0] = 1; // the identity point: a key under which forgeries verify
+    byte[] weak = nodeSigned(Map.of("node", new CborValue.Bytes(smallOrder)));
+    assertThrows(DecodingException.class,
+        () -> InferenceReceipt.decode(weak, java.util.Set.of(Fixtures.NODE.publicKey())));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"", "has space", "tab\tinside", "caf\u00e9", "nul\u0000"})
   void rejectsRequestIdsThatAreNotPrintableAscii(String requestId) {

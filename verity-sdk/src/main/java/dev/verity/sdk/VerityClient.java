@@ -30,6 +30,7 @@ import dev.verity.protocol.tensor.TensorLimits;
 import dev.verity.zk.Blinding;
 import dev.verity.zk.InputOpening;
 import dev.verity.zk.ZkEvidenceVerifier;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -74,8 +75,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class VerityClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonFactory JSON_FACTORY = JSON.getFactory();
-  /** Inputs larger than this travel as .npz instead of JSON. */
-  private static final long JSON_INPUT_LIMIT = 256 * 1024;
+  /** What an inference asks for: JSON, or .npz when the node finds the outputs large ({@link Npy#prefersBinary}). */
+  private static final String INFER_ACCEPT = "application/json, application/x-npz";
 
   private final URI endpoint;
   private final HttpClient http;
@@ -86,10 +87,10 @@ public final class VerityClient implements AutoCloseable {
   private final Map<Cid, ModelManifest> manifests = new ConcurrentHashMap<>();
   private final ReceiptVerifier baseVerifier;
   private volatile ReceiptVerifier verifier;
+  private volatile Set<PublicKey> trustedKeys;
   private final Optional<PublicKey> sequencer;
   private volatile LedgerClient ledger;
   private final ZkEvidenceVerifier zk;
-  private volatile Set<PublicKey> trustedKeys;
   private final Optional<Duration> workerLiveness;
   /** Worker key + manifest accepted from the ledger, until (System.nanoTime) the check is repeated. */
   private final Map<String, Long> acceptedWorkers = new ConcurrentHashMap<>();
@@ -483,7 +484,7 @@ public final class VerityClient implements AutoCloseable {
       requireSigner("run a paid inference");
     }
     String path = ref.path() + "/infer";
-    boolean binary = inputs.totalBytes() > JSON_INPUT_LIMIT;
+    boolean binary = Npy.prefersBinary(inputs);
     byte[] body;
     String contentType;
     if (binary) {
@@ -495,10 +496,14 @@ public final class VerityClient implements AutoCloseable {
       contentType = "application/json";
     }
     Hash bodyHash = signer.isPresent() ? Hash.of(body) : null;
-    byte[] response;
+    // the verifier needs the inputs' CID (not in mode zk, whose receipt names a commitment): hashed while the node works
+    if (mode != VerificationMode.ZK) {
+      inputs.cidInBackground();
+    }
+    HttpResponse<byte[]> response;
     for (int attempt = 0; ; attempt++) {
       HttpRequest.Builder rb = request(path).header("Content-Type", contentType).header("X-Request-Id", requestId)
-          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+          .header("Accept", INFER_ACCEPT).POST(HttpRequest.BodyPublishers.ofByteArray(body));
       if (binary && blinding.isPresent()) {
         rb.header("Verity-Blinding", Base64.getEncoder().encodeToString(blinding.get().toBytes()));
       }
@@ -506,7 +511,7 @@ public final class VerityClient implements AutoCloseable {
         rb.header("Authorization", RequestSignature.sign(signer.get(), "POST", path, System.currentTimeMillis(), bodyHash).toHeader());
       }
       try {
-        response = send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
+        response = exchange(rb.build());
         break;
       } catch (VerityApiException e) {
         if (!e.retryable() || attempt >= retries) {
@@ -515,14 +520,23 @@ public final class VerityClient implements AutoCloseable {
         pause(e.retryAfter().get());
       }
     }
-    JsonNode n;
     NamedTensors outputs;
-    try (JsonParser p = JSON_FACTORY.createParser(response)) {
-      ParsedResponse pr = parseInferResponse(p);
-      n = pr.meta;
-      outputs = pr.outputs;
+    String encodedReceipt;
+    if (mediaType(response).equals("application/x-npz")) {
+      outputs = Npy.readNpz(new ByteArrayInputStream(response.body()), limits);
+      encodedReceipt = response.headers().firstValue("Verity-Receipt")
+          .orElseThrow(() -> new DecodingException("binary inference response lacks its Verity-Receipt header"));
+    } else {
+      try (JsonParser p = JSON_FACTORY.createParser(response.body())) {
+        ParsedResponse pr = parseInferResponse(p);
+        outputs = pr.outputs;
+        encodedReceipt = pr.meta.path("receipt").asText();
+      }
     }
-    InferenceReceipt receipt = InferenceReceipt.decode(Base64.getDecoder().decode(n.path("receipt").asText()));
+    // the outputs are hashed while the receipt is decoded and its signature checked
+    outputs.cidInBackground();
+    verifier(); // the pinned keys, known from here on
+    InferenceReceipt receipt = decodeReceipt(encodedReceipt, trustedKeys);
     if (!receipt.requestId().equals(requestId)) {
       throw new VerificationException("receipt is for request " + receipt.requestId() + ", not " + requestId);
     }
@@ -596,6 +610,20 @@ public final class VerityClient implements AutoCloseable {
   }
 
   private record ParsedResponse(JsonNode meta, NamedTensors outputs) {}
+
+  /**
+   * Decodes a base64 receipt. A node key among {@code trusted} is taken as the already checked key
+   * rather than decoded again; the verifier still checks the signature and that the key is trusted.
+   */
+  private static InferenceReceipt decodeReceipt(String base64, Set<PublicKey> trusted) {
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      throw new DecodingException("the node sent a receipt that is not base64: " + e.getMessage(), e);
+    }
+    return InferenceReceipt.decode(bytes, trusted);
+  }
 
   private ParsedResponse parseInferResponse(JsonParser p) throws IOException {
     if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -683,6 +711,15 @@ public final class VerityClient implements AutoCloseable {
   }
 
   private byte[] send(HttpRequest req, HttpResponse.BodyHandler<byte[]> handler) throws IOException {
+    return exchange(req, handler).body();
+  }
+
+  private HttpResponse<byte[]> exchange(HttpRequest req) throws IOException {
+    return exchange(req, HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** Sends a request; answers with the response when its status is below 400. */
+  private HttpResponse<byte[]> exchange(HttpRequest req, HttpResponse.BodyHandler<byte[]> handler) throws IOException {
     HttpResponse<byte[]> resp;
     try {
       resp = http.send(req, handler);
@@ -693,7 +730,14 @@ public final class VerityClient implements AutoCloseable {
       throw new IOException("cannot reach a Verity node at " + endpoint + " (is it running?)", e);
     }
     checkStatus(resp.statusCode(), resp::body, resp);
-    return resp.body();
+    return resp;
+  }
+
+  /** The response's media type, lower case, without parameters ("" when it names none). */
+  private static String mediaType(HttpResponse<?> resp) {
+    String ct = resp.headers().firstValue("Content-Type").orElse("");
+    int semi = ct.indexOf(';');
+    return (semi < 0 ? ct : ct.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
   }
 
   private interface BodySupplier {

@@ -80,9 +80,14 @@ public final class Exchange {
     return (semi < 0 ? ct : ct.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
   }
 
-  /** Whether the client prefers a binary (.npz) response. */
+  /** Whether the client accepts a binary (.npz) response. */
   public boolean acceptsNpz() {
     return header("Accept").map(a -> a.contains("application/x-npz")).orElse(false);
+  }
+
+  /** Whether the client accepts JSON: it sent no Accept header, or one naming JSON or any type. */
+  public boolean acceptsJson() {
+    return header("Accept").map(a -> a.contains("application/json") || a.contains("*/*")).orElse(true);
   }
 
   /** Reads the whole body, refusing more than {@code maxBytes} with 413. */
@@ -92,7 +97,13 @@ public final class Exchange {
       throw tooLarge(maxBytes);
     }
     try (InputStream in = bodyStream(maxBytes)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
+      if (declared > 0 && declared <= Integer.MAX_VALUE - 8) {
+        // a body of declared length is read straight into its array (the server ends the stream there)
+        byte[] body = new byte[(int) declared];
+        int n = in.readNBytes(body, 0, body.length);
+        return n == body.length ? body : java.util.Arrays.copyOf(body, n);
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
       in.transferTo(out);
       return out.toByteArray();
     }

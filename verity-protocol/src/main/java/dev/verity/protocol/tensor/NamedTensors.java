@@ -1,9 +1,11 @@
 package dev.verity.protocol.tensor;
 
 import dev.verity.core.Cid;
+import dev.verity.core.Hash;
 import dev.verity.core.DecodingException;
 import dev.verity.core.cbor.Cbor;
 import dev.verity.core.cbor.CborValue;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,7 +21,12 @@ import java.util.TreeMap;
  * CIDs, so the same tensors give the same CID whether they travelled as JSON or as .npy.
  */
 public final class NamedTensors {
+  /** Sets with at least this much data get their CID computed beside other work ({@link #cidInBackground}). */
+  public static final long BACKGROUND_CID_BYTES = 64 * 1024;
+
   private final SortedMap<String, Tensor> tensors;
+  /** The CID once computed: the tensors are immutable, so it never changes. */
+  private volatile Cid cid;
 
   private NamedTensors(SortedMap<String, Tensor> tensors) {
     this.tensors = Collections.unmodifiableSortedMap(tensors);
@@ -73,28 +80,106 @@ public final class NamedTensors {
     return Cbor.encode(toCbor());
   }
 
-  /** The content identifier receipts use for these tensors. */
+  /**
+   * The content identifier receipts use for these tensors: the dag-cbor CID of {@link
+   * #canonicalBytes()}. The encoding is hashed piece by piece as it would be written, each tensor's
+   * data straight from the tensor, so large tensors are hashed without being copied first. Computed
+   * once per object: a second caller gets the first one's result, waiting for it if the first is
+   * still hashing ({@link #cidInBackground}).
+   */
   public Cid cid() {
-    return Cid.dagCbor(canonicalBytes());
+    Cid c = cid;
+    if (c == null) {
+      synchronized (this) {
+        c = cid;
+        if (c == null) {
+          c = computeCid();
+          cid = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  /**
+   * Starts computing {@link #cid()} on a virtual thread when the set holds at least {@link
+   * #BACKGROUND_CID_BYTES} of data, so that the hashing overlaps with what the caller does next
+   * (running the model, waiting for the node); a later {@link #cid()} gets the result. Smaller sets
+   * hash faster than a thread starts, and are left to {@link #cid()}.
+   */
+  public void cidInBackground() {
+    if (cid == null && totalBytes() >= BACKGROUND_CID_BYTES) {
+      Thread.ofVirtual().name("tensor-cid").start(this::cid);
+    }
+  }
+
+  private Cid computeCid() {
+    MessageDigest d = Hash.newDigest();
+    d.update(header(MAJOR_MAP, tensors.size()));
+    for (var e : tensors.entrySet()) {
+      Tensor t = e.getValue();
+      d.update(Cbor.encode(new CborValue.Text(e.getKey())));
+      d.update(header(MAJOR_MAP, TENSOR_FIELDS.size()));
+      for (String field : TENSOR_FIELDS) {
+        d.update(Cbor.encode(new CborValue.Text(field)));
+        switch (field) {
+          case "type" -> d.update(Cbor.encode(new CborValue.Text(t.type().wireName())));
+          case "shape" -> d.update(Cbor.encode(shape(t)));
+          case "data" -> {
+            if (t.type() == ElementType.STRING) {
+              d.update(Cbor.encode(strings(t)));
+            } else {
+              byte[] data = t.data();
+              d.update(header(MAJOR_BYTES, data.length));
+              d.update(data);
+            }
+          }
+          default -> throw new IllegalStateException(field);
+        }
+      }
+    }
+    return Cid.of(Cid.Codec.DAG_CBOR, Hash.fromDigest(d));
+  }
+
+  private static final int MAJOR_BYTES = 2;
+  private static final int MAJOR_MAP = 5;
+  /** The fields of one tensor's map, in canonical order. */
+  private static final List<String> TENSOR_FIELDS =
+      List.of("type", "shape", "data").stream().sorted(CborValue.Map.KEY_ORDER).toList();
+
+  /**
+   * The head of a CBOR item of major type {@code major} with argument {@code arg}: that of the
+   * unsigned integer {@code arg} (major type 0) with the major type set in its first byte's top
+   * three bits, the one place where the heads of the major types differ.
+   */
+  private static byte[] header(int major, long arg) {
+    byte[] h = Cbor.encode(new CborValue.Int(arg));
+    h[0] |= (byte) (major << 5);
+    return h;
+  }
+
+  private static CborValue.Array shape(Tensor t) {
+    List<CborValue> shape = new ArrayList<>();
+    for (long d : t.shape()) {
+      shape.add(new CborValue.Int(d));
+    }
+    return new CborValue.Array(shape);
+  }
+
+  private static CborValue.Array strings(Tensor t) {
+    return new CborValue.Array(t.strings().stream().map(s -> (CborValue) new CborValue.Text(s)).toList());
   }
 
   public CborValue.Map toCbor() {
     CborValue.Map.Builder b = CborValue.Map.builder();
     for (var e : tensors.entrySet()) {
       Tensor t = e.getValue();
-      List<CborValue> shape = new ArrayList<>();
-      for (long d : t.shape()) {
-        shape.add(new CborValue.Int(d));
-      }
-      CborValue data =
-          t.type() == ElementType.STRING
-              ? new CborValue.Array(t.strings().stream().map(s -> (CborValue) new CborValue.Text(s)).toList())
-              : new CborValue.Bytes(t.bytes());
+      CborValue data = t.type() == ElementType.STRING ? strings(t) : new CborValue.Bytes(t.data());
       b.put(
           e.getKey(),
           CborValue.Map.builder()
               .put("type", t.type().wireName())
-              .put("shape", new CborValue.Array(shape))
+              .put("shape", shape(t))
               .put("data", data)
               .build());
     }

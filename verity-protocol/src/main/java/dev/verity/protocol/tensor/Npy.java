@@ -8,13 +8,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import java.util.zip.ZipOutputStream;
 
 /**
  * NumPy's binary formats for large tensors: {@code .npy} (one array) and {@code .npz} (a zip of
@@ -23,6 +25,13 @@ import java.util.zip.ZipOutputStream;
  * allocating, and the .npz reader counts inflated bytes so a zip bomb is refused.
  */
 public final class Npy {
+  /**
+   * Tensor sets with more data than this travel between Verity's client and node as .npz rather than
+   * JSON, whichever way they go: JSON writes every number as text and parses it back (tens of
+   * nanoseconds per element each way), .npz copies bytes. Small sets stay JSON, readable in logs.
+   */
+  public static final long BINARY_ABOVE_BYTES = 1024;
+
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final int MAX_HEADER = 64 * 1024;
   /** One entry of the header's Python dict literal: key, value and the comma after it, if any. */
@@ -31,6 +40,19 @@ public final class Npy {
   private static final java.util.Set<String> HEADER_KEYS = java.util.Set.of("descr", "fortran_order", "shape");
 
   private Npy() {}
+
+  /** Whether every tensor of the set has a .npy form (strings have none). */
+  public static boolean canWrite(NamedTensors tensors) {
+    return tensors.asMap().values().stream().allMatch(t -> t.type().npyDescr() != null);
+  }
+
+  /**
+   * Whether a set should travel as .npz rather than JSON between Verity's client and node: it has
+   * more data than {@link #BINARY_ABOVE_BYTES} and .npz can hold it.
+   */
+  public static boolean prefersBinary(NamedTensors tensors) {
+    return tensors.totalBytes() > BINARY_ABOVE_BYTES && canWrite(tensors);
+  }
 
   /** Reads one .npy array; {@code name} is used in error messages and limit checks. */
   public static Tensor read(InputStream in, String name, TensorLimits limits) throws IOException {
@@ -89,8 +111,7 @@ public final class Npy {
       if (bytes > Integer.MAX_VALUE - 8) {
         throw new DecodingException("'" + name + "' needs " + bytes + " bytes, more than one tensor can hold");
       }
-      // Read what is actually there rather than allocating the header's claim up front.
-      byte[] data = d.readNBytes((int) bytes);
+      byte[] data = readUpTo(d, (int) bytes);
       if (data.length != bytes) {
         throw new DecodingException(
             "'" + name + "': .npy data is truncated (" + data.length + " of " + bytes + " bytes)");
@@ -99,6 +120,31 @@ public final class Npy {
     } catch (EOFException e) {
       throw new DecodingException("'" + name + "': .npy data is truncated", e);
     }
+  }
+
+  /** Largest claim an array is allocated for before its bytes have arrived. */
+  private static final int EAGER_BYTES = 16 << 20;
+
+  /**
+   * Reads up to {@code n} bytes, fewer only at the end of the stream. The bytes go straight into
+   * the array that is returned when all arrive; a claim beyond {@link #EAGER_BYTES} is believed
+   * only as the bytes arrive (the array doubles), so a short hostile archive cannot make the reader
+   * allocate what its header claims.
+   */
+  private static byte[] readUpTo(InputStream in, int n) throws IOException {
+    byte[] buf = new byte[Math.min(n, EAGER_BYTES)];
+    int got = 0;
+    while (got < n) {
+      if (got == buf.length) {
+        buf = java.util.Arrays.copyOf(buf, (int) Math.min(n, 2L * buf.length));
+      }
+      int r = in.read(buf, got, buf.length - got);
+      if (r < 0) {
+        break;
+      }
+      got += r;
+    }
+    return got == buf.length ? buf : java.util.Arrays.copyOf(buf, got);
   }
 
   private static long[] parseShape(String dims, String name) {
@@ -166,6 +212,24 @@ public final class Npy {
   }
 
   public static void write(Tensor t, OutputStream out) throws IOException {
+    out.write(header(t));
+    out.write(t.data());
+  }
+
+  /** The .npy encoding of {@code t}: header and data in one array of exactly their size. */
+  public static byte[] toBytes(Tensor t) {
+    byte[] header = header(t);
+    byte[] data = t.data();
+    byte[] out = java.util.Arrays.copyOf(header, header.length + data.length);
+    System.arraycopy(data, 0, out, header.length, data.length);
+    return out;
+  }
+
+  /**
+   * The .npy header of {@code t}: magic, version 1.0, header length and the dict literal padded so
+   * that the data starts at a multiple of 64 bytes, as NumPy writes it.
+   */
+  private static byte[] header(Tensor t) {
     String descr = t.type().npyDescr();
     if (descr == null) {
       throw new IllegalArgumentException(t.type().wireName() + " tensors cannot be written as .npy; use JSON");
@@ -180,24 +244,16 @@ public final class Npy {
     String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
     int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
     int pad = (64 - unpadded % 64) % 64;
-    String header = dict + " ".repeat(pad) + "\n";
-    out.write(MAGIC);
-    out.write(1);
-    out.write(0);
-    out.write(header.length() & 0xff);
-    out.write(header.length() >>> 8);
-    out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-    out.write(t.bytes());
-  }
-
-  public static byte[] toBytes(Tensor t) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      write(t, out);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    byte[] header = (dict + " ".repeat(pad) + "\n").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] out = new byte[MAGIC.length + 4 + header.length];
+    System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
+    int at = MAGIC.length;
+    out[at++] = 1;
+    out[at++] = 0;
+    out[at++] = (byte) header.length;
+    out[at++] = (byte) (header.length >>> 8);
+    System.arraycopy(header, 0, out, at, header.length);
+    return out;
   }
 
   /** Reads a .npz archive: each {@code name.npy} entry becomes the tensor {@code name}. */
@@ -243,25 +299,176 @@ public final class Npy {
     return NamedTensors.of(out);
   }
 
+  /**
+   * Writes a .npz archive: one {@code name.npy} entry per tensor, in the set's (canonical) order,
+   * stored uncompressed as NumPy's {@code savez} does, so writing costs a CRC pass and one copy of
+   * each tensor's data into {@code out}, written straight from the tensor. Exactly {@link
+   * #npzSize} bytes; the same tensors always give the same bytes (entries carry the fixed time
+   * 1980-01-01 00:00). {@code out} is left open.
+   *
+   * @throws IllegalArgumentException for a string tensor, or an archive beyond the 4 GiB and 65,535
+   *     entries of a zip without its 64-bit extension
+   */
   public static void writeNpz(NamedTensors tensors, OutputStream out) throws IOException {
-    ZipOutputStream zip = new ZipOutputStream(out);
-    zip.setLevel(java.util.zip.Deflater.NO_COMPRESSION);
-    for (var e : tensors.asMap().entrySet()) {
-      zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
-      write(e.getValue(), zip);
-      zip.closeEntry();
+    List<ZipRecord> records = layout(tensors);
+    ByteArrayOutputStream directory = new ByteArrayOutputStream(64 * records.size() + ZIP_END);
+    for (ZipRecord r : records) {
+      out.write(r.localHeader());
+      out.write(r.npyHeader());
+      out.write(r.data());
+      r.writeCentralHeader(directory);
     }
-    zip.finish();
+    long directoryAt = records.isEmpty() ? 0 : records.getLast().end();
+    int directorySize = directory.size();
+    le(directory, ZIP_END_SIGNATURE, 4);
+    le(directory, 0, 4); // this disk, and the disk where the directory starts
+    le(directory, records.size(), 2);
+    le(directory, records.size(), 2);
+    le(directory, directorySize, 4);
+    le(directory, directoryAt, 4);
+    le(directory, 0, 2); // no comment
+    directory.writeTo(out);
   }
 
+  /** The size in bytes of the archive {@link #writeNpz} writes for {@code tensors}. */
+  public static long npzSize(NamedTensors tensors) {
+    List<ZipRecord> records = layout(tensors);
+    long size = ZIP_END;
+    for (ZipRecord r : records) {
+      size += r.end() - r.offset() + ZIP_CENTRAL + r.name().length;
+    }
+    return size;
+  }
+
+  /** .npz of {@code tensors} in one array of exactly its size ({@link #writeNpz}). */
   public static byte[] toNpz(NamedTensors tensors) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long size = npzSize(tensors);
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("a .npz of " + size + " bytes does not fit in one array; write it to a stream");
+    }
+    byte[] archive = new byte[(int) size];
+    OutputStream into = new OutputStream() {
+      private int at;
+
+      @Override
+      public void write(int b) {
+        archive[at++] = (byte) b;
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        System.arraycopy(b, off, archive, at, len);
+        at += len;
+      }
+    };
     try {
-      writeNpz(tensors, out);
+      writeNpz(tensors, into);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    return out.toByteArray();
+    return archive;
+  }
+
+  private static final int ZIP_LOCAL = 30;
+  private static final int ZIP_CENTRAL = 46;
+  private static final int ZIP_END = 22;
+  private static final int ZIP_LOCAL_SIGNATURE = 0x04034b50;
+  private static final int ZIP_CENTRAL_SIGNATURE = 0x02014b50;
+  private static final int ZIP_END_SIGNATURE = 0x06054b50;
+  /** Version 2.0 of the zip format: enough for stored entries. */
+  private static final int ZIP_VERSION = 20;
+  /** General purpose flag: the entry name is UTF-8. */
+  private static final int ZIP_UTF8 = 0x0800;
+  /** MS-DOS date of 1980-01-01 (the time field is 0: midnight). */
+  private static final int ZIP_DATE = (1 << 5) | 1;
+
+  /** One stored entry: where it starts in the archive, its name, .npy header, data and CRC. */
+  private record ZipRecord(long offset, byte[] name, byte[] npyHeader, byte[] data, long crc) {
+    long size() {
+      return (long) npyHeader.length + data.length;
+    }
+
+    long end() {
+      return offset + ZIP_LOCAL + name.length + size();
+    }
+
+    int flags() {
+      for (byte b : name) {
+        if (b < 0) {
+          return ZIP_UTF8;
+        }
+      }
+      return 0;
+    }
+
+    byte[] localHeader() {
+      ByteArrayOutputStream h = new ByteArrayOutputStream(ZIP_LOCAL + name.length);
+      le(h, ZIP_LOCAL_SIGNATURE, 4);
+      le(h, ZIP_VERSION, 2);
+      common(h);
+      h.writeBytes(name);
+      return h.toByteArray();
+    }
+
+    void writeCentralHeader(ByteArrayOutputStream h) {
+      le(h, ZIP_CENTRAL_SIGNATURE, 4);
+      le(h, ZIP_VERSION, 2); // made by
+      le(h, ZIP_VERSION, 2); // needed
+      common(h);
+      le(h, 0, 2); // comment length
+      le(h, 0, 2); // disk
+      le(h, 0, 2); // internal attributes
+      le(h, 0, 4); // external attributes
+      le(h, offset, 4);
+      h.writeBytes(name);
+    }
+
+    /** From the flags to the extra field's length: the same in local and central headers. */
+    private void common(ByteArrayOutputStream h) {
+      le(h, flags(), 2);
+      le(h, 0, 2); // stored
+      le(h, 0, 2); // time
+      le(h, ZIP_DATE, 2);
+      le(h, crc, 4);
+      le(h, size(), 4); // compressed
+      le(h, size(), 4); // uncompressed
+      le(h, name.length, 2);
+      le(h, 0, 2); // no extra field
+    }
+  }
+
+  private static List<ZipRecord> layout(NamedTensors tensors) {
+    if (tensors.size() > 0xFFFF) {
+      throw new IllegalArgumentException("a .npz holds at most 65535 arrays, not " + tensors.size());
+    }
+    List<ZipRecord> records = new ArrayList<>(tensors.size());
+    long offset = 0;
+    for (var e : tensors.asMap().entrySet()) {
+      Tensor t = e.getValue();
+      if (t.type().npyDescr() == null) {
+        throw new IllegalArgumentException(t.type().wireName() + " tensors cannot be written as .npy; use JSON");
+      }
+      byte[] npyHeader = header(t);
+      byte[] data = t.data();
+      CRC32 crc = new CRC32();
+      crc.update(npyHeader);
+      crc.update(data);
+      ZipRecord r = new ZipRecord(offset, (e.getKey() + ".npy").getBytes(StandardCharsets.UTF_8), npyHeader, data,
+          crc.getValue());
+      if (r.size() > 0xFFFFFFFFL || r.end() > 0xFFFFFFFFL) {
+        throw new IllegalArgumentException("a .npz of more than 4 GiB needs the zip's 64-bit extension, which Verity does not write");
+      }
+      records.add(r);
+      offset = r.end();
+    }
+    return records;
+  }
+
+  /** Writes the low {@code bytes} bytes of {@code v}, least significant first. */
+  private static void le(ByteArrayOutputStream out, long v, int bytes) {
+    for (int i = 0; i < bytes; i++) {
+      out.write((int) (v >>> (8 * i)));
+    }
   }
 
   /** Refuses to inflate more than a bound, so a tiny zip cannot expand without limit. */

@@ -181,6 +181,12 @@ public final class Tensor {
     return data.clone();
   }
 
+  /** The data array itself, for this package's encoders, which only read it; not for string tensors. */
+  byte[] data() {
+    requireNumeric();
+    return data;
+  }
+
   public List<String> strings() {
     if (strings == null) {
       throw new IllegalStateException("not a string tensor");

@@ -106,4 +106,75 @@ class NumpyCompatibilityTest {
       assertEquals(expected.cid(), t.cid(), name);
     }
   }
+
+  @Test
+  void writesNpzEntriesStoredUncompressedAsNumpySavezDoes() throws IOException {
+    NamedTensors tensors = NamedTensors.of(Map.of(
+        "x", Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 1, 2, 3, 4, 5}),
+        "mask", Tensor.ofBools(new long[] {2}, new boolean[] {true, false})));
+    byte[] npz = Npy.toNpz(tensors);
+    int entries = 0;
+    try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(new ByteArrayInputStream(npz))) {
+      for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; entries++) {
+        assertEquals(java.util.zip.ZipEntry.STORED, e.getMethod(), e.getName());
+        String name = e.getName().substring(0, e.getName().length() - ".npy".length());
+        byte[] npy = Npy.toBytes(tensors.get(name));
+        assertEquals(npy.length, e.getSize(), e.getName());
+        assertArrayEquals(npy, zip.readAllBytes(), e.getName());
+      }
+    }
+    assertEquals(2, entries);
+  }
+
+  @Test
+  void writesAZipWhoseCentralDirectoryAgreesWithItsEntries(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws IOException {
+    NamedTensors tensors = NamedTensors.of(Map.of(
+        "x", Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 1, 2, 3, 4, 5}),
+        "mask", Tensor.ofBools(new long[] {2}, new boolean[] {true, false}),
+        "é名", Tensor.ofLongs(new long[] {}, new long[] {42})));
+    java.nio.file.Path file = dir.resolve("t.npz");
+    java.nio.file.Files.write(file, Npy.toNpz(tensors));
+    // ZipFile reads the central directory (as NumPy's np.load does), ZipInputStream the local headers
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(file.toFile())) {
+      assertEquals(Set.of("x.npy", "mask.npy", "é名.npy"),
+          zip.stream().map(java.util.zip.ZipEntry::getName).collect(java.util.stream.Collectors.toSet()));
+      for (String name : tensors.names()) {
+        java.util.zip.ZipEntry e = zip.getEntry(name + ".npy");
+        assertEquals(java.util.zip.ZipEntry.STORED, e.getMethod());
+        try (InputStream in = zip.getInputStream(e)) {
+          assertArrayEquals(Npy.toBytes(tensors.get(name)), in.readAllBytes(), name);
+        }
+      }
+    }
+    assertEquals(tensors, Npy.readNpz(java.nio.file.Files.newInputStream(file), TensorLimits.DEFAULT));
+  }
+
+  @Test
+  void prefersNpzForLargeNumericSetsOnly() {
+    long n = Npy.BINARY_ABOVE_BYTES / 4;
+    assertTrue(!Npy.prefersBinary(NamedTensors.of("x", Tensor.ofFloats(new long[] {n}, new float[(int) n]))),
+        "exactly at the threshold stays JSON");
+    assertTrue(Npy.prefersBinary(NamedTensors.of("x", Tensor.ofFloats(new long[] {n + 1}, new float[(int) n + 1]))));
+    java.util.List<String> words = java.util.Collections.nCopies((int) Npy.BINARY_ABOVE_BYTES, "word");
+    NamedTensors withText = NamedTensors.of(Map.of(
+        "x", Tensor.ofFloats(new long[] {n + 1}, new float[(int) n + 1]),
+        "s", Tensor.ofStrings(new long[] {words.size()}, words)));
+    assertTrue(!Npy.canWrite(withText) && !Npy.prefersBinary(withText), "strings have no .npy form: JSON");
+  }
+
+  @Test
+  void writingAnNpzLeavesTheCallersStreamOpen() throws IOException {
+    NamedTensors tensors = NamedTensors.of("x", Tensor.ofFloats(new long[] {2}, new float[] {1, 2}));
+    boolean[] closed = {false};
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream() {
+      @Override
+      public void close() {
+        closed[0] = true;
+      }
+    };
+    Npy.writeNpz(tensors, out);
+    assertTrue(!closed[0], "the caller's stream was closed");
+    assertEquals(tensors, Npy.readNpz(new ByteArrayInputStream(out.toByteArray()), TensorLimits.DEFAULT));
+  }
 }
