@@ -11,7 +11,10 @@ import dev.verity.models.ExampleModel;
 import dev.verity.node.VerityNode;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
+import dev.verity.protocol.tensor.NamedTensors;
+import dev.verity.protocol.tensor.Tensor;
 import dev.verity.sdk.LedgerClient;
+import dev.verity.sdk.ModelRef;
 import dev.verity.sdk.ProgressListener;
 import dev.verity.sdk.VerityClient;
 import java.io.IOException;
@@ -37,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  * the ledger (sequencer) and hosts the published models (hub, gateway); nodes 1..N-1 are workers
  * and verifiers that follow its ledger remotely. The genesis funds every node, the model owner and
  * the client. The demo publishes the built-in models on node 0, registers them on the ledger,
- * copies them (blob and the owner's signed manifest) to every worker, waits until every worker is
- * registered for them and live, runs paid inferences spread over the workers (each receipt
+ * asks every worker to run them by manifest CID (unpaid, so it answers 402 after fetching the
+ * checked manifest from its peers; it fetches the model file from its peers on its first paid run),
+ * waits until every worker is registered for them and live, runs paid inferences spread over the workers (each receipt
  * verified by the client, signed by the worker that ran it), checks that everyone was paid exactly
  * their share and one receipt on the ledger with the light client, then serves until Ctrl-C (or
  * stops, with {@code --exit}).
@@ -190,17 +194,12 @@ final class NetworkDemo {
         published.add(m);
       }
       for (LocalNetwork.NodeProcess w : workers) {
-        try (VerityClient copy = VerityClient.builder(w.uri()).signer(owner).build()) {
+        try (VerityClient asker = VerityClient.builder(w.uri()).signer(caller).build()) {
           for (int i = 0; i < published.size(); i++) {
-            ModelManifest m = published.get(i);
-            if (!hosts(copy, m)) {
-              copy.uploadBlob(dir.resolve("examples").resolve(BuiltinModels.all().get(i).name() + ".onnx"),
-                  ProgressListener.NONE);
-              copy.publishManifest(m);
-            }
+            fetchOnWorker(asker, BuiltinModels.all().get(i), published.get(i));
           }
         }
-        out.println("  copied the models to " + w.name() + " (blob by CID and the owner's signed manifest)");
+        out.println("  " + w.name() + " fetched the manifests from its peers (asked to run them by CID)");
       }
       Set<Address> workerAddresses = new HashSet<>();
       workers.forEach(w -> workerAddresses.add(w.key().address()));
@@ -243,17 +242,25 @@ final class NetworkDemo {
     return summary;
   }
 
-  private static boolean hosts(VerityClient c, ModelManifest m) throws IOException {
+  /**
+   * Asks a worker to run {@code m} by manifest CID without paying: a worker that lacks the manifest
+   * fetches it from its peers (checked) and then asks for a job (402), which is what is expected here;
+   * it fetches the model's blocks on its first paid run.
+   */
+  private static void fetchOnWorker(VerityClient worker, ExampleModel model, ModelManifest m) throws IOException {
+    ExampleModel.Sample s = model.samples().get(0);
+    NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
     try {
-      c.manifest(m.cid());
-      return true;
+      worker.infer(ModelRef.ofManifest(m.cid()), inputs);
     } catch (dev.verity.sdk.VerityApiException e) {
-      if (e.status() == 404) {
-        return false;
+      if (e.status() == 402) {
+        return;
       }
-      throw e;
+      throw new IOException("a worker asked to run " + m.cid() + " did not fetch it from its peers: "
+          + e.getMessage() + "; see its node.log", e);
     } catch (dev.verity.core.VerificationException e) {
-      throw new IOException("a node serves a manifest that does not verify: " + e.getMessage(), e);
+      throw new IOException("a worker ran " + m.cid() + " unpaid with an answer that does not verify: "
+          + e.getMessage(), e);
     }
   }
 

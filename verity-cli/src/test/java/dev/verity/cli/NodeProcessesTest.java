@@ -72,26 +72,32 @@ class NodeProcessesTest {
         assertTrue(w.process().pid() != seq.process().pid() && w.process().isAlive());
       }
 
-      // publish on the hub, register on the ledger, copy to every worker
+      // publish once on the hub (node-0) and register on the ledger; no worker is given the model
       ModelManifest manifest;
       try (VerityClient hub = VerityClient.builder(seq.uri()).signer(owner).build()) {
         manifest = hub.publish(file, Publication.of(model.name(), "1.0.0").withPrice(UpCommand.ROYALTY),
             ProgressListener.NONE);
         hub.ledger().registerModel(manifest.cid(), UpCommand.ROYALTY);
       }
+      ExampleModel.Sample s = model.samples().get(0);
+      NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
+      // each worker, asked to run the manifest CID, fetches the manifest from its peers (and asks for payment)
       for (LocalNetwork.NodeProcess w : workers) {
-        try (VerityClient copy = VerityClient.builder(w.uri()).signer(owner).build()) {
-          copy.uploadBlob(file, ProgressListener.NONE);
-          copy.publishManifest(manifest);
+        assertEquals(0, counter(w.uri(), "replica_models_fetched"), w.name() + " holds no model before it is asked");
+        try (VerityClient c = VerityClient.builder(w.uri()).signer(client).build()) {
+          dev.verity.sdk.VerityApiException unpaid = org.junit.jupiter.api.Assertions.assertThrows(
+              dev.verity.sdk.VerityApiException.class, () -> c.infer(ModelRef.ofManifest(manifest.cid()), inputs));
+          assertEquals(402, unpaid.status(), w.name() + " knows the model and asks for a job: " + unpaid.getMessage());
         }
+        assertEquals(1, counter(w.uri(), "replica_models_fetched"), w.name() + " fetched the manifest from a peer");
       }
+      // holding the manifest, every worker registers as serving the model
       Set<Address> workerAddresses = new HashSet<>();
       workers.forEach(w -> workerAddresses.add(w.key().address()));
       NetworkDemo.awaitLiveWorkers(seq.uri(), workerAddresses, List.of(manifest));
 
-      // a paid inference on every worker, verified by the client and then on the ledger through node-0
-      ExampleModel.Sample s = model.samples().get(0);
-      NamedTensors inputs = NamedTensors.of(model.inputName(), Tensor.ofFloats(s.shape(), s.values()));
+      // a paid inference on every worker (which fetches the model's blocks to run it), verified by the
+      // client and then on the ledger through node-0
       List<InferenceReceipt> receipts = new ArrayList<>();
       for (LocalNetwork.NodeProcess w : workers) {
         try (VerityClient c = VerityClient.builder(w.uri()).signer(client).trustNodes(Set.of(w.key().publicKey()))
@@ -100,6 +106,8 @@ class NodeProcessesTest {
           assertEquals(w.key().publicKey(), r.receipt().node(), "the worker that ran it signed the receipt");
           receipts.add(r.receipt());
         }
+        assertTrue(counter(w.uri(), "replica_blocks_fetched") >= 1, w.name() + " fetched the model's blocks");
+        assertEquals(0, counter(w.uri(), "replica_bad_peers"), w.name() + " received only valid bytes");
       }
       try (VerityClient onSequencer = VerityClient.builder(seq.uri()).signer(client).sequencer(seq.key().publicKey())
           .build()) {
@@ -124,6 +132,19 @@ class NodeProcessesTest {
       awaitPeers(workers.get(0).uri(), Set.of(seq.key().address(), workers.get(1).key().address()),
           Set.of(victim.key().address()));
     }
+  }
+
+  /** The value of counter {@code verity_<name>_total} in {@code node}'s {@code /metrics}; 0 when not yet counted. */
+  private static long counter(URI node, String name) throws Exception {
+    java.net.http.HttpResponse<String> r;
+    try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+      r = http.send(java.net.http.HttpRequest.newBuilder(URI.create(node + "/metrics")).GET().build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+    assertEquals(200, r.statusCode(), "GET /metrics on " + node);
+    String prefix = "verity_" + name + "_total ";
+    return r.body().lines().filter(l -> l.startsWith(prefix)).mapToLong(l -> Long.parseLong(l.substring(prefix.length())))
+        .findFirst().orElse(0L);
   }
 
   /** Waits (bounded) until {@code node} lists every one of {@code present} as live and none of {@code absent}. */
