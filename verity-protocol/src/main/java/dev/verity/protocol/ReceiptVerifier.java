@@ -114,7 +114,7 @@ public final class ReceiptVerifier {
         throw new VerificationException(kind + " '" + s.name() + "' is missing");
       }
       try {
-        s.check(t);
+        s.check(t, kind);
       } catch (IllegalArgumentException e) {
         throw new VerificationException(kind + " does not fit the manifest: " + e.getMessage(), e);
       }

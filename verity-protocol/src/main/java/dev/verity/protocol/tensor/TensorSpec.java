@@ -30,9 +30,19 @@ public record TensorSpec(String name, ElementType type, List<Dim> shape) {
    * @throws DecodingException naming the tensor, what it has and what the model expects
    */
   public void check(Tensor t) {
+    check(t, "input");
+  }
+
+  /**
+   * Checks that {@code t} fits this spec, naming it as {@code kind} ("input" or "output") in the
+   * message.
+   *
+   * @throws DecodingException naming the tensor, what it has and what the model declares
+   */
+  public void check(Tensor t, String kind) {
     if (t.type() != type) {
       throw new DecodingException(
-          "input '" + name + "' has type " + t.type().wireName() + ", model expects " + type.wireName());
+          kind + " '" + name + "' has type " + t.type().wireName() + ", model expects " + type.wireName());
     }
     long[] s = t.shape();
     boolean ok = s.length == shape.size();
@@ -41,7 +51,7 @@ public record TensorSpec(String name, ElementType type, List<Dim> shape) {
     }
     if (!ok) {
       throw new DecodingException(
-          "input '" + name + "' has shape " + java.util.Arrays.toString(s) + ", model expects " + shapeText());
+          kind + " '" + name + "' has shape " + java.util.Arrays.toString(s) + ", model expects " + shapeText());
     }
   }
 

@@ -34,6 +34,15 @@ class TensorSpecTest {
   }
 
   @Test
+  void namesAnOutputAsAnOutput() {
+    Tensor ints = Tensor.ofInts(new long[] {1, 3, 1, 2}, new int[6]);
+    DecodingException e = assertThrows(DecodingException.class, () -> IMAGE.check(ints, "output"));
+    assertEquals("output 'image' has type int32, model expects float32", e.getMessage());
+    e = assertThrows(DecodingException.class, () -> IMAGE.check(floats(1, 4, 1, 2), "output"));
+    assertEquals("output 'image' has shape [1, 4, 1, 2], model expects [N, 3, ?, 2]", e.getMessage());
+  }
+
+  @Test
   void rejectsWrongFixedAxisNamingBothShapes() {
     DecodingException e = assertThrows(DecodingException.class, () -> IMAGE.check(floats(1, 4, 1, 2)));
     assertEquals("input 'image' has shape [1, 4, 1, 2], model expects [N, 3, ?, 2]", e.getMessage());
