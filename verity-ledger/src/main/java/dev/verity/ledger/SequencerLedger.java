@@ -17,12 +17,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -206,7 +204,8 @@ public final class SequencerLedger implements Ledger {
   private final ExecutorService snapshots;
   private final Thread sequencerThread;
   private final Thread committerThread;
-  private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
+  private final BlockFeeds feeds =
+      new BlockFeeds("verity-ledger-follower", () -> this.durable.height(), h -> List.of(block(h).orElseThrow()));
   private final ConcurrentHashMap<Long, Block> recent = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ReceiptIndex> receiptIndexes = new ConcurrentHashMap<>();
   private final Object lifecycle = new Object();
@@ -462,60 +461,7 @@ public final class SequencerLedger implements Ledger {
 
   @Override
   public Subscription subscribe(long fromHeight, Consumer<Block> listener) {
-    Follower f = new Follower(Math.max(0, fromHeight), Objects.requireNonNull(listener));
-    followers.add(f);
-    f.thread = Thread.ofVirtual().name("verity-ledger-follower").start(f::run);
-    return f;
-  }
-
-  /** Delivers blocks to one subscriber, on its own thread. */
-  private final class Follower implements Subscription {
-    private final Semaphore wake = new Semaphore(0);
-    private final Consumer<Block> listener;
-    private volatile boolean stopped;
-    private long next;
-    Thread thread;
-
-    Follower(long from, Consumer<Block> listener) {
-      this.next = from;
-      this.listener = listener;
-    }
-
-    void run() {
-      try {
-        while (!stopped) {
-          long last = durable.height();
-          while (next <= last && !stopped) {
-            Block b = block(next).orElseThrow();
-            try {
-              listener.accept(b);
-            } catch (RuntimeException e) {
-              LOG.log(System.Logger.Level.WARNING, "block subscriber failed on block " + next, e);
-            }
-            next++;
-          }
-          wake.acquire();
-          wake.drainPermits();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        if (!stopped) {
-          LOG.log(System.Logger.Level.ERROR, "block subscription stopped", e);
-        }
-      }
-    }
-
-    void wake() {
-      wake.release();
-    }
-
-    @Override
-    public void close() {
-      stopped = true;
-      followers.remove(this);
-      wake.release();
-    }
+    return feeds.subscribe(fromHeight, listener);
   }
 
   // ---- sequencer thread ----
@@ -679,9 +625,7 @@ public final class SequencerLedger implements Ledger {
           }
         }
       });
-      for (Follower f : followers) {
-        f.wake();
-      }
+      feeds.wake();
       maybeSnapshot();
     }
   }
@@ -769,9 +713,7 @@ public final class SequencerLedger implements Ledger {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (Follower f : followers) {
-      f.close();
-    }
+    feeds.close();
     try {
       store.close();
     } catch (IOException e) {

@@ -7,6 +7,7 @@ import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
 import dev.verity.ledger.Block;
+import dev.verity.ledger.BlockFeeds;
 import dev.verity.ledger.BlockHeader;
 import dev.verity.ledger.Chain;
 import dev.verity.ledger.Committed;
@@ -38,8 +39,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 
 /**
@@ -88,7 +87,15 @@ public final class RemoteLedger implements Ledger {
   private final Object lock = new Object();
   private final List<Hash> headerHashes = new ArrayList<>(); // index = height; guarded by lock
   private final Map<Long, Block> recent = new LinkedHashMap<>(); // guarded by lock
-  private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
+  private final BlockFeeds feeds = new BlockFeeds("verity-ledger-subscriber", () -> this.latest.height(), h -> {
+    try {
+      return blocksFrom(h);
+    } catch (UncheckedIOException e) {
+      LOG.log(System.Logger.Level.WARNING, "block subscriber waits for block " + h + ": " + e.getMessage());
+      sleepQuietly(RETRY);
+      return List.of();
+    }
+  });
   private final ArrayDeque<Outgoing> outbox = new ArrayDeque<>(); // guarded by itself
   private volatile View latest;
   private volatile String failure;
@@ -270,9 +277,7 @@ public final class RemoteLedger implements Ledger {
       latest = new View(b.header(), next);
       lock.notifyAll();
     }
-    for (Follower f : followers) {
-      f.wake();
-    }
+    feeds.wake();
   }
 
   private void remember(Block b) {
@@ -613,10 +618,7 @@ public final class RemoteLedger implements Ledger {
 
   @Override
   public Subscription subscribe(long fromHeight, Consumer<Block> listener) {
-    Follower f = new Follower(Math.max(0, fromHeight), Objects.requireNonNull(listener));
-    followers.add(f);
-    f.thread = Thread.ofVirtual().name("verity-ledger-subscriber").start(f::run);
-    return f;
+    return feeds.subscribe(fromHeight, listener);
   }
 
   @Override
@@ -625,9 +627,7 @@ public final class RemoteLedger implements Ledger {
       closed = true;
       outbox.notifyAll();
     }
-    for (Follower f : followers) {
-      f.close();
-    }
+    feeds.close();
     synchronized (lock) {
       lock.notifyAll();
     }
@@ -635,68 +635,6 @@ public final class RemoteLedger implements Ledger {
       syncThread.interrupt();
     }
     http.shutdownNow();
-  }
-
-  /** Delivers verified blocks to one subscriber, in order, on its own thread. */
-  private final class Follower implements Subscription {
-    private final Semaphore wake = new Semaphore(0);
-    private final Consumer<Block> listener;
-    private volatile boolean stopped;
-    private long next;
-    Thread thread;
-
-    Follower(long from, Consumer<Block> listener) {
-      this.next = from;
-      this.listener = listener;
-    }
-
-    void run() {
-      try {
-        while (!stopped) {
-          long last = latest.height();
-          while (next <= last && !stopped) {
-            List<Block> batch;
-            try {
-              batch = blocksFrom(next);
-            } catch (UncheckedIOException e) {
-              LOG.log(System.Logger.Level.WARNING, "block subscriber waits for block " + next + ": " + e.getMessage());
-              sleepQuietly(RETRY);
-              continue;
-            }
-            for (Block b : batch) {
-              if (stopped) {
-                break;
-              }
-              try {
-                listener.accept(b);
-              } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "block subscriber failed on block " + next, e);
-              }
-              next++;
-            }
-          }
-          wake.acquire();
-          wake.drainPermits();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        if (!stopped) {
-          LOG.log(System.Logger.Level.ERROR, "block subscription stopped", e);
-        }
-      }
-    }
-
-    void wake() {
-      wake.release();
-    }
-
-    @Override
-    public void close() {
-      stopped = true;
-      followers.remove(this);
-      wake.release();
-    }
   }
 
   // ---- HTTP ----
