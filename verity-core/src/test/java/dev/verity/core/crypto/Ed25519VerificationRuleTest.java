@@ -1,12 +1,13 @@
 package dev.verity.core.crypto;
 
+import static dev.verity.core.crypto.Ed25519Reference.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.verity.core.VerificationException;
 import java.math.BigInteger;
-import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import net.jqwik.api.ForAll;
@@ -25,11 +26,6 @@ import org.junit.jupiter.api.Test;
  * Everything the JDK accepts, Verity accepts.
  */
 class Ed25519VerificationRuleTest {
-  private static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
-  private static final BigInteger L =
-      BigInteger.TWO.pow(252).add(new BigInteger("27742317777372353535851937790883648493"));
-  private static final BigInteger D = BigInteger.valueOf(-121665)
-      .multiply(BigInteger.valueOf(121666).modInverse(P)).mod(P);
 
   private static void assertSameVerdict(PublicKey key, byte[] message, byte[] sig, String what) {
     boolean jdk = verifiesWithJdk(key, message, sig);
@@ -67,7 +63,7 @@ class Ed25519VerificationRuleTest {
     System.arraycopy(le(scalar(sig, 32).add(L)), 0, malleated, 32, 32);
     assertSameVerdict(s.publicKey(), message, malleated, "S + L");
     assertThrows(VerificationException.class, () -> s.publicKey().verify(message, malleated));
-    for (byte[] r : smallOrderEncodings()) {
+    for (byte[] r : java.util.Arrays.copyOf(smallOrder(), 6)) {
       byte[] forged = new byte[64];
       System.arraycopy(r, 0, forged, 0, 32);
       assertSameVerdict(s.publicKey(), message, forged, "small-order R, S = 0");
@@ -92,7 +88,7 @@ class Ed25519VerificationRuleTest {
    */
   @Test
   void keysWithATorsionComponentFollowTheCofactoredEquation() throws NoSuchAlgorithmException {
-    BigInteger[] t = decode(smallOrderEncodings()[4]); // a point of order 8
+    BigInteger[] t = decode(java.util.Arrays.copyOf(smallOrder(), 6)[4]); // a point of order 8
     BigInteger a = BigInteger.valueOf(123_456_789);
     BigInteger[] pub = add(mul(a, base()), t);
     byte[] pubBytes = encode(pub);
@@ -125,7 +121,7 @@ class Ed25519VerificationRuleTest {
     BigInteger a = BigInteger.valueOf(987_654_321);
     byte[] pubBytes = encode(mul(a, base()));
     PublicKey key = PublicKey.fromBytes(pubBytes);
-    byte[][] torsion = smallOrderEncodings();
+    byte[][] torsion = java.util.Arrays.copyOf(smallOrder(), 6);
     for (int ti = 0; ti < torsion.length; ti++) {
       BigInteger[] t = decode(torsion[ti]);
       boolean identity = ti == 0;
@@ -160,104 +156,6 @@ class Ed25519VerificationRuleTest {
       assertSameVerdict(key, message, sig, "identity R " + rHex.substring(0, 4));
       assertEquals(rHex.startsWith("01"), ours(key, message, sig));
     }
-  }
-
-  // ---- a little Edwards arithmetic, for building test points ----
-
-  private static byte[][] smallOrderEncodings() {
-    return java.util.stream.Stream.of(
-            "0100000000000000000000000000000000000000000000000000000000000000",
-            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-            "0000000000000000000000000000000000000000000000000000000000000000",
-            "0000000000000000000000000000000000000000000000000000000000000080",
-            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85")
-        .map(java.util.HexFormat.of()::parseHex).toArray(byte[][]::new);
-  }
-
-  private static BigInteger[] base() {
-    BigInteger y = BigInteger.valueOf(4).multiply(BigInteger.valueOf(5).modInverse(P)).mod(P);
-    return new BigInteger[] {recoverX(y, 0), y};
-  }
-
-  private static BigInteger recoverX(BigInteger y, int sign) {
-    BigInteger y2 = y.multiply(y).mod(P);
-    BigInteger u = y2.subtract(BigInteger.ONE).mod(P);
-    BigInteger v = D.multiply(y2).add(BigInteger.ONE).mod(P);
-    BigInteger x2 = u.multiply(v.modInverse(P)).mod(P);
-    BigInteger x = x2.modPow(P.add(BigInteger.valueOf(3)).shiftRight(3), P);
-    if (!x.multiply(x).subtract(x2).mod(P).equals(BigInteger.ZERO)) {
-      x = x.multiply(BigInteger.TWO.modPow(P.subtract(BigInteger.ONE).shiftRight(2), P)).mod(P);
-    }
-    if (x.testBit(0) != (sign == 1)) {
-      x = P.subtract(x).mod(P);
-    }
-    return x;
-  }
-
-  private static BigInteger[] decode(byte[] e) {
-    byte[] b = e.clone();
-    int sign = (b[31] >> 7) & 1;
-    b[31] &= 0x7f;
-    return new BigInteger[] {recoverX(scalar(b, 0), sign), scalar(b, 0)};
-  }
-
-  private static byte[] encode(BigInteger[] pt) {
-    byte[] out = le(pt[1]);
-    if (pt[0].testBit(0)) {
-      out[31] |= (byte) 0x80;
-    }
-    return out;
-  }
-
-  private static BigInteger[] add(BigInteger[] p1, BigInteger[] p2) {
-    BigInteger x1y2 = p1[0].multiply(p2[1]);
-    BigInteger y1x2 = p1[1].multiply(p2[0]);
-    BigInteger dxy = D.multiply(p1[0]).multiply(p2[0]).multiply(p1[1]).multiply(p2[1]).mod(P);
-    BigInteger x = x1y2.add(y1x2).multiply(BigInteger.ONE.add(dxy).modInverse(P)).mod(P);
-    BigInteger y = p1[1].multiply(p2[1]).add(p1[0].multiply(p2[0]))
-        .multiply(BigInteger.ONE.subtract(dxy).mod(P).modInverse(P)).mod(P);
-    return new BigInteger[] {x, y};
-  }
-
-  private static BigInteger[] mul(BigInteger k, BigInteger[] pt) {
-    BigInteger[] acc = {BigInteger.ZERO, BigInteger.ONE};
-    for (int i = k.bitLength() - 1; i >= 0; i--) {
-      acc = add(acc, acc);
-      if (k.testBit(i)) {
-        acc = add(acc, pt);
-      }
-    }
-    return acc;
-  }
-
-  private static BigInteger scalar(byte[] b, int offset) {
-    return scalar(b, offset, 32);
-  }
-
-  private static BigInteger scalar(byte[] b, int offset, int len) {
-    byte[] be = new byte[len];
-    for (int i = 0; i < len; i++) {
-      be[len - 1 - i] = b[offset + i];
-    }
-    return new BigInteger(1, be);
-  }
-
-  private static byte[] le(BigInteger n) {
-    byte[] be = n.toByteArray();
-    byte[] out = new byte[32];
-    for (int i = 0; i < 32 && i < be.length; i++) {
-      out[i] = be[be.length - 1 - i];
-    }
-    return out;
-  }
-
-  private static byte[] sha512(byte[]... parts) throws NoSuchAlgorithmException {
-    MessageDigest d = MessageDigest.getInstance("SHA-512");
-    for (byte[] p : parts) {
-      d.update(p);
-    }
-    return d.digest();
   }
 
   /** The JDK's own Ed25519 verification (cofactorless), as an independent reference. */
