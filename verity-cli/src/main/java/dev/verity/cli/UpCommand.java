@@ -264,7 +264,7 @@ final class UpCommand implements Callable<Integer> {
     Map<Address, String> names = new LinkedHashMap<>();
     parties.forEach((name, a) -> names.put(a, name));
     Map<String, Long> moved = new LinkedHashMap<>();
-    long checkFee = -1;
+    GenesisConfig genesis = null; // read once, and only when a job is final
     for (InferenceReceipt r : receipts) {
       if (r.mode() != VerificationMode.OPTIMISTIC) {
         continue;
@@ -281,12 +281,12 @@ final class UpCommand implements Callable<Integer> {
       StateRecord.Check c = st.check();
       String worker = names.getOrDefault(c.worker(), c.worker().toString());
       if (st.job().status() == StateRecord.Job.Status.FINAL) {
-        if (checkFee < 0) {
-          checkFee = ledger.genesis().checkFee();
+        if (genesis == null) {
+          genesis = ledger.genesis();
         }
-        long pool = Math.multiplyExact(checkFee, (long) ledger.genesis().verifiersPerSample());
+        long pool = Math.multiplyExact(genesis.checkFee(), (long) genesis.verifiersPerSample());
         for (Address v : c.attesters()) {
-          long fee = Math.min(checkFee, pool);
+          long fee = Math.min(genesis.checkFee(), pool);
           pool -= fee;
           moved.merge(worker, -fee, Long::sum);
           moved.merge(names.getOrDefault(v, v.toString()), fee, Long::sum);
