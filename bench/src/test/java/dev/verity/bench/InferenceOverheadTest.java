@@ -27,7 +27,7 @@ class InferenceOverheadTest {
     String section = InferenceOverhead.run(tiny, new PrintStream(OutputStream.nullOutputStream()));
     BenchmarkDoc.writeSection(doc, InferenceOverhead.SECTION, section);
 
-    for (String model : List.of("small", "large")) {
+    for (String model : List.of("small", "large", "cnn")) {
       for (String path : List.of(InferenceOverhead.DIRECT, InferenceOverhead.IN_PROCESS, InferenceOverhead.HTTP)) {
         assertTrue(section.contains("| " + model + " | " + path + " |"), model + " " + path + " missing:\n" + section);
       }
@@ -35,6 +35,7 @@ class InferenceOverheadTest {
     assertTrue(section.contains("| wide output | " + InferenceOverhead.HTTP + " |"));
     assertTrue(section.contains(OverheadBreakdown.RAW_POST) && section.contains("Ed25519 verify of the receipt signature"));
     assertTrue(section.contains("### Two concurrent clients, large model"));
+    assertTrue(section.contains("### Two concurrent clients, cnn model") && section.contains("### Where the time goes, cnn model"));
     assertTrue(section.contains("with `smoke test`"));
     assertTrue(section.contains("2,109,450"), "the large model's parameter count is stated");
     if (Files.isRegularFile(models.resolve(ThirdPartyModel.FILE)) && Files.isRegularFile(models.resolve(ThirdPartyModel.DETECTOR_FILE))) {
@@ -96,5 +97,37 @@ class InferenceOverheadTest {
     assertEquals(1024L * 1024 + 1024 + 1024L * 1024 + 1024 + 1024L * 10 + 10, InferenceOverhead.LARGE.parameterCount());
     assertEquals(InferenceOverhead.LARGE.parameterCount(), InferenceOverhead.LARGE.build().parameterCount());
     assertTrue(InferenceOverhead.LARGE.parameterCount() >= 1_000_000);
+  }
+
+  @Test
+  void theImageClassifierHasTheLayersOfResNet50() {
+    dev.verity.onnx.OnnxModel m = InferenceOverhead.CNN.build();
+    // Counted here layer by layer: stem, then per bottleneck block 1x1, 3x3 and 1x1 convolutions with biases,
+    // a projection on each stage's first block, and the 2048 -> 1000 classifier.
+    long expected = 3L * 64 * 7 * 7 + 64;
+    long channels = 64;
+    int convolutions = 1;
+    int[][] stages = {{64, 3}, {128, 4}, {256, 6}, {512, 3}};
+    for (int[] stage : stages) {
+      long width = stage[0];
+      long out = 4 * width;
+      for (int block = 0; block < stage[1]; block++) {
+        expected += channels * width + width + width * width * 9 + width + width * out + out;
+        convolutions += 3;
+        if (block == 0) {
+          expected += channels * out + out;
+          convolutions++;
+        }
+        channels = out;
+      }
+    }
+    expected += 2048L * 1000 + 1000;
+    assertEquals(expected, m.parameterCount());
+    assertEquals(53, convolutions);
+    assertEquals(convolutions, m.graph().nodes().stream().filter(n -> n.opType().equals("Conv")).count());
+    assertEquals(16, m.graph().nodes().stream().filter(n -> n.opType().equals("Add")).count(), "one residual sum per block");
+    assertEquals(java.util.Set.of("Conv", "Relu", "MaxPool", "Add", "GlobalAveragePool", "Flatten", "Gemm"), m.opTypes());
+    assertTrue(java.util.Arrays.equals(dev.verity.onnx.OnnxWriter.write(m), dev.verity.onnx.OnnxWriter.write(InferenceOverhead.CNN.build())),
+        "the same seed gives the same bytes");
   }
 }
