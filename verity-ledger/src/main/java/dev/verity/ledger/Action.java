@@ -140,6 +140,10 @@ public sealed interface Action {
         m.requireOnly(Set.of("type", "dispute", "opening"));
         yield new ProveStep(Fields.hash(m, "dispute"), m.getBytes("opening"));
       }
+      case ProveStepByBlob.TYPE -> {
+        m.requireOnly(Set.of("type", "dispute", "opening"));
+        yield new ProveStepByBlob(Fields.hash(m, "dispute"), Fields.cid(m, "opening"));
+      }
       case Timeout.TYPE -> {
         m.requireOnly(Set.of("type", "dispute"));
         yield new Timeout(Fields.hash(m, "dispute"));
@@ -726,7 +730,7 @@ public sealed interface Action {
    * The worker's proof at the end of a dispute: an opening of the disputed step (or, for an
    * outputs claim, of the steps producing the outputs), which the {@link DisputeReferee} checks.
    * The bytes are opaque to the ledger (format: verity-node's {@code StepProof}), at most {@link
-   * #MAX_OPENING_BYTES}.
+   * #MAX_OPENING_BYTES}; a larger opening goes by {@link ProveStepByBlob}.
    */
   record ProveStep(Hash dispute, byte[] opening) implements Action {
     static final String TYPE = "proveStep";
@@ -771,6 +775,34 @@ public sealed interface Action {
       return typed(TYPE).put("dispute", Fields.bytes(dispute)).put("opening", opening).build();
     }
   }
+  /**
+   * {@link ProveStep} for an opening too large for a transaction (a step whose input tensors
+   * exceed {@link ProveStep#MAX_OPENING_BYTES}, as any convolution of a real image model does): the
+   * transaction names the opening by its blob CID (the hub's naming rule, raw or chunked), and the
+   * {@link DisputeReferee} reads it from the content it holds and re-hashes it ({@link
+   * DisputeReferee#openingBlob}). The worker puts the blob on the sequencer's hub first; while the
+   * referee cannot read it the move is refused with {@code REFEREE_UNAVAILABLE} and can be sent
+   * again before the deadline. The verdict is the same as for the same bytes sent inline.
+   */
+  record ProveStepByBlob(Hash dispute, Cid opening) implements Action {
+    static final String TYPE = "proveStepBlob";
+
+    public ProveStepByBlob {
+      java.util.Objects.requireNonNull(dispute, "dispute");
+      java.util.Objects.requireNonNull(opening, "opening");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public CborValue.Map toCbor() {
+      return typed(TYPE).put("dispute", Fields.bytes(dispute)).put("opening", Fields.bytes(opening)).build();
+    }
+  }
+
 
   /**
    * Ends a dispute whose current move is overdue (the block's time is past the move's deadline):

@@ -320,7 +320,11 @@ public final class BlockExecution {
         yield Optional.empty();
       }
       case Action.ProveStep p -> {
-        proveStep(from, p);
+        proveStep(from, p.dispute(), Optional.of(p.opening()), Optional.empty());
+        yield Optional.empty();
+      }
+      case Action.ProveStepByBlob p -> {
+        proveStep(from, p.dispute(), Optional.empty(), Optional.of(p.opening()));
         yield Optional.empty();
       }
       case Action.Timeout t -> {
@@ -1106,8 +1110,10 @@ public final class BlockExecution {
         Optional.empty(), next, deadline, d.moves() + 1, d.openedHeight(), 0, ""));
   }
 
-  private void proveStep(Address from, Action.ProveStep p) throws TransactionRejected {
-    StateRecord.Dispute d = openDispute(p.dispute());
+  /** A step proof sent inline ({@code inline}) or named by its blob ({@code blob}); exactly one is present. */
+  private void proveStep(Address from, Hash dispute, Optional<byte[]> inline, Optional<Cid> blob)
+      throws TransactionRejected {
+    StateRecord.Dispute d = openDispute(dispute);
     if (voidIfMoot(d)) {
       return;
     }
@@ -1119,10 +1125,11 @@ public final class BlockExecution {
         d.challengerNode(), Optional.empty(), Optional.empty(), d.phase(), d.deadlineMillis(), d.moves() + 1,
         d.openedHeight(), 0, "");
     try {
+      byte[] opening = inline.isPresent() ? inline.get() : referee.openingBlob(blob.orElseThrow());
       if (d.claim() == StateRecord.Dispute.Claim.OUTPUTS) {
-        referee.verifyOutputs(j.model(), c.trace(), p.opening());
+        referee.verifyOutputs(j.model(), c.trace(), opening);
       } else {
-        referee.verifyStep(j.model(), c.trace(), d.step(), p.opening());
+        referee.verifyStep(j.model(), c.trace(), d.step(), opening);
       }
     } catch (DisputeReferee.Unavailable e) {
       throw reject(REFEREE_UNAVAILABLE, e.getMessage());

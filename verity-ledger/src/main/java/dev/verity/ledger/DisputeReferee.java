@@ -56,6 +56,21 @@ public interface DisputeReferee {
   void verifyOutputs(Cid model, TraceCommitment trace, byte[] opening)
       throws VerificationException, Unavailable;
 
+  /** The largest opening a referee reads by blob ({@link Action.ProveStepByBlob}): 512 MiB. */
+  long MAX_OPENING_BLOB_BYTES = 512L << 20;
+
+  /**
+   * The bytes of an opening the worker named by blob CID ({@link Action.ProveStepByBlob}), read
+   * from the content this referee holds and re-hashed against the CID under the hub's blob naming
+   * rule. The default reads nothing.
+   *
+   * @throws Unavailable if the blob is absent, does not hash to {@code cid}, or is larger than
+   *     {@link #MAX_OPENING_BLOB_BYTES} (the move is then refused, not ruled on)
+   */
+  default byte[] openingBlob(Cid cid) throws Unavailable {
+    throw new Unavailable("this referee reads no openings by blob; send the opening inline");
+  }
+
   /** A referee that cannot rule on anything: for ledgers that take no optimistic jobs. */
   DisputeReferee NONE = new DisputeReferee() {
     @Override

@@ -89,6 +89,7 @@ class EncodingPropertiesTest {
         Combinators.combine(hashes(), hashes(), hashes()).as(Action.Bisect::new),
         Combinators.combine(hashes(), Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64))
             .as(Action.ProveStep::new),
+        Combinators.combine(hashes(), cids()).as(Action.ProveStepByBlob::new),
         hashes().map(Action.Timeout::new),
         hashes().map(Action.Finalize::new),
         Combinators.combine(hashes(), hashes()).as(Action.Reveal::new),

@@ -40,6 +40,18 @@ final class OptimisticFixture {
     boolean unavailable;
     int calls;
     int lastStep = -1;
+    byte[] lastOpening;
+    /** Openings the referee can read by blob CID. */
+    final java.util.Map<Cid, byte[]> openingBlobs = new java.util.HashMap<>();
+
+    @Override
+    public byte[] openingBlob(Cid cid) throws Unavailable {
+      byte[] b = openingBlobs.get(cid);
+      if (b == null) {
+        throw new Unavailable("no opening blob " + cid);
+      }
+      return b;
+    }
 
     @Override
     public int steps(Cid model) throws Unavailable {
@@ -57,6 +69,7 @@ final class OptimisticFixture {
       }
       calls++;
       lastStep = step;
+      lastOpening = opening;
       if (!stepHolds) {
         throw new VerificationException("step " + step + " recomputes to another output");
       }
@@ -69,6 +82,7 @@ final class OptimisticFixture {
         throw new Unavailable("outputs blob missing");
       }
       calls++;
+      lastOpening = opening;
       if (!outputsHold) {
         throw new VerificationException("output 'y' differs from the trace");
       }

@@ -17,12 +17,14 @@ import static dev.verity.ledger.TransactionRejected.Reason.NOT_AUTHORIZED;
 import static dev.verity.ledger.TransactionRejected.Reason.NOT_FOUND;
 import static dev.verity.ledger.TransactionRejected.Reason.REFEREE_UNAVAILABLE;
 import static dev.verity.ledger.TransactionRejected.Reason.WRONG_STATE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.verity.core.Cid;
 import dev.verity.core.DecodingException;
 import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
@@ -331,6 +333,39 @@ class OptimisticLedgerTest {
     f.ok(WORKER, new Action.ProveStep(d, new byte[] {1}));
     assertEquals(Phase.CHALLENGER_WON, f.dispute(d).phase());
     assertEquals(Status.INVALID, f.job(job).status());
+    f.assertConserved();
+  }
+
+  @Test
+  void anOpeningTooLargeForATransactionIsProvenByBlobAndRefusedUntilTheRefereeHoldsIt() {
+    setUp(13);
+    Leaves lie = Leaves.of(13, 6, "lie");
+    Hash d = f.ok(BOB, new Action.Challenge(job, 300, lie.root(), 13)).created().orElseThrow();
+    bisectToTheEnd(d, honest, lie);
+    assertEquals(Phase.WORKER_PROVE, f.dispute(d).phase());
+    byte[] opening = new byte[Action.ProveStep.MAX_OPENING_BYTES + 1];
+    opening[opening.length - 1] = 7;
+    assertThrows(DecodingException.class, () -> new Action.ProveStep(d, opening), "too large to send inline");
+    Cid blob = Cid.raw(opening);
+    long movesBefore = f.dispute(d).moves();
+    f.rejected(REFEREE_UNAVAILABLE, WORKER, new Action.ProveStepByBlob(d, blob));
+    assertEquals(Phase.WORKER_PROVE, f.dispute(d).phase(), "a refused move decides nothing");
+    assertEquals(movesBefore, f.dispute(d).moves());
+    f.referee.openingBlobs.put(blob, opening);
+    f.ok(WORKER, new Action.ProveStepByBlob(d, blob));
+    assertArrayEquals(opening, f.referee.lastOpening, "the referee rules on the blob's bytes");
+    assertEquals(6, f.referee.lastStep);
+    assertEquals(Phase.WORKER_WON, f.dispute(d).phase());
+    assertEquals(5_000, f.state.stake(WORKER.address()).bonded(), "an honest worker is never slashed");
+    f.assertConserved();
+
+    setUp(13);
+    Hash d3 = f.ok(BOB, new Action.Challenge(job, 300, lie.root(), 13)).created().orElseThrow();
+    bisectToTheEnd(d3, honest, lie);
+    f.referee.openingBlobs.put(blob, opening);
+    f.referee.stepHolds = false;
+    f.ok(WORKER, new Action.ProveStepByBlob(d3, blob));
+    assertEquals(Phase.CHALLENGER_WON, f.dispute(d3).phase(), "a wrong step loses by blob as inline");
     f.assertConserved();
   }
 
