@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Content that optimistic verification needs, by CID (manifests, model files, the inputs and outputs
@@ -30,6 +31,8 @@ final class NodeContent implements OptimisticAgent.Content {
   private final ContentFetcher fetcher;
   /** Where content not held here was last seen offered, for later reads without a source. */
   private final Map<Cid, List<URI>> hints = new ConcurrentHashMap<>();
+  /** Where the ledger's referee reads content: empty for this node's own hub (it is the sequencer). */
+  private volatile Supplier<Optional<URI>> sequencerHub = Optional::empty;
 
   NodeContent(ModelRegistry registry, BlobStore blobs, TensorBlobs kept, ContentFetcher fetcher) {
     this.registry = registry;
@@ -102,6 +105,28 @@ final class NodeContent implements OptimisticAgent.Content {
       blobs.put(b);
     }
     return b;
+  }
+
+  /**
+   * Sets where {@link #putOpening} puts openings: the sequencer node's endpoint, or empty when this
+   * node is the sequencer (its referee reads this node's hub).
+   */
+  void sequencerHub(Supplier<Optional<URI>> where) {
+    this.sequencerHub = where;
+  }
+
+  @Override
+  public Cid putOpening(byte[] opening) throws IOException {
+    Optional<URI> hub;
+    try {
+      hub = sequencerHub.get();
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    }
+    if (hub.isEmpty()) {
+      return blobs.put(opening);
+    }
+    return fetcher.upload(hub.get(), opening);
   }
 
   /** Remembers where {@code cid} can be fetched from. */

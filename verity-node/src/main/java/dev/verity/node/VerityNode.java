@@ -18,6 +18,7 @@ import dev.verity.node.optimistic.ExecReferee;
 import dev.verity.node.optimistic.OptimisticAgent;
 import dev.verity.node.http.HttpApiServer;
 import dev.verity.node.http.Metrics;
+import dev.verity.node.net.Peer;
 import dev.verity.node.net.PeerAuth;
 import dev.verity.node.net.PeerDirectory;
 import dev.verity.node.replica.ModelCache;
@@ -269,6 +270,16 @@ public final class VerityNode implements AutoCloseable {
           new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       OptimisticAgent agent = null;
       if (ledger != null) {
+        // a worker puts step openings too large for a transaction on the sequencer's hub, where the referee reads
+        Address sequencer = ledger.genesis().sequencer().address();
+        Optional<URI> remote = config.ledger().url();
+        PeerDirectory directory = peers;
+        content.sequencerHub(() -> sequencer.equals(key.address()) ? Optional.empty()
+            : remote.or(() -> directory.live().stream().filter(p -> p.address().equals(sequencer))
+                .map(Peer::endpoint).findFirst()).or(() -> {
+                  throw new java.io.UncheckedIOException(new IOException("the sequencer " + sequencer
+                      + " is not a live registered node with an endpoint; cannot put a step opening on its hub"));
+                }));
         long bond = config.optimistic().challengeBond() > 0 ? config.optimistic().challengeBond()
             : Math.max(1, ledger.genesis().minChallengeBond());
         agent = new OptimisticAgent(ledger.ledger(), key.address(), ledger::send,

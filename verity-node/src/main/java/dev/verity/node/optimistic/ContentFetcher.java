@@ -81,6 +81,38 @@ public final class ContentFetcher {
     }
   }
 
+  /**
+   * Uploads {@code bytes} to the hub of the node at {@code base} ({@code POST /v1/blobs}, signed
+   * with this node's key) and returns their blob CID, checked against the CID the node answers.
+   *
+   * @throws IOException if the node refuses, does not answer, or names another CID
+   */
+  public Cid upload(URI base, byte[] bytes) throws IOException {
+    Cid cid = BlobCid.of(new ByteArrayInputStream(bytes));
+    String path = "/v1/blobs";
+    HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/octet-stream")
+        .header("Authorization", RequestSignature.sign(key, "POST", path, System.currentTimeMillis(),
+            Hash.of(bytes)).toHeader())
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+    HttpResponse<String> resp;
+    try {
+      resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    if (resp.statusCode() != 201) {
+      String body = resp.body();
+      throw new IOException(base + " refused the upload of " + cid + ": HTTP " + resp.statusCode() + " "
+          + body.substring(0, Math.min(body.length(), 300)).strip());
+    }
+    if (!resp.body().contains("\"" + cid + "\"")) {
+      throw new IOException(base + " stored the upload of " + cid + " under another CID: " + resp.body());
+    }
+    return cid;
+  }
+
   private byte[] get(URI base, String path) throws IOException {
     HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
         .header("Authorization", RequestSignature.sign(key, "GET", path, System.currentTimeMillis(),

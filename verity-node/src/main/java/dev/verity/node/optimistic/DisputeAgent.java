@@ -1,5 +1,6 @@
 package dev.verity.node.optimistic;
 
+import dev.verity.core.Cid;
 import dev.verity.core.Hash;
 import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.Signer;
@@ -11,6 +12,8 @@ import dev.verity.ledger.StateRecord;
 import dev.verity.ledger.Transaction;
 import dev.verity.ledger.TransactionRejected;
 import dev.verity.onnx.OnnxModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -28,8 +31,12 @@ import java.util.concurrent.TimeUnit;
  * step (or the output steps) for the referee; when the other side's move is overdue it sends
  * {@link Action.Timeout}. Moves go through a {@link Sender} (the node's transaction sender).
  *
- * <p>{@link #nextMove} is a pure function of the dispute's state, the local trace and the time,
- * so a caller can drive the game itself; {@link #act} sends the next move; {@link #play} follows
+ * <p>An opening larger than a transaction allows ({@link Action.ProveStep#MAX_OPENING_BYTES}, e.g.
+ * of any convolution of an image model) is first put where the referee reads it (an {@link
+ * OpeningStore}: the sequencer's hub) and sent as {@link Action.ProveStepByBlob}.
+ *
+ * <p>{@link #nextMove} is a function of the dispute's state, the local trace and the time (storing
+ * a large opening first), so a caller can drive the game itself; {@link #act} sends the next move; {@link #play} follows
  * the ledger until the dispute is decided.
  */
 public final class DisputeAgent {
@@ -59,11 +66,23 @@ public final class DisputeAgent {
     }
   }
 
+  /** Puts an opening too large for a transaction where the referee reads it; returns its blob CID. */
+  @FunctionalInterface
+  public interface OpeningStore {
+    Cid put(byte[] opening) throws IOException;
+
+    /** For a party that never opens steps (a challenger), or tests whose openings all fit inline. */
+    OpeningStore NONE = opening -> {
+      throw new IOException("this party has nowhere to put an opening of " + opening.length + " bytes");
+    };
+  }
+
   private final Hash dispute;
   private final Side side;
   private final LocalTrace local;
   private final OnnxModel model;
   private final Sender sender;
+  private final OpeningStore openings;
   private int sent;
 
   /**
@@ -74,6 +93,17 @@ public final class DisputeAgent {
    * @param sender sends this party's transactions
    */
   public DisputeAgent(Hash dispute, Side side, LocalTrace local, OnnxModel model, Sender sender) {
+    this(dispute, side, local, model, sender, OpeningStore.NONE);
+  }
+
+  /**
+   * As {@link #DisputeAgent(Hash, Side, LocalTrace, OnnxModel, Sender)}, with somewhere to put
+   * openings larger than {@link Action.ProveStep#MAX_OPENING_BYTES}: the worker then sends {@link
+   * Action.ProveStepByBlob} naming the blob {@code openings} stored.
+   */
+  public DisputeAgent(Hash dispute, Side side, LocalTrace local, OnnxModel model, Sender sender,
+      OpeningStore openings) {
+    this.openings = Objects.requireNonNull(openings, "openings");
     this.dispute = Objects.requireNonNull(dispute, "dispute");
     this.side = Objects.requireNonNull(side, "side");
     this.local = Objects.requireNonNull(local, "local trace");
@@ -116,10 +146,23 @@ public final class DisputeAgent {
     }
     return Optional.of(switch (d.phase()) {
       case WORKER_BISECT, CHALLENGER_BISECT -> bisect(d);
-      case WORKER_PROVE -> new Action.ProveStep(dispute, d.claim() == StateRecord.Dispute.Claim.OUTPUTS
+      case WORKER_PROVE -> prove(d.claim() == StateRecord.Dispute.Claim.OUTPUTS
           ? StepProof.forOutputs(local, model) : StepProof.forStep(local, model, d.step()));
       default -> throw new IllegalStateException("no move in phase " + d.phase());
     });
+  }
+
+  /** The step proof: inline when it fits a transaction, else stored first and named by its CID. */
+  private Action prove(byte[] opening) {
+    if (opening.length <= Action.ProveStep.MAX_OPENING_BYTES) {
+      return new Action.ProveStep(dispute, opening);
+    }
+    try {
+      return new Action.ProveStepByBlob(dispute, openings.put(opening));
+    } catch (IOException e) {
+      throw new UncheckedIOException("dispute " + dispute + ": could not store the opening of " + opening.length
+          + " bytes for the referee: " + e.getMessage(), e);
+    }
   }
 
   private Action bisect(StateRecord.Dispute d) {
@@ -141,7 +184,14 @@ public final class DisputeAgent {
   public Optional<Committed> act(LedgerView view, long nowMillis) throws InterruptedException {
     StateRecord.Dispute d = view.dispute(dispute)
         .orElseThrow(() -> new IllegalStateException("no dispute " + dispute + " at block " + view.height()));
-    Optional<Action> move = nextMove(d, nowMillis);
+    Optional<Action> move;
+    try {
+      move = nextMove(d, nowMillis);
+    } catch (UncheckedIOException e) {
+      // the opening could not be stored for the referee: tried again at the next block, until the deadline
+      LOG.log(System.Logger.Level.WARNING, e.getMessage());
+      return Optional.empty();
+    }
     if (move.isEmpty()) {
       return Optional.empty();
     }

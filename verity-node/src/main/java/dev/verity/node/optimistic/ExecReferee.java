@@ -103,6 +103,19 @@ public final class ExecReferee implements DisputeReferee {
     return parsed;
   }
 
+  @Override
+  public byte[] openingBlob(Cid cid) throws Unavailable {
+    byte[] bytes = read(cid, "step opening");
+    if (bytes.length > MAX_OPENING_BLOB_BYTES) {
+      throw new Unavailable("the step opening " + cid + " has " + bytes.length + " bytes, more than the "
+          + MAX_OPENING_BLOB_BYTES + " a referee reads");
+    }
+    if (!BlobStore.cidOf(bytes).equals(cid)) {
+      throw new Unavailable("the blob served for the step opening " + cid + " does not hash to it");
+    }
+    return bytes;
+  }
+
   private byte[] read(Cid cid, String what) throws Unavailable {
     try {
       return blobs.read(cid);

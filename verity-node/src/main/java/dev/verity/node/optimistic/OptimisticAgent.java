@@ -73,6 +73,12 @@ public final class OptimisticAgent implements AutoCloseable {
 
     /** The tensor set {@code cid}, checked against it. */
     NamedTensors tensors(Cid cid, List<URI> from) throws IOException;
+
+    /**
+     * Puts a step opening too large for a transaction where the ledger's referee reads it (the
+     * sequencer's hub) and returns its blob CID, for {@link dev.verity.ledger.Action.ProveStepByBlob}.
+     */
+    Cid putOpening(byte[] opening) throws IOException;
   }
 
   /** How this node verifies: recomputing, or (a misbehaving verifier) agreeing without computing. */
@@ -317,7 +323,7 @@ public final class OptimisticAgent implements AutoCloseable {
       content.model(manifest.model(), from);
       Execution mine = ofRecord.run(manifest.model(), content.tensors(trace.inputs(), from));
       DisputeAgent agent = new DisputeAgent(id, DisputeAgent.Side.WORKER, LocalTrace.of(mine),
-          engine.model(manifest.model()), tx::send);
+          engine.model(manifest.model()), tx::send, content::putOpening);
       synchronized (lock) {
         playing.put(id, agent);
       }

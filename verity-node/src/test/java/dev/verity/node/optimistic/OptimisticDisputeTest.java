@@ -313,4 +313,67 @@ class OptimisticDisputeTest {
       assertEquals(StateRecord.Job.Status.SETTLED, net.view().job(job2).orElseThrow().status());
     }
   }
+
+  /** x[1,64,64,8] -Relu- r -Mul(2)- y: step 1 reads a 128 KiB tensor, twice what a transaction carries. */
+  private static byte[] wideActivations() {
+    return dev.verity.onnx.OnnxWriter.write(OnnxModel.builder().producer("verity-test", "1")
+        .input("x", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.of(1), dev.verity.onnx.Dim.of(64),
+            dev.verity.onnx.Dim.of(64), dev.verity.onnx.Dim.of(8))
+        .output("y", dev.verity.onnx.ElementType.FLOAT, dev.verity.onnx.Dim.of(1), dev.verity.onnx.Dim.of(64),
+            dev.verity.onnx.Dim.of(64), dev.verity.onnx.Dim.of(8))
+        .initializer("two", new long[] {1}, new float[] {2f})
+        .node("Relu", List.of("x"), List.of("r"))
+        .node("Mul", List.of("r", "two"), List.of("y"))
+        .build());
+  }
+
+  @Test
+  void openingsTooLargeForATransactionGoByBlobSoAnHonestWorkerStillWins() throws Exception {
+    try (OptimisticNetwork net = new OptimisticNetwork(wideActivations())) {
+      float[] x = new float[64 * 64 * 8];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (i % 7) - 3;
+      }
+      NamedTensors in = NamedTensors.of("x", Tensor.ofFloats(new long[] {1, 64, 64, 8}, x));
+      Execution honest = net.run(net.model, in);
+      LocalTrace trace = LocalTrace.of(honest);
+      assertTrue(StepProof.forStep(trace, net.model, 1).length > Action.ProveStep.MAX_OPENING_BYTES,
+          "the opening of step 1 does not fit a transaction");
+
+      // Before openings could go by blob, this worker could not answer and lost on the deadline.
+      for (LocalTrace lie : List.of(lieAt(trace, 1), trace)) {
+        Hash job = net.job(in, trace, honest.outputs());
+        Hash id = net.send(CHALLENGER, DisputeAgent.challenge(job, 500, lie)).created().orElseThrow();
+        net.play(new DisputeAgent(id, DisputeAgent.Side.WORKER, trace, net.model, net.sender(WORKER), net.openings()),
+            new DisputeAgent(id, DisputeAgent.Side.CHALLENGER, lie, net.model, net.sender(CHALLENGER)));
+        StateRecord.Dispute d = net.dispute(id);
+        assertEquals(Phase.WORKER_WON, d.phase(), d.verdict());
+        assertEquals(StateRecord.Job.Status.SETTLED, net.view().job(job).orElseThrow().status());
+      }
+      assertEquals(WORKER_STAKE, net.view().stake(WORKER.address()).bonded(), "an honest worker is never slashed");
+
+      // A worker that lies about the wide step still loses, by blob as inline.
+      Hash job = net.job(in, lieAt(trace, 1), honest.outputs());
+      Hash id = net.send(CHALLENGER, DisputeAgent.challenge(job, 500, trace)).created().orElseThrow();
+      net.play(new DisputeAgent(id, DisputeAgent.Side.WORKER, lieAt(trace, 1), net.model, net.sender(WORKER),
+          net.openings()), new DisputeAgent(id, DisputeAgent.Side.CHALLENGER, trace, net.model, net.sender(CHALLENGER)));
+      StateRecord.Dispute d = net.dispute(id);
+      assertEquals(Phase.CHALLENGER_WON, d.phase(), d.verdict());
+      assertEquals(1, d.step());
+      assertEquals(StateRecord.Job.Status.INVALID, net.view().job(job).orElseThrow().status());
+    }
+  }
+
+  @Test
+  void theRefereeReadsAnOpeningBlobOnlyIfItHashesToItsCid() throws Exception {
+    byte[] opening = "an opening".getBytes(StandardCharsets.UTF_8);
+    Cid cid = dev.verity.hub.BlobStore.cidOf(opening);
+    assertEquals(List.of((byte) 'a'), List.of(new ExecReferee(c -> opening).openingBlob(cid)[0]));
+    byte[] other = "another opening".getBytes(StandardCharsets.UTF_8);
+    dev.verity.ledger.DisputeReferee.Unavailable e = assertThrows(dev.verity.ledger.DisputeReferee.Unavailable.class,
+        () -> new ExecReferee(c -> other).openingBlob(cid));
+    assertTrue(e.getMessage().contains("does not hash to it"), e.getMessage());
+    assertThrows(dev.verity.ledger.DisputeReferee.Unavailable.class,
+        () -> new ExecReferee(c -> { throw new java.io.IOException("absent"); }).openingBlob(cid));
+  }
 }

@@ -132,6 +132,11 @@ final class OptimisticNetwork implements AutoCloseable {
     }
 
     @Override
+    public byte[] openingBlob(Cid c) throws Unavailable {
+      return inner.openingBlob(c);
+    }
+
+    @Override
     public void verifyOutputs(Cid m, TraceCommitment t, byte[] opening)
         throws dev.verity.core.VerificationException, Unavailable {
       long start = System.nanoTime();
@@ -151,6 +156,15 @@ final class OptimisticNetwork implements AutoCloseable {
 
   DisputeAgent.Sender sender(Signer who) {
     return DisputeAgent.Sender.signing(ledger, who, 1);
+  }
+
+  /** Puts openings where the referee reads them, as a node puts them on the sequencer's hub. */
+  DisputeAgent.OpeningStore openings() {
+    return opening -> {
+      Cid cid = BlobStore.cidOf(opening);
+      blobs.put(cid, opening);
+      return cid;
+    };
   }
 
   /** Stores canonical tensors as a blob; returns their CID. */
