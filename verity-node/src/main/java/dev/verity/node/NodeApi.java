@@ -19,6 +19,7 @@ import dev.verity.node.http.ApiException;
 import dev.verity.node.http.Exchange;
 import dev.verity.node.http.Metrics;
 import dev.verity.node.http.Router;
+import dev.verity.node.net.Peer;
 import dev.verity.node.net.PeerAuth;
 import dev.verity.node.replica.ModelCache;
 import dev.verity.protocol.ModelManifest;
@@ -167,6 +168,36 @@ final class NodeApi {
       throw ApiException.unauthorized("request signature does not verify: " + e.getMessage());
     }
     return Optional.of(sig.key().address());
+  }
+
+  /**
+   * The live peer that forwarded this request, from its {@link Gateway#PEER_AUTHORIZATION_HEADER}
+   * signature; empty when the request carries none (a client calling directly).
+   *
+   * @throws ApiException 401 if the peer signature is malformed, stale or over other bytes; 403 if
+   *     its signer is no registered live node
+   */
+  private Optional<Peer> forwardingPeer(Exchange ex, java.util.function.Supplier<Hash> bodyHash) {
+    Optional<String> header = ex.header(Gateway.PEER_AUTHORIZATION_HEADER);
+    if (header.isEmpty()) {
+      return Optional.empty();
+    }
+    RequestSignature sig;
+    try {
+      sig = RequestSignature.parse(header.get());
+    } catch (DecodingException e) {
+      throw ApiException.unauthorized("malformed " + Gateway.PEER_AUTHORIZATION_HEADER + ": " + e.getMessage());
+    }
+    try {
+      sig.verify(ex.method(), ex.pathAndQuery(), bodyHash.get(), clock.millis());
+    } catch (VerificationException e) {
+      throw ApiException.unauthorized(Gateway.PEER_AUTHORIZATION_HEADER + " does not verify: " + e.getMessage());
+    }
+    try {
+      return Optional.of(peerAuth.requirePeer(sig.key().address()));
+    } catch (VerificationException e) {
+      throw ApiException.forbidden("the request was forwarded by " + e.getMessage());
+    }
   }
 
   private Address requireCaller(Exchange ex, byte[] body, String what) {
@@ -463,7 +494,15 @@ final class NodeApi {
       local = Optional.of(resolveHere.get()); // 404 (or the version) before the body is read
     }
     byte[] body = ex.body(config.maxRequestBytes());
-    Optional<Address> caller = caller(ex, body);
+    Hash[] hashed = new Hash[1]; // the body's hash, computed once for both signatures
+    java.util.function.Supplier<Hash> bodyHash = () -> hashed[0] != null ? hashed[0] : (hashed[0] = Hash.of(body));
+    Optional<Address> caller = caller(ex, bodyHash);
+    Optional<Peer> forwardedBy = forwardingPeer(ex, bodyHash);
+    if (!forward && forwardedBy.isEmpty() && config.network().peersOnly()) {
+      throw ApiException.forbidden("this worker runs inference only for requests forwarded by a gateway of the network"
+          + " (inference_peers_only); send the request to a gateway");
+    }
+    forwardedBy.ifPresent(p -> metrics.increment("inferences_forwarded_by_peers"));
     String requestId;
     VerificationMode mode;
     NamedTensors inputs;

@@ -93,6 +93,7 @@ public record NodeConfig(
     k.put("stake", new String[] {"0", "stake bonded while registered (0 = the genesis minimum)"});
     k.put("heartbeat_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_HEARTBEAT.toMillis()), "interval between heartbeats on the ledger (0 = none)"});
     k.put("liveness_millis", new String[] {Long.toString(NetworkSettings.DEFAULT_LIVENESS.toMillis()), "a peer whose last heartbeat is older than this (ledger time) is not live"});
+    k.put("inference_peers_only", new String[] {"false", "true: run inference only for requests a live peer (a gateway) forwarded and signed"});
     k.put("gateway.deadline_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_DEADLINE.toMillis()), "gateway: longest one forwarded request may take, all attempts included"});
     k.put("gateway.attempt_millis", new String[] {Long.toString(GatewaySettings.DEFAULT_ATTEMPT_TIMEOUT.toMillis()), "gateway: longest one attempt on one worker may take before another is tried"});
     k.put("gateway.attempts", new String[] {Integer.toString(GatewaySettings.DEFAULT_ATTEMPTS), "gateway: most workers one request is tried on (1..16)"});
@@ -218,7 +219,8 @@ public record NodeConfig(
         number(get, "capacity"),
         number(get, "stake"),
         java.time.Duration.ofMillis(number(get, "heartbeat_millis")),
-        java.time.Duration.ofMillis(number(get, "liveness_millis")));
+        java.time.Duration.ofMillis(number(get, "liveness_millis")),
+        bool(get, "inference_peers_only"));
   }
 
   private static java.net.URI uri(String key, String s) {

@@ -260,7 +260,7 @@ public final class VerityNode implements AutoCloseable {
             job -> l != null ? l.view().job(job).flatMap(StateRecord.Job::worker)
                 : Optional.empty(),
             new TensorLimits(TensorLimits.DEFAULT.maxTensors(),
-                config.maxTensorElements(), config.maxRequestBytes()));
+                config.maxTensorElements(), config.maxRequestBytes()), key);
         opened.push(g);
         gateway = Optional.of(g);
       }

@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.verity.core.Cid;
 import dev.verity.core.Hash;
+import dev.verity.core.crypto.Signer;
 import dev.verity.core.VerificationException;
 import dev.verity.core.crypto.Address;
 import dev.verity.ledger.NodeRole;
 import dev.verity.node.http.ApiException;
 import dev.verity.node.net.Peer;
+import dev.verity.node.net.PeerAuth;
 import dev.verity.protocol.InferenceReceipt;
 import dev.verity.protocol.ModelManifest;
 import dev.verity.protocol.ReceiptVerifier;
@@ -72,6 +74,11 @@ public final class Gateway implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** A request that carries this header was forwarded by a gateway already and is never forwarded again. */
   public static final String FORWARDED_HEADER = "Verity-Forwarded";
+  /**
+   * The gateway's own request signature on a forwarded call (PROTOCOL.md 7a, by the gateway's node
+   * key), beside the client's {@code Authorization}, which is passed on unchanged.
+   */
+  public static final String PEER_AUTHORIZATION_HEADER = "Verity-Peer-Authorization";
   private static final List<String> PASSED_RESPONSE_HEADERS = List.of("Verity-Receipt", "Verity-Blinding");
   private static final int MAX_CACHED_MANIFESTS = 4096;
   /** Longest one peer is given to answer for a manifest. */
@@ -86,6 +93,7 @@ public final class Gateway implements AutoCloseable {
   private final ReceiptVerifier receipts = ReceiptVerifier.create();
   private final Map<String, ModelManifest> manifests = new ConcurrentHashMap<>();
   private final long maxResponseBytes;
+  private final Signer nodeKey;
 
   /**
    * @param jobWorker the worker a ledger job names, if any (from this node's ledger view; a node
@@ -94,9 +102,12 @@ public final class Gateway implements AutoCloseable {
    * @param limits the bounds on the outputs a worker may send back; an answer longer than four
    *     times {@code limits.maxTotalBytes()} (JSON text of numbers is longer than their bytes) is
    *     refused as false
+   * @param nodeKey this node's key: every call to a worker carries its signature ({@link
+   *     #PEER_AUTHORIZATION_HEADER}), so the worker knows which node of the network forwarded it
    */
   public Gateway(WorkerPool pool, GatewaySettings settings, Function<Hash, Optional<Address>> jobWorker,
-      TensorLimits limits) {
+      TensorLimits limits, Signer nodeKey) {
+    this.nodeKey = Objects.requireNonNull(nodeKey, "nodeKey");
     this.pool = Objects.requireNonNull(pool, "pool");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.jobWorker = Objects.requireNonNull(jobWorker, "jobWorker");
@@ -172,6 +183,7 @@ public final class Gateway implements AutoCloseable {
     Set<Address> tried = new HashSet<>();
     List<String> failures = new ArrayList<>();
     Optional<Address> named = r.job().flatMap(jobWorker);
+    Hash bodyHash = Hash.of(r.body());
     Peer lastTried = null;
     for (int attempt = 0; attempt < settings.attempts(); attempt++) {
       long left = deadline - System.nanoTime();
@@ -195,7 +207,7 @@ public final class Gateway implements AutoCloseable {
         Peer w = lease.peer();
         tried.add(w.address());
         Duration timeout = Duration.ofNanos(Math.min(left, settings.attemptTimeout().toNanos()));
-        Outcome o = attempt(w, r, timeout);
+        Outcome o = attempt(w, r, bodyHash, timeout);
         switch (o) {
           case Outcome.Verified v -> {
             return v.answer();
@@ -237,11 +249,14 @@ public final class Gateway implements AutoCloseable {
     record Failed(String reason, boolean forged) implements Outcome {}
   }
 
-  private Outcome attempt(Peer w, Request r, Duration timeout) throws InterruptedException {
+  private Outcome attempt(Peer w, Request r, Hash bodyHash, Duration timeout) throws InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(endpoint(w, r.pathAndQuery())).timeout(timeout)
         .header("Content-Type", r.contentType())
         .header("X-Request-Id", r.transportId())
         .header(FORWARDED_HEADER, "1")
+        // signed afresh for every attempt, so the signature's time stays recent
+        .header(PEER_AUTHORIZATION_HEADER, PeerAuth.authorization(nodeKey, "POST", r.pathAndQuery(), bodyHash,
+            System.currentTimeMillis()))
         .POST(HttpRequest.BodyPublishers.ofByteArray(r.body()));
     r.headers().forEach(b::header);
     HttpResponse<byte[]> resp;

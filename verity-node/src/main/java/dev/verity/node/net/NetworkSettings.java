@@ -23,6 +23,9 @@ import java.util.Set;
  * @param stake what the node keeps bonded while registered; 0: the genesis minimum
  * @param heartbeat interval between heartbeats; zero: no heartbeats (the node registers only)
  * @param liveness how old a peer's last heartbeat may be before it is not live
+ * @param peersOnly whether this node runs inference only for requests forwarded by a live peer
+ *     (a gateway), proven by the peer's signature ({@code Verity-Peer-Authorization}); setting
+ *     {@code inference_peers_only}
  */
 public record NetworkSettings(
     Set<NodeRole> roles,
@@ -30,7 +33,8 @@ public record NetworkSettings(
     long capacity,
     long stake,
     Duration heartbeat,
-    Duration liveness) {
+    Duration liveness,
+    boolean peersOnly) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
   public static final Duration DEFAULT_LIVENESS = Duration.ofSeconds(10);
@@ -63,9 +67,20 @@ public record NetworkSettings(
     }
   }
 
+  /** Settings that accept inference from any caller, as {@link #defaults()} does. */
+  public NetworkSettings(Set<NodeRole> roles, Optional<URI> endpoint, long capacity, long stake, Duration heartbeat,
+      Duration liveness) {
+    this(roles, endpoint, capacity, stake, heartbeat, liveness, false);
+  }
+
   /** Default roles, endpoint from the bind address, default capacity, stake and timings. */
   public static NetworkSettings defaults() {
-    return new NetworkSettings(Set.of(), Optional.empty(), 0, 0, DEFAULT_HEARTBEAT, DEFAULT_LIVENESS);
+    return new NetworkSettings(Set.of(), Optional.empty(), 0, 0, DEFAULT_HEARTBEAT, DEFAULT_LIVENESS, false);
+  }
+
+  /** These settings, running inference only for requests a live peer forwarded ({@code peersOnly}). */
+  public NetworkSettings withPeersOnly(boolean only) {
+    return new NetworkSettings(roles, endpoint, capacity, stake, heartbeat, liveness, only);
   }
 
   /**

@@ -1,0 +1,123 @@
+package dev.verity.node;
+
+import static dev.verity.node.NodeHarness.assertProblem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.verity.core.crypto.Signer;
+import dev.verity.ledger.NodeRole;
+import dev.verity.models.BuiltinModels;
+import dev.verity.models.ExampleModel;
+import dev.verity.node.GatewayHarness.MutableDirectory;
+import dev.verity.node.gateway.Gateway;
+import dev.verity.node.net.Peer;
+import dev.verity.protocol.ModelManifest;
+import dev.verity.sdk.InferenceResult;
+import dev.verity.sdk.ProgressListener;
+import dev.verity.sdk.Publication;
+import dev.verity.sdk.VerityClient;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Gateway-to-worker calls are authenticated: the gateway signs every forwarded request with its node
+ * key ({@link Gateway#PEER_AUTHORIZATION_HEADER}); the worker checks that signature and that its
+ * signer is a live peer, and a worker set to {@code inference_peers_only} runs nothing else.
+ */
+class GatewayPeerAuthTest {
+  @TempDir static Path dir;
+  static final Signer owner = Signer.generate();
+  static final ExampleModel model = BuiltinModels.all().get(0);
+  static final MutableDirectory workerPeers = new MutableDirectory(List.of());
+  static VerityNode worker;
+  static VerityNode gateway;
+  static ModelManifest manifest;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path file = NodeHarness.write(dir.resolve("models"), model.name() + ".onnx", model.onnx());
+    worker = VerityNode.start(NodeConfig.defaults().withDataDir(dir.resolve("worker")).withPort(0)
+        .withNetwork(GatewayHarness.network(Set.of(NodeRole.WORKER, NodeRole.HUB), 4).withPeersOnly(true)),
+        java.util.Optional.of(workerPeers));
+    try (VerityClient c = VerityClient.builder(worker.uri()).signer(owner).build()) {
+      manifest = c.publish(file, Publication.of(model.name(), "1.0.0"), ProgressListener.NONE);
+    }
+    gateway = GatewayHarness.gateway(dir.resolve("gateway"),
+        new MutableDirectory(List.of(GatewayHarness.peer(worker, 1, 4, manifest.cid()))), GatewayHarness.FAST);
+    workerPeers.set(List.of(new Peer(gateway.address(), gateway.uri(), Set.of(NodeRole.GATEWAY), Set.of(), 1, 1)));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    gateway.close();
+    worker.close();
+  }
+
+  static String path() {
+    return NodeHarness.versionPath(manifest) + "/infer";
+  }
+
+  static byte[] body() {
+    return NodeHarness.inferJson(NodeHarness.sampleInputs(model, 0));
+  }
+
+  static NodeHarness.Response postToWorker(String peerAuthorization, byte[] body) {
+    HttpRequest.Builder b = NodeHarness.request(worker.uri(), path()).header("Content-Type", "application/json")
+        .header(Gateway.FORWARDED_HEADER, "1");
+    if (peerAuthorization != null) {
+      b.header(Gateway.PEER_AUTHORIZATION_HEADER, peerAuthorization);
+    }
+    return NodeHarness.send(b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+  }
+
+  static long forwardedCount() {
+    return NodeHarness.get(worker.uri(), "/metrics").text().lines()
+        .filter(l -> l.startsWith("verity_inferences_forwarded_by_peers"))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  @Test
+  void aRequestForwardedByTheGatewayCarriesItsSignatureAndRuns() throws Exception {
+    long before = forwardedCount();
+    try (VerityClient c = VerityClient.builder(gateway.uri()).trustNodes(Set.of(worker.publicKey())).build()) {
+      InferenceResult r = c.infer(dev.verity.sdk.ModelRef.of(manifest.ownerAddress(), manifest.repository(),
+          manifest.version()), NodeHarness.sampleInputs(model, 1));
+      assertEquals(worker.publicKey(), r.receipt().node());
+    }
+    assertEquals(before + 1, forwardedCount(), "the worker saw the gateway's signature");
+  }
+
+  @Test
+  void aPeersOnlyWorkerRefusesAClientCallingItDirectly() {
+    NodeHarness.Response r = NodeHarness.post(worker.uri(), path(), "application/json", body());
+    assertTrue(assertProblem(r, 403).path("detail").asText().contains("send the request to a gateway"), r.text());
+  }
+
+  @Test
+  void aForgedStaleOrMisdirectedPeerSignatureIsRefusedAndTheWorkerKeepsServing() {
+    Signer gatewayKey = Signer.generate(); // not the gateway's: a stranger
+    byte[] body = body();
+    long now = System.currentTimeMillis();
+    // signed by a key that is no live peer
+    assertProblem(postToWorker(NodeHarness.authorization(gatewayKey, "POST", path(), body, now), body), 403);
+    // malformed
+    assertProblem(postToWorker("Verity-Ed25519 not-a-signature", body), 401);
+    // over other bytes than were sent
+    byte[] other = body.clone();
+    other[other.length - 3] ^= 1;
+    assertProblem(postToWorker(NodeHarness.authorization(gatewayKey, "POST", path(), other, now), body), 401);
+    // too old
+    assertProblem(postToWorker(NodeHarness.authorization(gatewayKey, "POST", path(), body, now - 3_600_000), body), 401);
+    // for another path
+    assertProblem(postToWorker(NodeHarness.authorization(gatewayKey, "POST", "/v1/other", body, now), body), 401);
+    // and real requests still run through the gateway
+    NodeHarness.Response ok = NodeHarness.post(gateway.uri(), path(), "application/json", body);
+    assertEquals(200, ok.status(), ok.text());
+  }
+}
