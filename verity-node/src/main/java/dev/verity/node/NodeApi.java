@@ -172,10 +172,12 @@ final class NodeApi {
 
   /**
    * The live peer that forwarded this request, from its {@link Gateway#PEER_AUTHORIZATION_HEADER}
-   * signature; empty when the request carries none (a client calling directly).
+   * signature; empty when the request carries none (a client calling directly), or when its signer
+   * is not a live peer this node knows and this node takes requests from anyone (a worker without a
+   * ledger knows no peers).
    *
    * @throws ApiException 401 if the peer signature is malformed, stale or over other bytes; 403 if
-   *     its signer is no registered live node
+   *     its signer is no registered live node and this node runs inference for peers only
    */
   private Optional<Peer> forwardingPeer(Exchange ex, java.util.function.Supplier<Hash> bodyHash) {
     Optional<String> header = ex.header(Gateway.PEER_AUTHORIZATION_HEADER);
@@ -196,7 +198,10 @@ final class NodeApi {
     try {
       return Optional.of(peerAuth.requirePeer(sig.key().address()));
     } catch (VerificationException e) {
-      throw ApiException.forbidden("the request was forwarded by " + e.getMessage());
+      if (config.network().peersOnly()) {
+        throw ApiException.forbidden("the request was forwarded by " + e.getMessage());
+      }
+      return Optional.empty();
     }
   }
 
