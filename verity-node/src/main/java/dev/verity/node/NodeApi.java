@@ -61,6 +61,7 @@ final class NodeApi {
   private final Clock clock;
   private final TensorLimits limits;
   private final PeerAuth peerAuth;
+  private final YankPropagation yanks;
   private final ModelCache replicated;
   private final Optional<Gateway> gateway;
   private final boolean worker;
@@ -73,7 +74,8 @@ final class NodeApi {
 
   NodeApi(NodeConfig config, BlobStore blobs, ModelRegistry registry, InferenceService inference,
       PublishService publishing, NodeIdentity identity, Metrics metrics, Clock clock, PeerAuth peerAuth,
-      ModelCache replicated, Optional<Gateway> gateway) {
+      ModelCache replicated, Optional<Gateway> gateway, YankPropagation yanks) {
+    this.yanks = yanks;
     this.peerAuth = peerAuth;
     this.replicated = replicated;
     this.config = config;
@@ -431,8 +433,11 @@ final class NodeApi {
       g.writeBooleanField("yanked", v.yanked());
       if (v.yanked()) {
         g.writeStringField("yank_reason", v.yank().get().reason());
+        // the owner's signed notice, so that any node can check the yank whoever relays it
+        g.writeStringField("yank_notice", Base64.getEncoder().encodeToString(v.yank().get().encode()));
       } else {
         g.writeNullField("yank_reason");
+        g.writeNullField("yank_notice");
       }
       g.writeObjectFieldStart("view");
       ManifestView.write(g, m);
@@ -456,24 +461,48 @@ final class NodeApi {
     });
   }
 
+  /**
+   * Records an owner's yank. The notice must be signed by the caller, or relayed by a live node of
+   * the network (which pushes the notices it accepted, {@link YankPropagation}); either way it must
+   * verify against the version's manifest (its owner or a delegate). A notice accepted from its
+   * signer is pushed on to every live peer; a relayed one is not relayed again. Idempotent.
+   */
   private void yank(Exchange ex) throws IOException {
     byte[] body = ex.body(64 * 1024);
     Address caller = requireCaller(ex, body, "yanking");
-    ModelRegistry.VersionEntry v = inference.resolve(owner(ex), ex.param("repo"), ex.param("version"));
+    String label = ex.param("version");
+    ModelRegistry.VersionEntry v = (label.equals("latest") ? registry.latest(owner(ex), ex.param("repo"))
+        : registry.version(owner(ex), ex.param("repo"), label))
+        .orElseThrow(() -> ApiException.notFound("no version " + ex.param("version") + " of " + ex.param("owner")
+            + "/" + ex.param("repo") + " on this node"));
     YankNotice notice = YankNotice.decode(body);
-    if (!notice.signer().address().equals(caller)) {
-      throw ApiException.forbidden("the yank notice must be signed by the caller");
+    boolean relayed = !notice.signer().address().equals(caller);
+    if (relayed && !yanks.isLivePeer(caller)) {
+      throw ApiException.forbidden("the yank notice must be signed by the caller, or relayed by a live node of the"
+          + " network; " + caller + " is neither");
     }
     try {
       if (!notice.manifest().equals(v.manifest().cid())) {
         throw ApiException.badRequest("the yank notice is for another version");
       }
       notice.verify(v.manifest());
+      boolean fresh = !v.yanked();
       registry.yank(notice);
+      if (fresh) {
+        metrics.increment(relayed ? "yanks_relayed_in" : "yanks_accepted");
+        if (!relayed) {
+          yanks.push(notice, v.manifest());
+        }
+      }
     } catch (VerificationException e) {
       throw ApiException.forbidden(e.getMessage());
     }
     ex.sendJson(200, java.util.Map.of("yanked", true, "manifest_cid", v.manifest().cid().toString()));
+  }
+
+  /** The API path of a version ({@code /v1/models/{owner}/{repo}/{version}}). */
+  static String versionPath(ModelManifest m) {
+    return "/v1/models/" + m.ownerAddress() + "/" + m.repository() + "/" + m.version();
   }
 
   // ---- inference --------------------------------------------------------------------------

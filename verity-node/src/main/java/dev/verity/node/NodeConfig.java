@@ -87,6 +87,7 @@ public record NodeConfig(
     k.put("replica.peers_only", new String[] {"false", "true: serve model blocks only to registered live nodes"});
     k.put("replica.bad_peer_seconds", new String[] {Long.toString(ReplicaSettings.DEFAULT_BAD_PEER_PENALTY.toSeconds()), "how long a peer that served wrong bytes is avoided"});
     k.put("replica.fetch_timeout_millis", new String[] {Long.toString(ReplicaSettings.DEFAULT_FETCH_TIMEOUT.toMillis()), "longest one request to a peer may take"});
+    k.put("replica.yank_check_seconds", new String[] {Long.toString(ReplicaSettings.DEFAULT_YANK_CHECK.toSeconds()), "how often to ask peers whether a version held here was yanked (0 = never)"});
     k.put("roles", new String[] {"", "comma list of gateway, worker, verifier, hub, sequencer; empty = all (all but sequencer with ledger = remote)"});
     k.put("endpoint", new String[] {"", "URL other nodes reach this node at; empty = http://host:port"});
     k.put("capacity", new String[] {"0", "most requests run at once, as announced to gateways (0 = number of cores)"});
@@ -187,7 +188,8 @@ public record NodeConfig(
             (int) Math.min(Integer.MAX_VALUE, number(get, "replica.parallel_fetches")),
             bool(get, "replica.peers_only"),
             java.time.Duration.ofSeconds(number(get, "replica.bad_peer_seconds")),
-            java.time.Duration.ofMillis(number(get, "replica.fetch_timeout_millis"))),
+            java.time.Duration.ofMillis(number(get, "replica.fetch_timeout_millis")),
+            java.time.Duration.ofSeconds(number(get, "replica.yank_check_seconds"))),
         networkSettings(get),
         new GatewaySettings(
             java.time.Duration.ofMillis(number(get, "gateway.deadline_millis")),

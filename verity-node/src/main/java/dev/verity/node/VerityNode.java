@@ -71,12 +71,13 @@ public final class VerityNode implements AutoCloseable {
   private final Replicator replicas;
   private final Optional<Gateway> gateway;
   private final OptimisticAgent agent;
+  private final YankPropagation yanks;
   private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, CanonicalRuns canonical,
       InferenceService inference, HttpApiServer server, NodeLedger ledger, Replicator replicas,
-      Optional<Gateway> gateway, OptimisticAgent agent) {
+      Optional<Gateway> gateway, OptimisticAgent agent, YankPropagation yanks) {
     this.replicas = replicas;
     this.config = config;
     this.lockChannel = lockChannel;
@@ -92,6 +93,7 @@ public final class VerityNode implements AutoCloseable {
     this.ledger = ledger;
     this.gateway = gateway;
     this.agent = agent;
+    this.yanks = yanks;
   }
 
   /**
@@ -264,8 +266,10 @@ public final class VerityNode implements AutoCloseable {
         opened.push(g);
         gateway = Optional.of(g);
       }
+      YankPropagation yanks = new YankPropagation(registry, peers, key, clock, config.replica().yankCheck());
+      opened.push(yanks);
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,
-          new PeerAuth(peers, clock), replicated, gateway);
+          new PeerAuth(peers, clock), replicated, gateway, yanks);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       OptimisticAgent agent = null;
@@ -290,7 +294,7 @@ public final class VerityNode implements AutoCloseable {
         opened.push(agent);
       }
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
-          inference, server, ledger, replicas, gateway, agent);
+          inference, server, ledger, replicas, gateway, agent, yanks);
       if (ledger != null) {
         if (config.verifies()) {
           ledger.registerAsVerifier(config.optimistic().verifierStake());
@@ -332,6 +336,11 @@ public final class VerityNode implements AutoCloseable {
   }
 
   /** Fetching models from peers and the disk budget of replicated models. */
+  /** How this node learns of yanks from its peers (tests drive its pull). */
+  YankPropagation yanks() {
+    return yanks;
+  }
+
   public Replicator replicas() {
     return replicas;
   }
@@ -397,6 +406,7 @@ public final class VerityNode implements AutoCloseable {
       agent.close();
     }
     server.close();
+    yanks.close();
     replicas.close();
     gateway.ifPresent(Gateway::close);
     if (ledger != null) {

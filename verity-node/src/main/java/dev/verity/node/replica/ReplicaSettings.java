@@ -16,26 +16,35 @@ import java.util.Objects;
  *     served to allowed callers only, whatever this says
  * @param badPeerPenalty how long a peer that served wrong bytes is avoided
  * @param fetchTimeout longest one request to a peer may take before the next peer is asked
+ * @param yankCheck how often this node asks its peers whether a version it holds was yanked (a
+ *     yank is also pushed to live peers when it happens; this catches nodes that were down then);
+ *     zero: never
  */
 public record ReplicaSettings(
     long cacheBytes,
     int parallelFetches,
     boolean peersOnly,
     Duration badPeerPenalty,
-    Duration fetchTimeout) {
+    Duration fetchTimeout,
+    Duration yankCheck) {
 
   public static final long DEFAULT_CACHE_BYTES = 16L << 30;
   public static final int DEFAULT_PARALLEL_FETCHES = 4;
   public static final Duration DEFAULT_BAD_PEER_PENALTY = Duration.ofMinutes(10);
   public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_YANK_CHECK = Duration.ofSeconds(60);
 
   /** The defaults documented in docs/CONFIG.md. */
   public static final ReplicaSettings DEFAULTS = new ReplicaSettings(DEFAULT_CACHE_BYTES,
-      DEFAULT_PARALLEL_FETCHES, false, DEFAULT_BAD_PEER_PENALTY, DEFAULT_FETCH_TIMEOUT);
+      DEFAULT_PARALLEL_FETCHES, false, DEFAULT_BAD_PEER_PENALTY, DEFAULT_FETCH_TIMEOUT, DEFAULT_YANK_CHECK);
 
   public ReplicaSettings {
     Objects.requireNonNull(badPeerPenalty, "badPeerPenalty");
     Objects.requireNonNull(fetchTimeout, "fetchTimeout");
+    Objects.requireNonNull(yankCheck, "yankCheck");
+    if (yankCheck.isNegative()) {
+      throw new IllegalArgumentException("replica.yank_check_seconds must not be negative");
+    }
     if (cacheBytes < 0) {
       throw new IllegalArgumentException("replica.cache_bytes must not be negative, got " + cacheBytes);
     }
@@ -51,18 +60,22 @@ public record ReplicaSettings(
   }
 
   public ReplicaSettings withCacheBytes(long bytes) {
-    return new ReplicaSettings(bytes, parallelFetches, peersOnly, badPeerPenalty, fetchTimeout);
+    return new ReplicaSettings(bytes, parallelFetches, peersOnly, badPeerPenalty, fetchTimeout, yankCheck);
   }
 
   public ReplicaSettings withParallelFetches(int n) {
-    return new ReplicaSettings(cacheBytes, n, peersOnly, badPeerPenalty, fetchTimeout);
+    return new ReplicaSettings(cacheBytes, n, peersOnly, badPeerPenalty, fetchTimeout, yankCheck);
   }
 
   public ReplicaSettings withPeersOnly(boolean only) {
-    return new ReplicaSettings(cacheBytes, parallelFetches, only, badPeerPenalty, fetchTimeout);
+    return new ReplicaSettings(cacheBytes, parallelFetches, only, badPeerPenalty, fetchTimeout, yankCheck);
   }
 
   public ReplicaSettings withFetchTimeout(Duration timeout) {
-    return new ReplicaSettings(cacheBytes, parallelFetches, peersOnly, badPeerPenalty, timeout);
+    return new ReplicaSettings(cacheBytes, parallelFetches, peersOnly, badPeerPenalty, timeout, yankCheck);
+  }
+
+  public ReplicaSettings withYankCheck(Duration every) {
+    return new ReplicaSettings(cacheBytes, parallelFetches, peersOnly, badPeerPenalty, fetchTimeout, every);
   }
 }
