@@ -122,6 +122,24 @@ public final class NetworkLoad {
   static final class Sample {
     private long[] nanos = new long[1024];
     private int count;
+    private long[] lags = new long[1024];
+    private int lagCount;
+
+    /**
+     * How late an open-loop request started relative to its schedule: the load generator's own
+     * thread waiting for a core, which no server can make up for.
+     */
+    synchronized void recordLag(long n) {
+      if (lagCount == lags.length) {
+        lags = Arrays.copyOf(lags, lagCount * 2);
+      }
+      lags[lagCount++] = n;
+    }
+
+    /** Nearest-rank percentile of the start lags in milliseconds (NaN when none were recorded). */
+    synchronized double lagPercentile(double p) {
+      return nearestRank(lags, lagCount, p);
+    }
     private final AtomicInteger errors = new AtomicInteger();
     private final java.util.Map<Integer, AtomicInteger> byStatus = new java.util.concurrent.ConcurrentSkipListMap<>();
 
@@ -155,19 +173,23 @@ public final class NetworkLoad {
 
     /** Nearest-rank percentile in milliseconds. */
     synchronized double percentile(double p) {
-      if (count == 0) {
+      return nearestRank(nanos, count, p);
+    }
+
+    private static double nearestRank(long[] values, int n, double p) {
+      if (n == 0) {
         return Double.NaN;
       }
-      long[] sorted = Arrays.copyOf(nanos, count);
+      long[] sorted = Arrays.copyOf(values, n);
       Arrays.sort(sorted);
-      return sorted[Math.max(0, (int) Math.ceil(p * count) - 1)] / 1e6;
+      return sorted[Math.max(0, (int) Math.ceil(p * n) - 1)] / 1e6;
     }
   }
 
   /** One set-up's results. */
   record Row(String model, int workers, double saturation, double satP50, double satP99, double offered,
-      double achieved, double p50, double p99, int errors, String errorKinds, int requests, double poissonP50,
-      double poissonP99, int poissonErrors) {
+      double achieved, double p50, double p99, double lagP50, double lagP99, int errors, String errorKinds,
+      int requests, double poissonP50, double poissonP99, int poissonErrors) {
     boolean met() {
       return errors == 0 && p99 <= 2 * p50;
     }
@@ -257,7 +279,8 @@ public final class NetworkLoad {
             double achieved = load.count() / ((System.nanoTime() - loadStart) / 1e9);
             Sample poisson = openLoop(http, uri, t.body(), offered, s.loadMillis(), true);
             Row r = new Row(name, n, throughput, sat.percentile(0.5), sat.percentile(0.99), offered, achieved,
-                load.percentile(0.5), load.percentile(0.99), load.errors(), kinds(sat, load, poisson),
+                load.percentile(0.5), load.percentile(0.99), load.lagPercentile(0.5), load.lagPercentile(0.99),
+                load.errors(), kinds(sat, load, poisson),
                 load.count() + load.errors(), poisson.percentile(0.5), poisson.percentile(0.99), poisson.errors());
             rows.add(r);
             log.printf(Locale.ROOT, "%s, %d worker(s): saturation %.0f req/s (p50 %.2f ms, p99 %.2f ms); at 70%% (%.0f req/s):"
@@ -400,6 +423,7 @@ public final class NetworkLoad {
         }
         long scheduled = next;
         pool.submit(() -> {
+          sample.recordLag(System.nanoTime() - scheduled);
           int status = post(http, uri, body);
           if (status == 200) {
             sample.record(System.nanoTime() - scheduled);
@@ -435,15 +459,19 @@ public final class NetworkLoad {
             + " open-loop for ").append(s.loadMillis()).append(" ms, evenly spaced (paced), then again with Poisson"
             + " arrivals; latency from each request's scheduled send time, so a stall is not hidden. Target at 70%,"
             + " paced: p99 ≤ 2 × p50 and no error. With Poisson arrivals requests queue behind bursts even at 70%"
-            + " (for one M/M/1 queue p99 / p50 = ln 100 / ln 2 ≈ 6.6 at any load), so those columns are for reference.\n\n");
+            + " (for one M/M/1 queue p99 / p50 = ln 100 / ln 2 ≈ 6.6 at any load), so those columns are for reference."
+            + " Send lag (paced run): how late the load generator's own thread started each request after its scheduled"
+            + " time, before any node saw it; it is part of the latency, and a p99 lag of milliseconds means the"
+            + " machine's cores were taken when the request was due, whatever the nodes do.\n\n");
     List<String> notes = new ArrayList<>();
     b.append("| model | workers | saturation req/s | p50 ms | p99 ms | 70% req/s offered / achieved | p50 ms |"
-        + " p99 ms | p99 / p50 | errors | target | Poisson p50 ms | Poisson p99 ms | Poisson errors |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
+        + " p99 ms | p99 / p50 | send lag p50 / p99 ms | errors | target | Poisson p50 ms | Poisson p99 ms | Poisson errors |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
     for (Row r : rows) {
-      b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f | %,.0f / %,.0f | %.2f | %.2f | %.2f | %d | %s | %.2f | %.2f | %d |%n",
+      b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f | %,.0f / %,.0f | %.2f | %.2f | %.2f | %.2f / %.2f | %d | %s | %.2f | %.2f | %d |%n",
           r.model(), r.workers(), r.saturation(), r.satP50(), r.satP99(), r.offered(), r.achieved(), r.p50(), r.p99(),
-          r.p99() / r.p50(), r.errors(), r.met() ? "met" : "**missed**", r.poissonP50(), r.poissonP99(), r.poissonErrors()));
+          r.p99() / r.p50(), r.lagP50(), r.lagP99(), r.errors(), r.met() ? "met" : "**missed**", r.poissonP50(),
+          r.poissonP99(), r.poissonErrors()));
       if (!r.errorKinds().isEmpty()) {
         notes.add(r.model() + ", " + r.workers() + " worker(s): " + r.errorKinds());
       }
