@@ -528,8 +528,10 @@ final class NodeApi {
       local = Optional.of(resolveHere.get()); // 404 (or the version) before the body is read
     }
     byte[] body = ex.body(config.maxRequestBytes());
-    Hash[] hashed = new Hash[1]; // the body's hash, computed once for both signatures
-    java.util.function.Supplier<Hash> bodyHash = () -> hashed[0] != null ? hashed[0] : (hashed[0] = Hash.of(body));
+    // the body's hash, for the client's and the forwarding peer's signature: computed once, if either is there
+    Hash hashed = ex.header("Authorization").isPresent() || ex.header(Gateway.PEER_AUTHORIZATION_HEADER).isPresent()
+        ? Hash.of(body) : null;
+    java.util.function.Supplier<Hash> bodyHash = () -> hashed;
     Optional<Address> caller = caller(ex, bodyHash);
     Optional<Peer> forwardedBy = forwardingPeer(ex, bodyHash);
     if (!forward && forwardedBy.isEmpty() && config.network().peersOnly()) {

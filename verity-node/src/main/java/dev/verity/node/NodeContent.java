@@ -32,7 +32,9 @@ final class NodeContent implements OptimisticAgent.Content {
   /** Where content not held here was last seen offered, for later reads without a source. */
   private final Map<Cid, List<URI>> hints = new ConcurrentHashMap<>();
   /** Where the ledger's referee reads content: empty for this node's own hub (it is the sequencer). */
+  /** The sequencer node's endpoint; empty while unknown. Unused when this node is the sequencer. */
   private volatile Supplier<Optional<URI>> sequencerHub = Optional::empty;
+  private volatile boolean sequencerIsSelf = true;
 
   NodeContent(ModelRegistry registry, BlobStore blobs, TensorBlobs kept, ContentFetcher fetcher) {
     this.registry = registry;
@@ -108,25 +110,22 @@ final class NodeContent implements OptimisticAgent.Content {
   }
 
   /**
-   * Sets where {@link #putOpening} puts openings: the sequencer node's endpoint, or empty when this
-   * node is the sequencer (its referee reads this node's hub).
+   * Sets where {@link #putOpening} puts openings: this node's own hub when it is the sequencer (its
+   * referee reads that hub), else the hub of the sequencer node at {@code endpoint}.
    */
-  void sequencerHub(Supplier<Optional<URI>> where) {
-    this.sequencerHub = where;
+  void sequencerHub(boolean self, Supplier<Optional<URI>> endpoint) {
+    this.sequencerIsSelf = self;
+    this.sequencerHub = endpoint;
   }
 
   @Override
   public Cid putOpening(byte[] opening) throws IOException {
-    Optional<URI> hub;
-    try {
-      hub = sequencerHub.get();
-    } catch (java.io.UncheckedIOException e) {
-      throw e.getCause();
-    }
-    if (hub.isEmpty()) {
+    if (sequencerIsSelf) {
       return blobs.put(opening);
     }
-    return fetcher.upload(hub.get(), opening);
+    URI hub = sequencerHub.get().orElseThrow(() -> new IOException(
+        "the sequencer is not a live registered node with an endpoint; cannot put a step opening on its hub"));
+    return fetcher.upload(hub, opening);
   }
 
   /** Remembers where {@code cid} can be fetched from. */

@@ -278,12 +278,8 @@ public final class VerityNode implements AutoCloseable {
         Address sequencer = ledger.genesis().sequencer().address();
         Optional<URI> remote = config.ledger().url();
         PeerDirectory directory = peers;
-        content.sequencerHub(() -> sequencer.equals(key.address()) ? Optional.empty()
-            : remote.or(() -> directory.live().stream().filter(p -> p.address().equals(sequencer))
-                .map(Peer::endpoint).findFirst()).or(() -> {
-                  throw new java.io.UncheckedIOException(new IOException("the sequencer " + sequencer
-                      + " is not a live registered node with an endpoint; cannot put a step opening on its hub"));
-                }));
+        content.sequencerHub(sequencer.equals(key.address()), () -> remote.or(() -> directory.live().stream()
+            .filter(p -> p.address().equals(sequencer)).map(Peer::endpoint).findFirst()));
         long bond = config.optimistic().challengeBond() > 0 ? config.optimistic().challengeBond()
             : Math.max(1, ledger.genesis().minChallengeBond());
         agent = new OptimisticAgent(ledger.ledger(), key.address(), ledger::send,

@@ -107,8 +107,14 @@ public final class ContentFetcher {
       throw new IOException(base + " refused the upload of " + cid + ": HTTP " + resp.statusCode() + " "
           + body.substring(0, Math.min(body.length(), 300)).strip());
     }
-    if (!resp.body().contains("\"" + cid + "\"")) {
-      throw new IOException(base + " stored the upload of " + cid + " under another CID: " + resp.body());
+    String stored;
+    try {
+      stored = new com.fasterxml.jackson.databind.ObjectMapper().readTree(resp.body()).path("cid").asText("");
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new IOException(base + " answered the upload of " + cid + " with a body that is not JSON", e);
+    }
+    if (!stored.equals(cid.toString())) {
+      throw new IOException(base + " stored the upload of " + cid + " as '" + stored + "'");
     }
     return cid;
   }
