@@ -182,6 +182,23 @@ final class OptimisticNetwork implements AutoCloseable {
     return w;
   }
 
+  /**
+   * Publishes another model on worker {@code w} for modes receipt and optimistic, registers it on the
+   * ledger and waits until {@code w} serves it there.
+   */
+  ModelManifest publishOn(VerityNode w, String name, byte[] onnx) throws Exception {
+    ModelManifest manifest;
+    try (VerityClient c = VerityClient.builder(w.uri()).signer(owner).build()) {
+      Path file = NodeHarness.write(dir.resolve("models"), name + ".onnx", onnx);
+      manifest = c.publish(file, Publication.of(name, "1.0.0").withPrice(ROYALTY)
+          .withModes(EnumSet.of(VerificationMode.RECEIPT, VerificationMode.OPTIMISTIC)), ProgressListener.NONE);
+      c.ledger().registerModel(manifest.cid(), ROYALTY);
+    }
+    awaitUntil("worker serving " + name, () -> ledger().view().node(w.address())
+        .map(n -> n.serves(manifest.cid())).orElse(false));
+    return manifest;
+  }
+
   /** A client paying with {@link #client}'s key through worker {@code w}. */
   VerityClient clientOf(VerityNode w) {
     return VerityClient.builder(w.uri()).signer(client).sequencer(sequencer.publicKey()).build();
