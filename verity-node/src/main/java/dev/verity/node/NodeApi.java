@@ -477,7 +477,7 @@ final class NodeApi {
             + "/" + ex.param("repo") + " on this node"));
     YankNotice notice = YankNotice.decode(body);
     boolean relayed = !notice.signer().address().equals(caller);
-    if (relayed && !yanks.isLivePeer(caller)) {
+    if (relayed && peerAuth.peer(caller).isEmpty()) {
       throw ApiException.forbidden("the yank notice must be signed by the caller, or relayed by a live node of the"
           + " network; " + caller + " is neither");
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.verity.core.Hash;
 import dev.verity.core.VerificationException;
-import dev.verity.core.crypto.Address;
 import dev.verity.core.crypto.Signer;
 import dev.verity.hub.ModelRegistry;
 import dev.verity.ledger.NodeRole;
@@ -191,16 +190,6 @@ final class YankPropagation implements AutoCloseable {
       LOG.log(System.Logger.Level.DEBUG, "asking " + hub.endpoint() + " about " + m + ": " + e);
       return false;
     }
-  }
-
-  /** Whether {@code caller} is a live peer that may relay a yank notice it did not sign. */
-  boolean isLivePeer(Address caller) {
-    for (Peer p : peers.live()) {
-      if (p.address().equals(caller)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Override
