@@ -62,6 +62,8 @@ final class NodeApi {
   private final TensorLimits limits;
   private final PeerAuth peerAuth;
   private final YankPropagation yanks;
+  /** Signatures of state-changing requests already accepted: a replay of one is refused. */
+  private final SeenSignatures seen = new SeenSignatures(SeenSignatures.DEFAULT_CAPACITY);
   private final ModelCache replicated;
   private final Optional<Gateway> gateway;
   private final boolean worker;
@@ -169,7 +171,20 @@ final class NodeApi {
     } catch (VerificationException e) {
       throw ApiException.unauthorized("request signature does not verify: " + e.getMessage());
     }
+    refuseReplay(ex, sig, "Authorization");
     return Optional.of(sig.key().address());
+  }
+
+  /**
+   * Refuses a state-changing request (POST) whose signature this node has accepted before: the same
+   * signed bytes sent again within the skew window, by whoever captured them. Reads (GET) may be
+   * repeated.
+   */
+  private void refuseReplay(Exchange ex, RequestSignature sig, String header) {
+    if (ex.method().equals("POST") && !seen.firstUse(sig, clock.millis())) {
+      throw ApiException.unauthorized("the " + header + " signature of this request was already used; a request"
+          + " is accepted once: sign every request afresh (a new time gives a new signature)");
+    }
   }
 
   /**
@@ -197,6 +212,7 @@ final class NodeApi {
     } catch (VerificationException e) {
       throw ApiException.unauthorized(Gateway.PEER_AUTHORIZATION_HEADER + " does not verify: " + e.getMessage());
     }
+    refuseReplay(ex, sig, Gateway.PEER_AUTHORIZATION_HEADER);
     try {
       return Optional.of(peerAuth.requirePeer(sig.key().address()));
     } catch (VerificationException e) {
