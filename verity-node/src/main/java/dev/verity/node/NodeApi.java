@@ -183,7 +183,7 @@ final class NodeApi {
   private void refuseReplay(Exchange ex, RequestSignature sig, String header) {
     if (ex.method().equals("POST") && !seen.firstUse(sig, clock.millis())) {
       throw ApiException.unauthorized("the " + header + " signature of this request was already used; a request"
-          + " is accepted once: sign every request afresh (a new time gives a new signature)");
+          + " is accepted once: sign every request afresh (with a new nonce)");
     }
   }
 

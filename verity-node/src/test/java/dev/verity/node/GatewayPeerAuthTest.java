@@ -120,4 +120,41 @@ class GatewayPeerAuthTest {
     NodeHarness.Response ok = NodeHarness.post(gateway.uri(), path(), "application/json", body);
     assertEquals(200, ok.status(), ok.text());
   }
+
+  /**
+   * Many clients sending the very same inference at once: the gateway forwards them all with one
+   * key, often within one millisecond. Each forwarded call has its own nonce, so the worker's replay
+   * check takes every one (with signatures over method, path, time and body only, the second of two
+   * identical calls in one millisecond was refused as a replay of the first).
+   */
+  @Test
+  void identicalRequestsForwardedAtOnceAreAllRun() throws Exception {
+    byte[] body = body();
+    long before = forwardedCount();
+    int threads = 8;
+    int each = 40;
+    java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ConcurrentLinkedQueue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+      for (int t = 0; t < threads; t++) {
+        pool.submit(() -> {
+          go.await();
+          for (int i = 0; i < each; i++) {
+            NodeHarness.Response r = NodeHarness.post(gateway.uri(), path(), "application/json", body);
+            if (r.status() == 200) {
+              ok.incrementAndGet();
+            } else {
+              failures.add(r.status() + " " + r.text());
+            }
+          }
+          return null;
+        });
+      }
+      go.countDown();
+    }
+    assertEquals(List.of(), List.copyOf(failures).subList(0, Math.min(3, failures.size())));
+    assertEquals(threads * each, ok.get());
+    assertEquals(before + threads * each, forwardedCount());
+  }
 }

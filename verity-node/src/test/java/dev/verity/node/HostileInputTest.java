@@ -323,7 +323,7 @@ class HostileInputTest {
         "Bearer abc.def", "Verity-Ed25519",
         "Verity-Ed25519 key=ed25519:zzzz,time=1,sig=AA", "",
         "Verity-Ed25519 key=" + owner.publicKey() + ",time=soon,sig=AA", "unix milliseconds",
-        "Verity-Ed25519 key=" + owner.publicKey() + ",time=" + now, "needs key, time and sig",
+        "Verity-Ed25519 key=" + owner.publicKey() + ",time=" + now, "needs key, time, nonce and sig",
         wrongKey, "does not verify",
         NodeHarness.authorization(owner, "POST", inferPath, body, now - 6 * 60_000), "5 minutes",
         NodeHarness.authorization(owner, "POST", inferPath, body, now + 6 * 60_000), "5 minutes",

@@ -21,11 +21,34 @@ class SeenSignaturesTest {
   @Test
   void aSignatureIsAcceptedOnceWhileItsTimeIsWithinTheSkew() {
     SeenSignatures seen = new SeenSignatures(100);
-    assertTrue(seen.firstUse(sig("/a", NOW), NOW));
-    assertFalse(seen.firstUse(sig("/a", NOW), NOW + 1), "the same signed request again");
-    assertFalse(seen.firstUse(sig("/a", NOW), NOW + RequestSignature.MAX_SKEW_MILLIS), "still within the window");
+    RequestSignature once = sig("/a", NOW);
+    assertTrue(seen.firstUse(once, NOW));
+    assertFalse(seen.firstUse(once, NOW + 1), "the same signed request again");
+    assertFalse(seen.firstUse(once, NOW + RequestSignature.MAX_SKEW_MILLIS), "still within the window");
     assertTrue(seen.firstUse(sig("/a", NOW + 1), NOW + 1), "signed afresh: a new signature");
     assertTrue(seen.firstUse(sig("/b", NOW), NOW + 1), "another request at the same time");
+  }
+
+  @Test
+  void oneKeyMaySendTheSameRequestTwiceInOneMillisecond() {
+    SeenSignatures seen = new SeenSignatures(100);
+    for (int i = 0; i < 50; i++) {
+      assertTrue(seen.firstUse(sig("/same", NOW), NOW), "each signing draws a fresh nonce");
+    }
+  }
+
+  @Test
+  void aRequestIsKnownByKeyAndNonceNotBySignatureBytes() {
+    SeenSignatures seen = new SeenSignatures(100);
+    byte[] nonce = new byte[RequestSignature.NONCE_BYTES];
+    RequestSignature first = RequestSignature.sign(KEY, "POST", "/a", NOW, nonce, Hash.of(new byte[0]));
+    assertTrue(seen.firstUse(first, NOW));
+    byte[] otherBytes = first.signature();
+    otherBytes[0] ^= 1;
+    assertFalse(seen.firstUse(new RequestSignature(KEY.publicKey(), NOW, nonce, otherBytes), NOW),
+        "same key and nonce: refused whatever the signature bytes");
+    assertTrue(seen.firstUse(RequestSignature.sign(Signer.generate(), "POST", "/a", NOW, nonce, Hash.of(new byte[0])), NOW),
+        "another key's nonces are its own");
   }
 
   @Test
@@ -42,12 +65,14 @@ class SeenSignaturesTest {
   @Test
   void memoryIsBoundedByForgettingTheOldestFirst() {
     SeenSignatures seen = new SeenSignatures(3);
+    RequestSignature[] sent = new RequestSignature[5];
     for (int i = 0; i < 5; i++) {
-      assertTrue(seen.firstUse(sig("/p" + i, NOW), NOW));
+      sent[i] = sig("/p" + i, NOW);
+      assertTrue(seen.firstUse(sent[i], NOW));
     }
     assertEquals(3, seen.size());
-    assertFalse(seen.firstUse(sig("/p4", NOW), NOW), "the newest are still known");
-    assertTrue(seen.firstUse(sig("/p0", NOW), NOW), "the oldest was forgotten to stay within capacity");
+    assertFalse(seen.firstUse(sent[4], NOW), "the newest are still known");
+    assertTrue(seen.firstUse(sent[0], NOW), "the oldest was forgotten to stay within capacity");
     assertThrows(IllegalArgumentException.class, () -> new SeenSignatures(0));
   }
 }
