@@ -48,6 +48,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>saturation: closed-loop clients (four per worker slot) for a fixed time: throughput, p50, p99;
  *   <li>70% of that throughput offered open-loop (Poisson arrivals, latency from the scheduled send
  *       time, so a stall is not hidden): p50, p99 and errors. Target: p99 ≤ 2 × p50 and no error;
+ *   <li>the baseline: an {@link IdealServer} spending the set-up's CPU time per request, offered the
+ *       same saturation and 70% runs by the same generator, for the tail this machine gives anyway;
  *   <li>the gateway hop: one client back to back, straight to a worker and through the gateway to
  *       that one worker, in alternating rounds.
  * </ol>
@@ -189,11 +191,17 @@ public final class NetworkLoad {
   /** One set-up's results. */
   record Row(String model, int workers, double saturation, double satP50, double satP99, double offered,
       double achieved, double p50, double p99, double lagP50, double lagP99, int errors, String errorKinds,
-      int requests, double poissonP50, double poissonP99, int poissonErrors) {
+      int requests, double poissonP50, double poissonP99, int poissonErrors, Baseline baseline) {
     boolean met() {
       return errors == 0 && p99 <= 2 * p50;
     }
   }
+
+  /**
+   * The {@link IdealServer} offered the same load shape as one set-up: its CPU work per request, its
+   * own saturation, and p50 / p99 at 70% of that, paced.
+   */
+  record Baseline(double workMicros, double saturation, double p50, double p99, int errors) {}
 
   /** The hop measurement for one model. */
   record Hop(String model, double directP50, double directP99, double gatewayP50, double gatewayP99) {}
@@ -230,6 +238,7 @@ public final class NetworkLoad {
     List<VerityNode> workers = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
     List<Hop> hops = new ArrayList<>();
+    double generatorNanos;
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10)).build();
     try {
@@ -263,6 +272,16 @@ public final class NetworkLoad {
           closedLoop(http, gateway.uri().resolve(t.path()), t.body(), 4 * workers.size() * CAPACITY, 2 * s.warmUpMillis());
         }
       }
+      int cores = Runtime.getRuntime().availableProcessors();
+      double idealEmpty;
+      try (IdealServer empty = IdealServer.start(0)) {
+        closedLoop(http, empty.uri(), targets.get(0).body(), 4 * CAPACITY, s.warmUpMillis());
+        long t0 = System.nanoTime();
+        Sample sat = closedLoop(http, empty.uri(), targets.get(0).body(), 4 * CAPACITY, s.saturationMillis());
+        idealEmpty = sat.count() / ((System.nanoTime() - t0) / 1e9);
+      }
+      // CPU time the load generator and HTTP take per request on their own, across all cores
+      generatorNanos = cores * 1e9 / idealEmpty;
       for (Target t : targets) {
         String name = t.subject().label().split(":")[0];
         for (int n = 1; n <= s.maxWorkers(); n++) {
@@ -278,10 +297,11 @@ public final class NetworkLoad {
             Sample load = openLoop(http, uri, t.body(), offered, s.loadMillis(), false);
             double achieved = load.count() / ((System.nanoTime() - loadStart) / 1e9);
             Sample poisson = openLoop(http, uri, t.body(), offered, s.loadMillis(), true);
+            Baseline ideal = baseline(http, t.body(), clients, Math.max(0, cores * 1e9 / throughput - generatorNanos), s);
             Row r = new Row(name, n, throughput, sat.percentile(0.5), sat.percentile(0.99), offered, achieved,
                 load.percentile(0.5), load.percentile(0.99), load.lagPercentile(0.5), load.lagPercentile(0.99),
                 load.errors(), kinds(sat, load, poisson),
-                load.count() + load.errors(), poisson.percentile(0.5), poisson.percentile(0.99), poisson.errors());
+                load.count() + load.errors(), poisson.percentile(0.5), poisson.percentile(0.99), poisson.errors(), ideal);
             rows.add(r);
             log.printf(Locale.ROOT, "%s, %d worker(s): saturation %.0f req/s (p50 %.2f ms, p99 %.2f ms); at 70%% (%.0f req/s):"
                 + " p50 %.2f ms, p99 %.2f ms, %d errors (%s)%n", name, n, throughput, r.satP50(), r.satP99(), offered, r.p50(),
@@ -310,7 +330,24 @@ public final class NetworkLoad {
       }
       http.close();
     }
-    return section(s, rows, hops, started, loadAtStart, BenchmarkDoc.loadAverage());
+    return section(s, rows, hops, generatorNanos / 1e3, started, loadAtStart, BenchmarkDoc.loadAverage());
+  }
+
+  /**
+   * The ideal server doing {@code workNanos} of CPU per request: the same closed-loop saturation and
+   * paced 70% load as a set-up gets, with the same generator.
+   */
+  static Baseline baseline(HttpClient http, byte[] body, int clients, double workNanos, Settings s)
+      throws IOException, InterruptedException {
+    try (IdealServer ideal = IdealServer.start((long) workNanos)) {
+      closedLoop(http, ideal.uri(), body, clients, s.warmUpMillis() / 2);
+      long t0 = System.nanoTime();
+      Sample sat = closedLoop(http, ideal.uri(), body, clients, s.saturationMillis());
+      double throughput = sat.count() / ((System.nanoTime() - t0) / 1e9);
+      Sample load = openLoop(http, ideal.uri(), body, 0.7 * throughput, s.loadMillis(), false);
+      return new Baseline(workNanos / 1e3, throughput, load.percentile(0.5), load.percentile(0.99),
+          sat.errors() + load.errors());
+    }
   }
 
   private static String kinds(Sample saturation, Sample paced, Sample poisson) {
@@ -436,7 +473,8 @@ public final class NetworkLoad {
     return sample;
   }
 
-  static String section(Settings s, List<Row> rows, List<Hop> hops, Instant started, String loadAtStart,
+  static String section(Settings s, List<Row> rows, List<Hop> hops, double generatorMicros, Instant started,
+      String loadAtStart,
       String loadAtEnd) {
     BenchmarkDoc.Machine m = BenchmarkDoc.Machine.describe();
     StringBuilder b = new StringBuilder();
@@ -479,6 +517,23 @@ public final class NetworkLoad {
     if (!notes.isEmpty()) {
       b.append("\nFailed requests by HTTP status (429/503 carry Retry-After; \"no answer\": no response within 30 s): ")
           .append(String.join("; ", notes)).append(".\n");
+    }
+    b.append("\n### Baseline: an ideal server under the same load\n\n");
+    b.append("The same generator, pacing and client count against `IdealServer` (bench/): minimal HTTP/1.1 on"
+        + " blocking sockets, one platform thread per connection, no hand-off between threads, spinning a fixed CPU"
+        + " time per request and answering a 2-byte body. Its work per request is the set-up's CPU time per request"
+        + " at saturation (cores / throughput) less what the generator and HTTP take with no work at all (measured"
+        + " first: ").append(String.format(Locale.ROOT, "%.1f", generatorMicros))
+        .append(" µs of CPU per request). What it shows is the tail the machine and the generator alone give at that"
+            + " load and CPU cost, which no server design could go below here.\n\n");
+    b.append("| model | workers | work per request µs | ideal saturation req/s | ideal p50 ms at 70% | ideal p99 ms |"
+        + " ideal p99 / p50 | ideal errors | Verity p99 / p50 |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Row r : rows) {
+      Baseline i = r.baseline();
+      b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %,.0f | %.2f | %.2f | %.2f | %d | %.2f |%n", r.model(),
+          r.workers(), i.workMicros(), i.saturation(), i.p50(), i.p99(), i.p99() / i.p50(), i.errors(),
+          r.p99() / r.p50()));
     }
     b.append("\n### Gateway hop, one client back to back, one worker\n\n");
     b.append("Alternating rounds of ").append(s.hopRoundMillis()).append(" ms (").append(s.hopRounds())

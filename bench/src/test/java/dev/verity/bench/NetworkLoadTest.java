@@ -22,6 +22,8 @@ class NetworkLoadTest {
       }
     }
     assertTrue(section.contains("### Gateway hop"));
+    assertTrue(section.contains("### Baseline: an ideal server"));
+    assertTrue(section.contains("| ideal p99 / p50 |"));
     assertTrue(section.contains("with `smoke test`"));
   }
 }

@@ -1,6 +1,7 @@
 package dev.verity.protocol.tensor;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.io.NumberInput;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -186,14 +187,8 @@ public final class TensorJson {
       }
       JsonToken tok = p.currentToken();
       switch (type) {
-        case FLOAT32 -> {
-          String text = floatText(p, tok, name);
-          buf.putFloat(finite(Float.parseFloat(text), text, "float32", name));
-        }
-        case FLOAT64 -> {
-          String text = floatText(p, tok, name);
-          buf.putDouble(finite(Double.parseDouble(text), text, "float64", name));
-        }
+        case FLOAT32 -> buf.putFloat((float) parseFloat(p, tok, name, true));
+        case FLOAT64 -> buf.putDouble(parseFloat(p, tok, name, false));
         case BOOL -> {
           if (tok != JsonToken.VALUE_TRUE && tok != JsonToken.VALUE_FALSE) {
             throw new DecodingException("'data' of bool tensor '" + name + "' must hold true/false");
@@ -226,29 +221,48 @@ public final class TensorJson {
     return bigger;
   }
 
-  private static String floatText(JsonParser p, JsonToken tok, String name) throws IOException {
+  /**
+   * One float element, correctly rounded to float32 ({@code single}) or float64. A number is parsed
+   * from the parser's own character buffer, without making a string of it (at thousands of
+   * elements per request that garbage was most of what a node allocated); only the strings "NaN",
+   * "Infinity" and "-Infinity" stand for non-finite values, and digits that overflow are refused.
+   */
+  private static double parseFloat(JsonParser p, JsonToken tok, String name, boolean single) throws IOException {
+    double v;
     if (tok == JsonToken.VALUE_NUMBER_FLOAT || tok == JsonToken.VALUE_NUMBER_INT) {
-      return p.getText();
+      char[] chars = p.getTextCharacters();
+      int offset = p.getTextOffset();
+      int length = p.getTextLength();
+      try {
+        v = single ? NumberInput.parseFloat(chars, offset, length, true)
+            : NumberInput.parseDouble(chars, offset, length, true);
+      } catch (NumberFormatException e) {
+        throw new DecodingException("value " + new String(chars, offset, Math.min(length, 40)) + " in tensor '" + name
+            + "' is not a number");
+      }
+      if (Double.isInfinite(v)) {
+        throw new DecodingException("value " + new String(chars, offset, Math.min(length, 40)) + " in tensor '" + name
+            + "' is out of range for " + (single ? "float32" : "float64"));
+      }
+      return v;
     }
     if (tok == JsonToken.VALUE_STRING) {
-      String s = p.getText();
-      if (s.equals("NaN") || s.equals("Infinity") || s.equals("-Infinity")) {
-        return s;
+      switch (p.getText()) {
+        case "NaN" -> {
+          return Double.NaN;
+        }
+        case "Infinity" -> {
+          return Double.POSITIVE_INFINITY;
+        }
+        case "-Infinity" -> {
+          return Double.NEGATIVE_INFINITY;
+        }
+        default -> {
+          // refused below
+        }
       }
     }
     throw new DecodingException("'data' of float tensor '" + name + "' must hold numbers");
-  }
-
-  /** A number written out in digits must not overflow to infinity; only "Infinity" means infinity. */
-  private static float finite(float v, String text, String type, String name) {
-    return (float) finite((double) v, text, type, name);
-  }
-
-  private static double finite(double v, String text, String type, String name) {
-    if (Double.isInfinite(v) && !text.endsWith("Infinity")) {
-      throw new DecodingException("value " + text + " in tensor '" + name + "' is out of range for " + type);
-    }
-    return v;
   }
 
   private static long integer(JsonParser p, JsonToken tok, String name) throws IOException {
