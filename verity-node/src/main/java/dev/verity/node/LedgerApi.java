@@ -220,7 +220,7 @@ final class LedgerApi {
     });
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
 
   // ---- headers, blocks, genesis ----
 

@@ -49,7 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * in {@link InferenceService}, {@link PublishService} and the hub; this class only maps HTTP.
  */
 final class NodeApi {
-  private static final JsonFactory JSON = new JsonFactory();
+  private static final JsonFactory JSON = dev.verity.protocol.JsonFactories.factory();
 
   private final NodeConfig config;
   private final BlobStore blobs;

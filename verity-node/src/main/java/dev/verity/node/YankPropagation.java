@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class YankPropagation implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(YankPropagation.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
   /** Largest version document read from a peer. */
   private static final int MAX_DOCUMENT_BYTES = 1 << 20;
 

@@ -73,7 +73,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * client, sends transactions, runs paid inferences and checks receipts on the ledger.
  */
 public final class VerityClient implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
   private static final JsonFactory JSON_FACTORY = JSON.getFactory();
   /** What an inference asks for: JSON, or .npz when the node finds the outputs large ({@link Npy#prefersBinary}). */
   private static final String INFER_ACCEPT = "application/json, application/x-npz";

@@ -70,8 +70,8 @@ import java.util.function.Function;
  */
 public final class Gateway implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
-  private static final JsonFactory JSON_FACTORY = new JsonFactory();
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFactory JSON_FACTORY = dev.verity.protocol.JsonFactories.factory();
+  private static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
   /** A request that carries this header was forwarded by a gateway already and is never forwarded again. */
   public static final String FORWARDED_HEADER = "Verity-Forwarded";
   /**

@@ -21,7 +21,7 @@ import java.util.Optional;
  * documents. Not thread-safe; used by the one thread that serves the request.
  */
 public final class Exchange {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
 
   private final HttpExchange http;
   private final String requestId;

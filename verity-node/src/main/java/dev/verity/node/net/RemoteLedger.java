@@ -70,7 +70,7 @@ import java.util.function.Consumer;
  */
 public final class RemoteLedger implements Ledger {
   private static final System.Logger LOG = System.getLogger(RemoteLedger.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
   private static final Base64.Decoder B64 = Base64.getDecoder();
   static final int RECENT_BLOCKS = 1024;
   /** Largest response this ledger reads from the sequencer. */

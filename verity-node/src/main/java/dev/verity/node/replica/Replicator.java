@@ -61,7 +61,7 @@ public final class Replicator implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
   /** Largest manifest accepted from a peer. */
   static final int MAX_MANIFEST_BYTES = 1 << 20;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.verity.protocol.JsonFactories.mapper();
 
   private final BlobStore blobs;
   private final ModelRegistry registry;

@@ -32,7 +32,7 @@ import java.util.Map;
  */
 public final class TensorJson {
   private static final JsonFactory FACTORY =
-      JsonFactory.builder()
+      dev.verity.protocol.JsonFactories.builder()
           .streamReadConstraints(
               StreamReadConstraints.builder().maxNestingDepth(16).maxStringLength(1 << 20).build())
           .build();
