@@ -182,8 +182,10 @@ final class NodeApi {
    */
   private void refuseReplay(Exchange ex, RequestSignature sig, String header) {
     if (ex.method().equals("POST") && !seen.firstUse(sig, clock.millis())) {
-      throw ApiException.unauthorized("the " + header + " signature of this request was already used; a request"
-          + " is accepted once: sign every request afresh (with a new nonce)");
+      String detail = "the " + header + " signature of this request was already used; a request"
+          + " is accepted once: sign every request afresh (with a new nonce)";
+      throw header.equals(Gateway.PEER_AUTHORIZATION_HEADER) ? ApiException.peerRefused(401, detail)
+          : ApiException.unauthorized(detail);
     }
   }
 
@@ -205,19 +207,19 @@ final class NodeApi {
     try {
       sig = RequestSignature.parse(header.get());
     } catch (DecodingException e) {
-      throw ApiException.unauthorized("malformed " + Gateway.PEER_AUTHORIZATION_HEADER + ": " + e.getMessage());
+      throw ApiException.peerRefused(401, "malformed " + Gateway.PEER_AUTHORIZATION_HEADER + ": " + e.getMessage());
     }
     try {
       sig.verify(ex.method(), ex.pathAndQuery(), bodyHash.get(), clock.millis());
     } catch (VerificationException e) {
-      throw ApiException.unauthorized(Gateway.PEER_AUTHORIZATION_HEADER + " does not verify: " + e.getMessage());
+      throw ApiException.peerRefused(401, Gateway.PEER_AUTHORIZATION_HEADER + " does not verify: " + e.getMessage());
     }
     refuseReplay(ex, sig, Gateway.PEER_AUTHORIZATION_HEADER);
     try {
       return Optional.of(peerAuth.requirePeer(sig.key().address()));
     } catch (VerificationException e) {
       if (config.network().peersOnly()) {
-        throw ApiException.forbidden("the request was forwarded by " + e.getMessage());
+        throw ApiException.peerRefused(403, "the request was forwarded by " + e.getMessage());
       }
       return Optional.empty();
     }

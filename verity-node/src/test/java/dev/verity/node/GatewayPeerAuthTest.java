@@ -157,4 +157,34 @@ class GatewayPeerAuthTest {
     assertEquals(threads * each, ok.get());
     assertEquals(before + threads * each, forwardedCount());
   }
+
+  /**
+   * A worker that refuses the gateway itself (here: a peers-only worker that does not know this
+   * gateway) is a worker failure, not the client's: the gateway goes on to another worker, and with
+   * none left the client gets 503 with Retry-After, never the worker's 401 or 403.
+   */
+  @Test
+  void aWorkerThatRefusesTheGatewayIsSkippedAndNeverBlamesTheClient() throws Exception {
+    try (VerityNode open = GatewayHarness.worker(dir.resolve("open-worker"), 4)) {
+      try (VerityClient c = VerityClient.builder(open.uri()).signer(owner).build()) {
+        c.uploadBlob(NodeHarness.write(dir.resolve("models2"), model.name() + ".onnx", model.onnx()), ProgressListener.NONE);
+        c.publishManifest(manifest);
+      }
+      MutableDirectory both = new MutableDirectory(List.of(GatewayHarness.peer(worker, 1, 4, manifest.cid()),
+          GatewayHarness.peer(open, 1, 4, manifest.cid())));
+      try (VerityNode stranger = GatewayHarness.gateway(dir.resolve("stranger"), both, GatewayHarness.FAST)) {
+        for (int i = 0; i < 10; i++) {
+          NodeHarness.Response r = NodeHarness.post(stranger.uri(), path(), "application/json", body());
+          assertEquals(200, r.status(), r.text());
+        }
+      }
+      MutableDirectory refusing = new MutableDirectory(List.of(GatewayHarness.peer(worker, 1, 4, manifest.cid())));
+      try (VerityNode stranger = GatewayHarness.gateway(dir.resolve("stranger2"), refusing, GatewayHarness.FAST)) {
+        NodeHarness.Response r = NodeHarness.post(stranger.uri(), path(), "application/json", body());
+        com.fasterxml.jackson.databind.JsonNode problem = assertProblem(r, 503);
+        assertTrue(problem.path("detail").asText().contains("not a registered live node"), r.text());
+        assertTrue(r.headers().firstValue("Retry-After").isPresent(), "the client is told when to retry");
+      }
+    }
+  }
 }

@@ -338,6 +338,10 @@ public final class Gateway implements AutoCloseable {
     if (status == 500) {
       return !problemType(body).equals("inference-failed");
     }
+    if (status == 401 || status == 403) {
+      // the worker refused this gateway, not the client: another worker may take it
+      return problemType(body).equals("peer-refused");
+    }
     return status == 404 || status == 408 || status == 429 || status >= 500;
   }
 

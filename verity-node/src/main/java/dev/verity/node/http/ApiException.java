@@ -79,6 +79,17 @@ public class ApiException extends RuntimeException {
     return new ApiException(403, "forbidden", "Forbidden", detail);
   }
 
+  /**
+   * A forwarded request whose forwarding node this node does not accept (its peer signature is
+   * bad, replayed or stale, or its signer is no live peer): the forwarder's problem, not the
+   * client's, so a gateway tries another worker rather than pass it on.
+   *
+   * @param status 401 (the signature) or 403 (the signer)
+   */
+  public static ApiException peerRefused(int status, String detail) {
+    return new ApiException(status, "peer-refused", "Forwarding node refused", detail);
+  }
+
   public static ApiException unauthorized(String detail) {
     return new ApiException(401, "unauthorized", "Authentication required", detail);
   }
