@@ -62,6 +62,7 @@ final class NodeApi {
   private final TensorLimits limits;
   private final PeerAuth peerAuth;
   private final YankPropagation yanks;
+  private final UploadRetention uploads;
   /** Signatures of state-changing requests already accepted: a replay of one is refused. */
   private final SeenSignatures seen = new SeenSignatures(SeenSignatures.DEFAULT_CAPACITY);
   private final ModelCache replicated;
@@ -76,8 +77,9 @@ final class NodeApi {
 
   NodeApi(NodeConfig config, BlobStore blobs, ModelRegistry registry, InferenceService inference,
       PublishService publishing, NodeIdentity identity, Metrics metrics, Clock clock, PeerAuth peerAuth,
-      ModelCache replicated, Optional<Gateway> gateway, YankPropagation yanks) {
+      ModelCache replicated, Optional<Gateway> gateway, YankPropagation yanks, UploadRetention uploads) {
     this.yanks = yanks;
+    this.uploads = uploads;
     this.peerAuth = peerAuth;
     this.replicated = replicated;
     this.config = config;
@@ -246,14 +248,16 @@ final class NodeApi {
     } catch (dev.verity.hub.BlobTooLargeException e) {
       throw ApiException.tooLarge(e.getMessage());
     }
+    Address uploader;
     try {
-      requireCaller(ex, body::hash, "uploading");
+      uploader = requireCaller(ex, body::hash, "uploading");
     } catch (ApiException e) {
       if (!registry.modelBlobs().contains(cid)) {
         blobs.delete(cid);
       }
       throw e;
     }
+    uploads.uploaded(cid, peerAuth.peer(uploader).isPresent());
     metrics.increment("blobs_uploaded");
     long size = blobs.size(cid);
     ex.sendJson(201, g -> {

@@ -39,6 +39,8 @@ import java.util.function.Function;
  * @param gateway how the node forwards inference to workers when it is a gateway ({@link
  *     GatewaySettings})
  * @param optimistic executor threads and the verifier role of mode optimistic ({@link OptimisticSettings})
+ * @param uploadRetention how long a blob uploaded to this node is kept while no published version names it
+ *     (zero: forever); uploads signed by registered live nodes are kept
  */
 public record NodeConfig(
     Path dataDir,
@@ -55,7 +57,8 @@ public record NodeConfig(
     ReplicaSettings replica,
     NetworkSettings network,
     GatewaySettings gateway,
-    OptimisticSettings optimistic) {
+    OptimisticSettings optimistic,
+    java.time.Duration uploadRetention) {
 
   /** Default port of a Verity node. */
   public static final int DEFAULT_PORT = 8420;
@@ -71,6 +74,7 @@ public record NodeConfig(
     k.put("max_request_bytes", new String[] {Long.toString(64L << 20), "largest inference or metadata request body"});
     k.put("max_model_bytes", new String[] {Long.toString(4L << 30), "largest model file accepted"});
     k.put("max_tensor_elements", new String[] {Long.toString(16L << 20), "most elements in one input tensor"});
+    k.put("upload_retention_hours", new String[] {"24", "how long a blob uploaded here is kept while no published version names it (0 = forever); uploads by registered live nodes, such as dispute evidence, are kept"});
     k.put("engine.intra_op_threads", new String[] {"0", "ONNX Runtime threads within an operator (0 = all cores)"});
     k.put("engine.inter_op_threads", new String[] {"1", "ONNX Runtime threads across operators"});
     k.put("engine.execution_provider", new String[] {"cpu", "cpu or cuda"});
@@ -108,6 +112,10 @@ public record NodeConfig(
   }
 
   public NodeConfig {
+    java.util.Objects.requireNonNull(uploadRetention, "uploadRetention");
+    if (uploadRetention.isNegative()) {
+      throw new IllegalArgumentException("upload_retention_hours must not be negative");
+    }
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
@@ -201,7 +209,8 @@ public record NodeConfig(
             (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, number(get, "optimistic.threads"))),
             bool(get, "optimistic.verifier"),
             number(get, "optimistic.verifier_stake"),
-            number(get, "optimistic.challenge_bond")));
+            number(get, "optimistic.challenge_bond")),
+        java.time.Duration.ofHours(number(get, "upload_retention_hours")));
   }
 
   private static boolean bool(Function<String, String> get, String key) {
@@ -273,32 +282,32 @@ public record NodeConfig(
 
   public NodeConfig withDataDir(Path dir) {
     return new NodeConfig(dir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic, uploadRetention);
   }
 
   public NodeConfig withPort(int p) {
     return new NodeConfig(dataDir, host, p, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic, uploadRetention);
   }
 
   public NodeConfig withReplica(ReplicaSettings r) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network, gateway, optimistic);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, r, network, gateway, optimistic, uploadRetention);
   }
 
   public NodeConfig withLedger(LedgerSettings l) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network, gateway, optimistic);
+        interOpThreads, executionProvider, sessionCacheBytes, l, replica, network, gateway, optimistic, uploadRetention);
   }
 
   public NodeConfig withNetwork(NetworkSettings n) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n, gateway, optimistic);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, n, gateway, optimistic, uploadRetention);
   }
 
   public NodeConfig withGateway(GatewaySettings g) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, g, optimistic);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, g, optimistic, uploadRetention);
   }
 
   /** Most inferences this node runs at once: the configured capacity, or the number of cores. */
@@ -320,8 +329,14 @@ public record NodeConfig(
     return network.rolesFor(ledger.embedded(), ledger.remote());
   }
 
+  /** How long an upload that no published version names is kept (0 = forever). */
+  public NodeConfig withUploadRetention(java.time.Duration d) {
+    return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, optimistic, d);
+  }
+
   public NodeConfig withOptimistic(OptimisticSettings o) {
     return new NodeConfig(dataDir, host, port, maxRequestBytes, maxModelBytes, maxTensorElements, intraOpThreads,
-        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, o);
+        interOpThreads, executionProvider, sessionCacheBytes, ledger, replica, network, gateway, o, uploadRetention);
   }
 }

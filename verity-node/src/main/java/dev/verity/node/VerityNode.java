@@ -72,12 +72,13 @@ public final class VerityNode implements AutoCloseable {
   private final Optional<Gateway> gateway;
   private final OptimisticAgent agent;
   private final YankPropagation yanks;
+  private final UploadRetention uploads;
   private boolean closed;
 
   private VerityNode(NodeConfig config, FileChannel lockChannel, FileLock lock, Signer key, BlobStore blobs,
       ModelRegistry registry, OnnxRuntimeEngine engine, SessionCache sessions, CanonicalRuns canonical,
       InferenceService inference, HttpApiServer server, NodeLedger ledger, Replicator replicas,
-      Optional<Gateway> gateway, OptimisticAgent agent, YankPropagation yanks) {
+      Optional<Gateway> gateway, OptimisticAgent agent, YankPropagation yanks, UploadRetention uploads) {
     this.replicas = replicas;
     this.config = config;
     this.lockChannel = lockChannel;
@@ -94,6 +95,7 @@ public final class VerityNode implements AutoCloseable {
     this.gateway = gateway;
     this.agent = agent;
     this.yanks = yanks;
+    this.uploads = uploads;
   }
 
   /**
@@ -268,8 +270,11 @@ public final class VerityNode implements AutoCloseable {
       }
       YankPropagation yanks = new YankPropagation(registry, peers, key, clock, config.replica().yankCheck());
       opened.push(yanks);
+      UploadRetention uploads = new UploadRetention(config.dataDir().resolve("uploads-pending.log"), clock, blobs,
+          registry, replicated, config.uploadRetention());
+      opened.push(uploads);
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,
-          new PeerAuth(peers, clock), replicated, gateway, yanks);
+          new PeerAuth(peers, clock), replicated, gateway, yanks, uploads);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
           new LedgerApi(Optional.ofNullable(ledger)).addTo(api.routes()), metrics);
       OptimisticAgent agent = null;
@@ -290,7 +295,7 @@ public final class VerityNode implements AutoCloseable {
         opened.push(agent);
       }
       VerityNode node = new VerityNode(config, lockChannel, lock, key, blobs, registry, engine, sessions, canonical,
-          inference, server, ledger, replicas, gateway, agent, yanks);
+          inference, server, ledger, replicas, gateway, agent, yanks, uploads);
       if (ledger != null) {
         if (config.verifies()) {
           ledger.registerAsVerifier(config.optimistic().verifierStake());
@@ -332,6 +337,16 @@ public final class VerityNode implements AutoCloseable {
   }
 
   /** Fetching models from peers and the disk budget of replicated models. */
+  /** This node's blob store (tests look into it). */
+  dev.verity.hub.BlobStore blobs() {
+    return blobs;
+  }
+
+  /** What this node keeps of unpublished uploads (tests drive its sweep). */
+  UploadRetention uploads() {
+    return uploads;
+  }
+
   /** How this node learns of yanks from its peers (tests drive its pull). */
   YankPropagation yanks() {
     return yanks;
@@ -403,6 +418,7 @@ public final class VerityNode implements AutoCloseable {
     }
     server.close();
     yanks.close();
+    uploads.close();
     replicas.close();
     gateway.ifPresent(Gateway::close);
     if (ledger != null) {

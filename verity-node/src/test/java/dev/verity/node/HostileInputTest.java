@@ -266,7 +266,7 @@ class HostileInputTest {
     NodeConfig d = NodeConfig.defaults();
     NodeConfig small = new NodeConfig(tmp.resolve("small"), d.host(), 0, 4096, 64 * 1024, 1000,
         d.intraOpThreads(), d.interOpThreads(), d.executionProvider(), d.sessionCacheBytes(), d.ledger(), d.replica(), d.network(), d.gateway(),
-        d.optimistic());
+        d.optimistic(), d.uploadRetention());
     try (VerityNode smallNode = VerityNode.start(small); VerityClient c = NodeHarness.client(smallNode, owner)) {
       ModelManifest m = c.publish(cancerFile, Publication.of(cancer.name(), V1), ProgressListener.NONE);
       String path = NodeHarness.versionPath(m) + "/infer";
