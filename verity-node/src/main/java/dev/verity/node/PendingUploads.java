@@ -85,14 +85,7 @@ final class PendingUploads {
     }
     long now = clock.millis();
     byte[] line = (blob + " " + now + "\n").getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND)) {
-      ByteBuffer buf = ByteBuffer.wrap(line);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(false);
-    }
+    writeForced(file, line, StandardOpenOption.APPEND);
     uploadedAt.put(blob, now);
   }
 
@@ -120,18 +113,22 @@ final class PendingUploads {
     StringBuilder text = new StringBuilder();
     uploadedAt.forEach((cid, at) -> text.append(cid).append(' ').append(at).append('\n'));
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(false);
-    }
+    writeForced(tmp, text.toString().getBytes(StandardCharsets.UTF_8), StandardOpenOption.TRUNCATE_EXISTING);
     try {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** Writes {@code bytes} to {@code path} (appending or replacing, per {@code mode}) and forces them to disk. */
+  private static void writeForced(Path path, byte[] bytes, StandardOpenOption mode) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(false);
     }
   }
 
