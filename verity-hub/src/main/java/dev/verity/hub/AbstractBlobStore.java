@@ -115,12 +115,18 @@ abstract class AbstractBlobStore implements BlobStore {
 
   @Override
   public final Cid put(InputStream in, long maxBytes) throws IOException {
+    return store(in, maxBytes).cid();
+  }
+
+  @Override
+  public final Stored store(InputStream in, long maxBytes) throws IOException {
     Objects.requireNonNull(in, "in");
     lock.readLock().lock();
     try (Staging staging = stage()) {
       Cid cid = name(in, maxBytes, staging);
+      boolean existed = has(cid);
       staging.commit();
-      return cid;
+      return new Stored(cid, existed);
     } finally {
       lock.readLock().unlock();
     }

@@ -66,6 +66,16 @@ public interface BlobStore extends Closeable {
    */
   Cid put(InputStream in, long maxBytes) throws IOException;
 
+  /**
+   * Stores the stream as {@link #put} does, and also tells whether the blob was stored already before
+   * this call (its own block was present when this call's blocks were about to become visible). Of
+   * two calls storing the same new content at the same moment, both may say it was not.
+   */
+  Stored store(InputStream in, long maxBytes) throws IOException;
+
+  /** What {@link #store} did: the blob's CID, and whether the blob was there before the call. */
+  record Stored(Cid cid, boolean existed) {}
+
   /** Stores {@code bytes} as a blob and returns its CID. */
   default Cid put(byte[] bytes) throws IOException {
     return put(new java.io.ByteArrayInputStream(bytes), bytes.length);

@@ -110,6 +110,27 @@ abstract class BlobStoreContract {
     assertArrayEquals(bytes, store.readBlock(cid));
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {10, 2 * MIB + 5})
+  void storeTellsWhetherTheBlobWasThereBefore(int size) throws IOException {
+    byte[] bytes = data(size, 11);
+    BlobStore.Stored first = store.store(new ByteArrayInputStream(bytes), size);
+    assertFalse(first.existed());
+    BlobStore.Stored again = store.store(new ByteArrayInputStream(bytes), size);
+    assertEquals(first.cid(), again.cid());
+    assertTrue(again.existed());
+    store.delete(first.cid());
+    assertFalse(store.store(new ByteArrayInputStream(bytes), size).existed(), "deleted, so new again");
+    if (size > MIB) {
+      // the chunks alone (left by an interrupted replication) are not the blob
+      byte[] longer = Arrays.copyOf(bytes, size + 1);
+      Cid other = store.put(longer);
+      store.delete(first.cid());
+      assertTrue(store.contains(other));
+      assertFalse(store.store(new ByteArrayInputStream(bytes), size).existed());
+    }
+  }
+
   @Test
   void namesEmptyBlobAsIpfsNamesAnEmptyRawBlock() throws IOException {
     Cid cid = store.put(new byte[0]);

@@ -242,18 +242,22 @@ final class NodeApi {
       throw ApiException.unauthorized("uploading needs a signed request (Authorization: Verity-Ed25519 ...)");
     }
     Exchange.HashingStream body = new Exchange.HashingStream(ex.bodyStream(config.maxModelBytes()));
-    Cid cid;
+    BlobStore.Stored stored;
     try {
-      cid = blobs.put(body, config.maxModelBytes());
+      stored = blobs.store(body, config.maxModelBytes());
     } catch (dev.verity.hub.BlobTooLargeException e) {
       throw ApiException.tooLarge(e.getMessage());
     }
+    Cid cid = stored.cid();
     Address uploader;
     try {
       uploader = requireCaller(ex, body::hash, "uploading");
     } catch (ApiException e) {
-      if (!registry.modelBlobs().contains(cid)) {
-        blobs.delete(cid);
+      // The body is known only once stored. Never delete here: the same bytes may be kept for
+      // someone else (a dispute's evidence, a pending upload), and anyone who has them could then
+      // remove them with a badly signed copy. New bytes are left to the retention sweep instead.
+      if (!stored.existed()) {
+        uploads.uploaded(cid, false);
       }
       throw e;
     }

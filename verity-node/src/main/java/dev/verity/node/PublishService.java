@@ -32,8 +32,11 @@ final class PublishService {
   private final ModelRegistry registry;
   private final ModelFiles files;
   private final SessionCache sessions;
+  private final UploadRetention uploads;
 
-  PublishService(BlobStore blobs, ModelRegistry registry, ModelFiles files, SessionCache sessions) {
+  PublishService(BlobStore blobs, ModelRegistry registry, ModelFiles files, SessionCache sessions,
+      UploadRetention uploads) {
+    this.uploads = uploads;
     this.blobs = blobs;
     this.registry = registry;
     this.files = files;
@@ -100,13 +103,15 @@ final class PublishService {
     } catch (ModelLoadException e) {
       throw ApiException.badRequest("ONNX Runtime cannot load the model: " + e.getMessage());
     }
-    try {
-      return registry.publish(m).manifest();
-    } catch (ModelRegistry.VersionExistsException e) {
-      throw ApiException.conflict(e.getMessage());
-    } catch (VerificationException e) {
-      throw ApiException.badRequest(e.getMessage());
-    }
+    return uploads.recordVersion(m.model(), () -> {
+      try {
+        return registry.publish(m).manifest();
+      } catch (ModelRegistry.VersionExistsException e) {
+        throw ApiException.conflict(e.getMessage());
+      } catch (VerificationException e) {
+        throw ApiException.badRequest(e.getMessage());
+      }
+    });
   }
 
   private static void same(String what, List<TensorSpec> declared, List<TensorSpec> actual) {

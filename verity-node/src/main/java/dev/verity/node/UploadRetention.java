@@ -3,6 +3,7 @@ package dev.verity.node;
 import dev.verity.core.Cid;
 import dev.verity.hub.BlobStore;
 import dev.verity.hub.ModelRegistry;
+import dev.verity.node.http.ApiException;
 import dev.verity.node.replica.ModelCache;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Keeps uploads that nobody publishes from filling a hub's disk: a blob uploaded with {@code POST
@@ -26,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The pending list is on disk ({@link PendingUploads}), so a restart neither forgets an upload
  * nor restarts its clock. A sweep runs every tenth of the retention (at least every second, at
- * most every ten minutes).
+ * most every ten minutes). A sweep deletes under a lock that {@link #recordVersion} also takes, so a
+ * version being published at that moment either keeps its blob or is refused; it never names a
+ * deleted one.
  */
 final class UploadRetention implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(UploadRetention.class.getName());
@@ -37,6 +41,8 @@ final class UploadRetention implements AutoCloseable {
   private final ModelCache replicated;
   private final Duration retention;
   private final ScheduledExecutorService sweeps;
+  /** Read: recording versions (any number at once). Write: a sweep deciding and deleting. */
+  private final ReentrantReadWriteLock deleting = new ReentrantReadWriteLock();
 
   UploadRetention(Path file, Clock clock, BlobStore blobs, ModelRegistry registry, ModelCache replicated,
       Duration retention) throws IOException {
@@ -70,6 +76,31 @@ final class UploadRetention implements AutoCloseable {
     pending.add(blob);
   }
 
+  /**
+   * Records a version that names {@code blob}, with no sweep deleting in between: checks that the
+   * blob is still stored, then runs {@code record} (which adds the version to the registry).
+   *
+   * @throws ApiException 400 if the blob was deleted meanwhile (it must be uploaded again)
+   */
+  <T> T recordVersion(Cid blob, IoSupplier<T> record) throws IOException {
+    deleting.readLock().lock();
+    try {
+      if (!blobs.contains(blob)) {
+        throw ApiException.badRequest("model blob " + blob + " is no longer on this node (an upload that no version"
+            + " named within upload_retention_hours is deleted); upload it again, then publish");
+      }
+      return record.get();
+    } finally {
+      deleting.readLock().unlock();
+    }
+  }
+
+  /** A step that reads or writes files. */
+  @FunctionalInterface
+  interface IoSupplier<T> {
+    T get() throws IOException;
+  }
+
   /** Whether {@code blob} is an upload no version names yet (for tests and the metrics). */
   boolean isPending(Cid blob) {
     return pending.contains(blob);
@@ -86,17 +117,22 @@ final class UploadRetention implements AutoCloseable {
     if (old.isEmpty()) {
       return 0;
     }
-    Set<Cid> named = new HashSet<>(registry.modelBlobs());
-    List<Cid> done = new ArrayList<>();
     int deleted = 0;
-    for (Cid blob : old) {
-      if (!named.contains(blob) && !replicated.isReplicated(blob)) {
-        blobs.delete(blob);
-        deleted++;
+    deleting.writeLock().lock();
+    try {
+      Set<Cid> named = new HashSet<>(registry.modelBlobs());
+      List<Cid> done = new ArrayList<>();
+      for (Cid blob : old) {
+        if (!named.contains(blob) && !replicated.isReplicated(blob)) {
+          blobs.delete(blob);
+          deleted++;
+        }
+        done.add(blob);
       }
-      done.add(blob);
+      pending.forget(done);
+    } finally {
+      deleting.writeLock().unlock();
     }
-    pending.forget(done);
     if (deleted > 0) {
       LOG.log(System.Logger.Level.INFO, "deleted " + deleted + " upload(s) that no version named within "
           + retention.toHours() + " h (upload_retention_hours)");

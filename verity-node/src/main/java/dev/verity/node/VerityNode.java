@@ -252,7 +252,10 @@ public final class VerityNode implements AutoCloseable {
       OptimisticEngine engineOfRecord = conduct.worker().apply(canonical::runTraced);
       InferenceService inference = new InferenceService(registry, files, sessions, canonical, engineOfRecord, tensors,
           key, clock, ledger != null ? ledger.payments() : Payments.NONE, conduct.committedRoot(), replicas);
-      PublishService publishing = new PublishService(blobs, registry, files, sessions);
+      UploadRetention uploads = new UploadRetention(config.dataDir().resolve("uploads-pending.log"), clock, blobs,
+          registry, replicated, config.uploadRetention());
+      opened.push(uploads);
+      PublishService publishing = new PublishService(blobs, registry, files, sessions, uploads);
       NodeApi.NodeIdentity identity = new NodeApi.NodeIdentity(key.publicKey().toString(), key.address().toString(),
           engine.name(), engine.version(), config.executionProvider());
       Optional<Gateway> gateway = Optional.empty();
@@ -270,9 +273,6 @@ public final class VerityNode implements AutoCloseable {
       }
       YankPropagation yanks = new YankPropagation(registry, peers, key, clock, config.replica().yankCheck());
       opened.push(yanks);
-      UploadRetention uploads = new UploadRetention(config.dataDir().resolve("uploads-pending.log"), clock, blobs,
-          registry, replicated, config.uploadRetention());
-      opened.push(uploads);
       NodeApi api = new NodeApi(config, blobs, registry, inference, publishing, identity, metrics, clock,
           new PeerAuth(peers, clock), replicated, gateway, yanks, uploads);
       HttpApiServer server = HttpApiServer.start(config.host(), config.port(),
