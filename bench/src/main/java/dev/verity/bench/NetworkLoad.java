@@ -275,10 +275,8 @@ public final class NetworkLoad {
       int cores = Runtime.getRuntime().availableProcessors();
       double idealEmpty;
       try (IdealServer empty = IdealServer.start(0)) {
-        closedLoop(http, empty.uri(), targets.get(0).body(), 4 * CAPACITY, s.warmUpMillis());
-        long t0 = System.nanoTime();
-        Sample sat = closedLoop(http, empty.uri(), targets.get(0).body(), 4 * CAPACITY, s.saturationMillis());
-        idealEmpty = sat.count() / ((System.nanoTime() - t0) / 1e9);
+        idealEmpty = saturate(http, empty.uri(), targets.get(0).body(), 4 * CAPACITY, s.warmUpMillis(),
+            s.saturationMillis()).throughput();
       }
       // CPU time the load generator and HTTP take per request on their own, across all cores
       generatorNanos = cores * 1e9 / idealEmpty;
@@ -288,10 +286,9 @@ public final class NetworkLoad {
           try (VerityNode gateway = gateway(tmp.resolve(name + "-gateway" + n), workers.subList(0, n), t.manifest())) {
             URI uri = gateway.uri().resolve(t.path());
             int clients = 4 * n * CAPACITY;
-            closedLoop(http, uri, t.body(), clients, s.warmUpMillis());
-            long satStart = System.nanoTime();
-            Sample sat = closedLoop(http, uri, t.body(), clients, s.saturationMillis());
-            double throughput = sat.count() / ((System.nanoTime() - satStart) / 1e9);
+            Saturated saturated = saturate(http, uri, t.body(), clients, s.warmUpMillis(), s.saturationMillis());
+            Sample sat = saturated.sample();
+            double throughput = saturated.throughput();
             double offered = 0.7 * throughput;
             long loadStart = System.nanoTime();
             Sample load = openLoop(http, uri, t.body(), offered, s.loadMillis(), false);
@@ -340,14 +337,23 @@ public final class NetworkLoad {
   static Baseline baseline(HttpClient http, byte[] body, int clients, double workNanos, Settings s)
       throws IOException, InterruptedException {
     try (IdealServer ideal = IdealServer.start((long) workNanos)) {
-      closedLoop(http, ideal.uri(), body, clients, s.warmUpMillis() / 2);
-      long t0 = System.nanoTime();
-      Sample sat = closedLoop(http, ideal.uri(), body, clients, s.saturationMillis());
-      double throughput = sat.count() / ((System.nanoTime() - t0) / 1e9);
-      Sample load = openLoop(http, ideal.uri(), body, 0.7 * throughput, s.loadMillis(), false);
-      return new Baseline(workNanos / 1e3, throughput, load.percentile(0.5), load.percentile(0.99),
-          sat.errors() + load.errors());
+      Saturated sat = saturate(http, ideal.uri(), body, clients, s.warmUpMillis() / 2, s.saturationMillis());
+      Sample load = openLoop(http, ideal.uri(), body, 0.7 * sat.throughput(), s.loadMillis(), false);
+      return new Baseline(workNanos / 1e3, sat.throughput(), load.percentile(0.5), load.percentile(0.99),
+          sat.sample().errors() + load.errors());
     }
+  }
+
+  /** A closed-loop run and the requests it completed per second. */
+  record Saturated(Sample sample, double throughput) {}
+
+  /** Warms {@code uri} up with closed-loop clients, then measures them for {@code millis}. */
+  static Saturated saturate(HttpClient http, URI uri, byte[] body, int clients, long warmUpMillis, long millis)
+      throws InterruptedException {
+    closedLoop(http, uri, body, clients, warmUpMillis);
+    long t0 = System.nanoTime();
+    Sample sat = closedLoop(http, uri, body, clients, millis);
+    return new Saturated(sat, sat.count() / ((System.nanoTime() - t0) / 1e9));
   }
 
   private static String kinds(Sample saturation, Sample paced, Sample poisson) {

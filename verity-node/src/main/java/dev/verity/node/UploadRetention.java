@@ -101,7 +101,7 @@ final class UploadRetention implements AutoCloseable {
     T get() throws IOException;
   }
 
-  /** Whether {@code blob} is an upload no version names yet (for tests and the metrics). */
+  /** Whether {@code blob} is an upload no version names yet (for tests). */
   boolean isPending(Cid blob) {
     return pending.contains(blob);
   }
